@@ -1,0 +1,1 @@
+//! Capture input (stub replaced below).

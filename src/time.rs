@@ -1,0 +1,71 @@
+//! Packet timestamps.
+
+use core::fmt;
+use core::time::Duration;
+
+/// A packet timestamp: seconds and nanoseconds since the Unix epoch, as captures record them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Timestamp {
+    /// Whole seconds since 1970-01-01T00:00:00Z.
+    pub secs: i64,
+    /// Nanoseconds within the second (0..1e9).
+    pub nanos: u32,
+}
+
+impl Timestamp {
+    const NANOS_PER_SEC: u32 = 1_000_000_000;
+
+    /// Returns a timestamp, carrying excess nanoseconds into the seconds.
+    pub const fn new(secs: i64, nanos: u32) -> Self {
+        Timestamp {
+            secs: secs + (nanos / Self::NANOS_PER_SEC) as i64,
+            nanos: nanos % Self::NANOS_PER_SEC,
+        }
+    }
+
+    /// Returns the timestamp as nanoseconds since the epoch.
+    pub fn as_nanos(self) -> i128 {
+        i128::from(self.secs) * i128::from(Self::NANOS_PER_SEC) + i128::from(self.nanos)
+    }
+
+    /// Returns the time from `earlier` to `self`, or zero when `earlier` is later.
+    pub fn saturating_since(self, earlier: Timestamp) -> Duration {
+        let d = self.as_nanos() - earlier.as_nanos();
+        if d <= 0 {
+            Duration::ZERO
+        } else {
+            Duration::new(
+                (d / i128::from(Self::NANOS_PER_SEC)) as u64,
+                (d % i128::from(Self::NANOS_PER_SEC)) as u32,
+            )
+        }
+    }
+
+    /// Returns the timestamp `d` later.
+    pub fn add(self, d: Duration) -> Timestamp {
+        let nanos = self.nanos + d.subsec_nanos();
+        Timestamp::new(self.secs.saturating_add(d.as_secs() as i64), nanos)
+    }
+}
+
+impl fmt::Display for Timestamp {
+    /// Prints seconds since the epoch with nine decimals, as tshark prints `frame.time_epoch`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{:09}", self.secs, self.nanos)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arithmetic() {
+        let a = Timestamp::new(10, 1_500_000_000);
+        assert_eq!(a, Timestamp { secs: 11, nanos: 500_000_000 });
+        let b = a.add(Duration::from_millis(700));
+        assert_eq!(b, Timestamp { secs: 12, nanos: 200_000_000 });
+        assert_eq!(b.saturating_since(a), Duration::from_millis(700));
+        assert_eq!(a.saturating_since(b), Duration::ZERO);
+    }
+}

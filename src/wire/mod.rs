@@ -1,0 +1,337 @@
+//! The stateless, zero-copy parsing layer: Ethernet II (with VLAN tags), IPv4, TCP and TCP
+//! options, checksums, and writing headers back.
+//!
+//! # Contract
+//!
+//! * **Nothing panics, on any input.** Every parser checks lengths before it reads; every
+//!   slice it returns is in bounds of the input; every accessor on a parsed header is total.
+//! * **Zero-copy.** Headers hold small `Copy` scalars and borrow their variable parts
+//!   (options, payload) from the input. Nothing on the parse path allocates.
+//! * **nom's shape.** The per-layer parsers ([`parse_ethernet`], [`parse_ipv4`],
+//!   [`parse_tcp`]) return `IResult<&[u8], Header, Error>`: `(rest, header)`, complete-input
+//!   semantics (a short buffer is [`Error::Truncated`], never `Incomplete`), and
+//!   [`Error`] implements nom's `ParseError`, so they compose with nom combinators. The fixed
+//!   blocks are read with one length check and `from_be_bytes` on sub-arrays, which a
+//!   criterion run showed faster than chains of `be_u16` combinators; the options use nom's
+//!   number parsers where they read variable data.
+//! * **Lengths come from length fields.** The IPv4 payload is cut by the total-length field,
+//!   never by what the buffer holds past it: Ethernet padding and trailers never become TCP
+//!   payload. `20 <= IHL*4 <= total length` is checked before any subtraction.
+//! * **Unknown values are kept, not rejected**: EtherTypes, IP protocols, IPv4 option kinds and
+//!   TCP option kinds come back as values. Flag combinations are reported, never refused.
+//! * **What is not checked:** checksums (ask for a verdict with [`Frame::ipv4_checksum`],
+//!   [`Frame::tcp_checksum`]), and protocol semantics (that is the `track` module's work).
+//!
+//! ```
+//! use synack::wire::{parse_frame, TcpFlags};
+//!
+//! let syn = synack::seed::FRAMES[0].bytes;
+//! let frame = parse_frame(syn).unwrap();
+//! let ip = frame.ipv4.unwrap();
+//! let tcp = frame.tcp.unwrap();
+//! assert_eq!(ip.src.to_string(), "10.7.92.177");
+//! assert_eq!((tcp.src_port, tcp.dst_port), (50030, 1005));
+//! assert_eq!(tcp.flags, TcpFlags::SYN);
+//! assert!(frame.payload.is_empty());
+//! ```
+
+pub mod checksum;
+mod ethernet;
+mod ipv4;
+mod link;
+mod tcp;
+mod tcp_options;
+
+pub use checksum::ChecksumVerdict;
+pub use ethernet::{EtherType, EthernetHeader, MacAddr, VlanTag, VlanTags, parse_ethernet, parse_vlan};
+pub use ipv4::{IpProtocol, Ipv4Flags, Ipv4Header, Ipv4Option, Ipv4Options, parse_ipv4};
+pub use link::{LinkHeader, LinkType, parse_null, parse_sll, parse_sll2};
+pub use tcp::{NetmonFlags, SeqNumber, TcpFlags, TcpHeader, WiresharkFlags, fill_tcp_checksum, parse_tcp};
+pub use tcp_options::{MAX_WINDOW_SCALE, SackBlocks, SynOptions, TcpOption, TcpOptions, emit_options, kind};
+
+pub use crate::error::{Error, Field, Layer};
+
+/// What a frame carries, as far as synack decodes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Content {
+    /// IPv4 and TCP: [`Frame::ipv4`] and [`Frame::tcp`] are set.
+    Tcp,
+    /// An IPv4 fragment other than the first: its payload is not a TCP header.
+    Ipv4Fragment,
+    /// IPv4 carrying another protocol; [`Frame::payload`] is the IPv4 payload.
+    Ipv4Other(IpProtocol),
+    /// A network protocol other than IPv4 (ARP, IPv6, ...); [`Frame::payload`] holds it.
+    NotIpv4(EtherType),
+    /// A link type synack does not decode; [`Frame::payload`] is the whole frame.
+    UnsupportedLink(LinkType),
+    /// A header could not be parsed; [`Frame::error`] says why, and the layers before it are set.
+    Malformed,
+}
+
+/// A decoded frame: the layers found, borrowed from the frame's bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Frame<'a> {
+    /// The whole frame as given.
+    pub data: &'a [u8],
+    /// The link-layer header, when one was decoded.
+    pub link: Option<LinkHeader>,
+    /// VLAN tags, outermost first.
+    pub vlans: VlanTags,
+    /// The EtherType of the network layer (after any VLAN tags).
+    pub ethertype: Option<EtherType>,
+    /// Offset of the network-layer header in [`Frame::data`].
+    pub network_offset: usize,
+    /// The IPv4 header.
+    pub ipv4: Option<Ipv4Header<'a>>,
+    /// The IPv4 payload, cut by the total-length field (shorter when the capture was cut).
+    pub segment: &'a [u8],
+    /// Offset of the transport header in [`Frame::data`].
+    pub transport_offset: usize,
+    /// The TCP header.
+    pub tcp: Option<TcpHeader<'a>>,
+    /// The payload of the innermost decoded layer (TCP payload for TCP frames).
+    pub payload: &'a [u8],
+    /// What the frame carries.
+    pub content: Content,
+    /// Why decoding stopped, for [`Content::Malformed`].
+    pub error: Option<Error>,
+}
+
+impl<'a> Frame<'a> {
+    fn empty(data: &'a [u8]) -> Self {
+        Frame {
+            data,
+            link: None,
+            vlans: VlanTags::default(),
+            ethertype: None,
+            network_offset: 0,
+            ipv4: None,
+            segment: &[],
+            transport_offset: 0,
+            tcp: None,
+            payload: data,
+            content: Content::Malformed,
+            error: None,
+        }
+    }
+
+    /// Returns the Ethernet header, if the frame has one.
+    pub fn ethernet(&self) -> Option<&EthernetHeader> {
+        self.link.as_ref().and_then(LinkHeader::as_ethernet)
+    }
+
+    /// Returns the bytes that follow the IPv4 datagram (Ethernet padding, FCS, trailers).
+    pub fn trailer(&self) -> &'a [u8] {
+        match self.ipv4 {
+            Some(ip) => {
+                let end = self.network_offset + ip.header_len() + self.segment.len();
+                self.data.get(end..).unwrap_or_default()
+            }
+            None => &[],
+        }
+    }
+
+    /// Returns true when the capture holds fewer bytes of the IPv4 datagram than its total
+    /// length declares.
+    pub fn is_ip_truncated(&self) -> bool {
+        match self.ipv4.and_then(|ip| ip.payload_len()) {
+            Some(declared) => self.segment.len() < declared,
+            None => false,
+        }
+    }
+
+    /// Returns the TCP payload length the headers declare (what tshark calls `tcp.len`),
+    /// which exceeds `payload.len()` when the capture was cut.
+    pub fn tcp_len(&self) -> Option<usize> {
+        let (ip, tcp) = (self.ipv4?, self.tcp?);
+        let declared = ip.payload_len().unwrap_or(self.segment.len());
+        Some(declared.saturating_sub(tcp.header_len()))
+    }
+
+    /// Returns the verdict on the IPv4 header checksum.
+    pub fn ipv4_checksum(&self) -> Option<ChecksumVerdict> {
+        let ip = self.ipv4?;
+        Some(ip.verify_checksum(self.data.get(self.network_offset..).unwrap_or_default()))
+    }
+
+    /// Returns the verdict on the TCP checksum: unverifiable when the segment was not
+    /// captured whole or belongs to a fragmented datagram.
+    pub fn tcp_checksum(&self) -> Option<ChecksumVerdict> {
+        let (ip, tcp) = (self.ipv4?, self.tcp?);
+        let complete = !self.is_ip_truncated() && !ip.is_fragment() && ip.total_len != 0;
+        Some(tcp.verify_checksum(ip.src, ip.dst, self.segment, complete))
+    }
+}
+
+/// Parses an Ethernet II frame down to TCP. A frame that is not IPv4/TCP is not an error:
+/// [`Frame::content`] says what it carries and [`Frame::payload`] hands over the bytes. A
+/// header that cannot be parsed is an error, with its offset counted from the frame start.
+///
+/// ```
+/// let data = synack::seed::FRAMES[3].bytes; // the 5-byte "11111" segment, 1 byte of padding
+/// let frame = synack::wire::parse_frame(data).unwrap();
+/// assert_eq!(frame.payload, b"11111");
+/// assert_eq!(frame.trailer(), &[0]);
+/// ```
+pub fn parse_frame(data: &[u8]) -> Result<Frame<'_>, Error> {
+    let frame = dissect_frame(LinkType::ETHERNET, data);
+    match frame.error {
+        Some(e) => Err(e),
+        None => Ok(frame),
+    }
+}
+
+/// Decodes a frame of link type `link` as far as it goes, never failing: a malformed header
+/// leaves [`Content::Malformed`] with the error in [`Frame::error`] and the layers before it
+/// set. This is what a dissector wants: show what could be read, and say where it stopped.
+pub fn dissect_frame(link: LinkType, data: &[u8]) -> Frame<'_> {
+    let mut f = Frame::empty(data);
+    let header = match link {
+        LinkType::ETHERNET => parse_ethernet(data).map(|(r, h)| (r, LinkHeader::Ethernet(h))),
+        LinkType::LINUX_SLL => parse_sll(data),
+        LinkType::LINUX_SLL2 => parse_sll2(data),
+        LinkType::NULL => parse_null(data),
+        LinkType::RAW | LinkType::IPV4 | LinkType::IPV6 => Ok((data, LinkHeader::RawIp)),
+        other => {
+            f.content = Content::UnsupportedLink(other);
+            return f;
+        }
+    };
+    let (mut rest, header) = match header {
+        Ok(ok) => ok,
+        Err(e) => return f.malformed(e, 0),
+    };
+    f.link = Some(header);
+    let Some(mut ethertype) = header.ethertype(rest) else {
+        f.content = Content::NotIpv4(EtherType(0));
+        f.payload = rest;
+        return f;
+    };
+    while ethertype.is_vlan_tag() && f.vlans.len() < VlanTags::MAX {
+        let at = data.len() - rest.len();
+        match parse_vlan(ethertype)(rest) {
+            Ok((r, tag)) => {
+                f.vlans.push(tag);
+                ethertype = tag.ethertype;
+                rest = r;
+            }
+            Err(e) => return f.malformed(e, at),
+        }
+    }
+    f.ethertype = Some(ethertype);
+    f.network_offset = data.len() - rest.len();
+    if ethertype != EtherType::IPV4 {
+        f.content = Content::NotIpv4(ethertype);
+        f.payload = rest;
+        return f;
+    }
+    let (segment, ip) = match parse_ipv4(rest) {
+        Ok(ok) => ok,
+        Err(e) => return f.malformed(e, f.network_offset),
+    };
+    f.ipv4 = Some(ip);
+    f.segment = segment;
+    f.transport_offset = f.network_offset + ip.header_len();
+    f.payload = segment;
+    if ip.is_later_fragment() {
+        f.content = Content::Ipv4Fragment;
+        return f;
+    }
+    if ip.protocol != IpProtocol::TCP {
+        f.content = Content::Ipv4Other(ip.protocol);
+        return f;
+    }
+    match parse_tcp(segment) {
+        Ok((payload, tcp)) => {
+            f.tcp = Some(tcp);
+            f.payload = payload;
+            f.content = Content::Tcp;
+        }
+        Err(e) => return f.malformed(e, f.transport_offset),
+    }
+    f
+}
+
+impl<'a> Frame<'a> {
+    fn malformed(mut self, e: nom::Err<Error>, at: usize) -> Self {
+        let e = match e {
+            nom::Err::Error(e) | nom::Err::Failure(e) => e,
+            nom::Err::Incomplete(_) => Error::Nom {
+                kind: nom::error::ErrorKind::Eof,
+                remaining: self.data.len() - at,
+            },
+        };
+        self.content = Content::Malformed;
+        self.error = Some(e.shifted(at));
+        self.payload = self.data.get(at..).unwrap_or_default();
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vlan_stack_is_walked() {
+        let mut f = [0u8; 14 + 8 + 20 + 20];
+        f[12..14].copy_from_slice(&[0x88, 0xa8]); // outer 802.1ad
+        f[14..18].copy_from_slice(&[0x00, 0x0a, 0x81, 0x00]); // VID 10, then 802.1Q
+        f[18..22].copy_from_slice(&[0x20, 0x14, 0x08, 0x00]); // PCP 1, VID 20, then IPv4
+        let ip = Ipv4Header::new(
+            core::net::Ipv4Addr::new(198, 18, 0, 1),
+            core::net::Ipv4Addr::new(198, 18, 0, 2),
+            IpProtocol::TCP,
+            20,
+        );
+        ip.emit(&mut f[22..], true).unwrap();
+        TcpHeader::new(1, 2, 3, 4, TcpFlags::SYN).emit(&mut f[42..]).unwrap();
+        let frame = parse_frame(&f).unwrap();
+        let tags = frame.vlans.as_slice();
+        assert_eq!(tags.len(), 2);
+        assert_eq!((tags[0].tpid, tags[0].vid), (0x88a8, 10));
+        assert_eq!((tags[1].tpid, tags[1].pcp, tags[1].vid), (0x8100, 1, 20));
+        assert_eq!(frame.network_offset, 22);
+        assert_eq!(frame.content, Content::Tcp);
+        // Cut inside the second tag: a VLAN error at the tag's offset.
+        assert_eq!(
+            parse_frame(&f[..20]),
+            Err(Error::Truncated { layer: Layer::Vlan, offset: 18, needed: 4, available: 2 })
+        );
+    }
+
+    #[test]
+    fn non_ipv4_is_handed_over() {
+        let mut f = [0u8; 42];
+        f[12..14].copy_from_slice(&[0x08, 0x06]);
+        let frame = parse_frame(&f).unwrap();
+        assert_eq!(frame.content, Content::NotIpv4(EtherType::ARP));
+        assert_eq!(frame.payload.len(), 28);
+    }
+
+    #[test]
+    fn later_fragment_is_not_tcp() {
+        let mut f = [0u8; 14 + 20 + 20];
+        f[12..14].copy_from_slice(&[0x08, 0x00]);
+        let mut ip = Ipv4Header::new(
+            core::net::Ipv4Addr::new(198, 18, 0, 1),
+            core::net::Ipv4Addr::new(198, 18, 0, 2),
+            IpProtocol::TCP,
+            20,
+        );
+        ip.fragment_offset = 3;
+        ip.emit(&mut f[14..], true).unwrap();
+        let frame = parse_frame(&f).unwrap();
+        assert_eq!(frame.content, Content::Ipv4Fragment);
+        assert!(frame.tcp.is_none());
+        assert_eq!(frame.payload.len(), 20);
+    }
+
+    #[test]
+    fn unsupported_link_is_not_an_error() {
+        let frame = dissect_frame(LinkType(127), &[1, 2, 3]);
+        assert_eq!(frame.content, Content::UnsupportedLink(LinkType(127)));
+        assert_eq!(frame.payload, &[1, 2, 3]);
+        assert_eq!(frame.error, None);
+    }
+}

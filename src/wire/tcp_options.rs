@@ -1,0 +1,490 @@
+//! TCP options: a zero-copy iterator and a writer.
+//!
+//! The iterator walks the options area lazily. A malformed option is yielded as an
+//! [`Error::BadOptionLength`] in its place: the options before it are not lost, and when its
+//! length byte is usable (≥ 2 and within the area) iteration goes on past it, as Wireshark's
+//! dissector does. A length of 0 or 1, or one that runs past the area, ends the walk: no
+//! later byte can be trusted. Iteration ends after `EOL` (what follows is padding).
+
+use nom::Parser;
+use nom::number::complete::{be_u16, be_u32};
+
+use crate::error::{Error, Layer, out_buf};
+use crate::wire::tcp::SeqNumber;
+
+/// Option kinds with a name.
+pub mod kind {
+    /// End of option list.
+    pub const EOL: u8 = 0;
+    /// No operation.
+    pub const NOP: u8 = 1;
+    /// Maximum segment size (RFC 9293).
+    pub const MSS: u8 = 2;
+    /// Window scale (RFC 7323).
+    pub const WINDOW_SCALE: u8 = 3;
+    /// SACK permitted (RFC 2018).
+    pub const SACK_PERMITTED: u8 = 4;
+    /// SACK blocks (RFC 2018).
+    pub const SACK: u8 = 5;
+    /// Timestamps (RFC 7323).
+    pub const TIMESTAMPS: u8 = 8;
+    /// TCP Fast Open cookie (RFC 7413).
+    pub const FAST_OPEN: u8 = 34;
+    /// Experimental option (RFC 6994); with magic 0xF989 it carries a Fast Open cookie.
+    pub const EXPERIMENTAL: u8 = 254;
+    /// The RFC 6994 experiment identifier of the pre-RFC Fast Open option.
+    pub const FAST_OPEN_MAGIC: u16 = 0xf989;
+}
+
+/// The largest window-scale shift that takes effect (RFC 7323 §2.3).
+pub const MAX_WINDOW_SCALE: u8 = 14;
+
+/// SACK blocks, kept borrowed: 8 bytes each, left and right edge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SackBlocks<'a>(&'a [u8]);
+
+impl<'a> SackBlocks<'a> {
+    /// Size of one block in bytes.
+    pub const BLOCK_LEN: usize = 8;
+
+    /// Wraps option data whose length is a multiple of [`SackBlocks::BLOCK_LEN`].
+    pub fn new(data: &'a [u8]) -> Option<Self> {
+        (data.len() % Self::BLOCK_LEN == 0).then_some(SackBlocks(data))
+    }
+
+    /// Returns the number of blocks.
+    pub fn len(&self) -> usize {
+        self.0.len() / Self::BLOCK_LEN
+    }
+
+    /// Returns true when there is no block.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Returns the raw bytes.
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.0
+    }
+
+    /// Returns the blocks as (left edge, right edge) pairs.
+    pub fn iter(&self) -> impl Iterator<Item = (SeqNumber, SeqNumber)> + 'a {
+        self.0.chunks_exact(Self::BLOCK_LEN).map(|b| {
+            (
+                SeqNumber(u32::from_be_bytes([b[0], b[1], b[2], b[3]])),
+                SeqNumber(u32::from_be_bytes([b[4], b[5], b[6], b[7]])),
+            )
+        })
+    }
+}
+
+/// One TCP option.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TcpOption<'a> {
+    /// End of option list (kind 0).
+    Eol,
+    /// No operation (kind 1).
+    Nop,
+    /// Maximum segment size (kind 2).
+    Mss(u16),
+    /// Window scale shift as sent (kind 3); see [`TcpOption::effective_window_scale`].
+    WindowScale(u8),
+    /// SACK permitted (kind 4).
+    SackPermitted,
+    /// SACK blocks (kind 5), every block present.
+    Sack(SackBlocks<'a>),
+    /// Timestamps (kind 8).
+    Timestamps {
+        /// Timestamp value.
+        tsval: u32,
+        /// Timestamp echo reply.
+        tsecr: u32,
+    },
+    /// TCP Fast Open (kind 34); an empty cookie is a cookie request.
+    FastOpen(&'a [u8]),
+    /// Pre-RFC TCP Fast Open (kind 254, magic 0xF989); an empty cookie is a request.
+    FastOpenExperimental(&'a [u8]),
+    /// Any other kind, kept with its data.
+    Unknown {
+        /// The kind byte.
+        kind: u8,
+        /// The data after kind and length.
+        data: &'a [u8],
+    },
+}
+
+impl TcpOption<'_> {
+    /// Returns the kind byte.
+    pub fn kind(&self) -> u8 {
+        match self {
+            TcpOption::Eol => kind::EOL,
+            TcpOption::Nop => kind::NOP,
+            TcpOption::Mss(_) => kind::MSS,
+            TcpOption::WindowScale(_) => kind::WINDOW_SCALE,
+            TcpOption::SackPermitted => kind::SACK_PERMITTED,
+            TcpOption::Sack(_) => kind::SACK,
+            TcpOption::Timestamps { .. } => kind::TIMESTAMPS,
+            TcpOption::FastOpen(_) => kind::FAST_OPEN,
+            TcpOption::FastOpenExperimental(_) => kind::EXPERIMENTAL,
+            TcpOption::Unknown { kind, .. } => *kind,
+        }
+    }
+
+    /// Returns the encoded length in bytes.
+    pub fn len(&self) -> usize {
+        match self {
+            TcpOption::Eol | TcpOption::Nop => 1,
+            TcpOption::Mss(_) => 4,
+            TcpOption::WindowScale(_) => 3,
+            TcpOption::SackPermitted => 2,
+            TcpOption::Sack(b) => 2 + b.as_bytes().len(),
+            TcpOption::Timestamps { .. } => 10,
+            TcpOption::FastOpen(c) => 2 + c.len(),
+            TcpOption::FastOpenExperimental(c) => 4 + c.len(),
+            TcpOption::Unknown { data, .. } => 2 + data.len(),
+        }
+    }
+
+    /// Returns false: no option encodes to zero bytes (present for clippy's `len` rule).
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// Returns the window-scale shift that takes effect: the value sent, clamped to 14
+    /// (RFC 7323 §2.3: "use 14 instead of the specified value"). `None` for other kinds.
+    pub fn effective_window_scale(&self) -> Option<u8> {
+        match *self {
+            TcpOption::WindowScale(s) => Some(s.min(MAX_WINDOW_SCALE)),
+            _ => None,
+        }
+    }
+
+    /// Writes the option into the start of `buf` and returns the bytes written.
+    pub fn emit(&self, buf: &mut [u8]) -> Result<usize, Error> {
+        let len = self.len();
+        if len > usize::from(u8::MAX) {
+            return Err(Error::BadOptionLength {
+                layer: Layer::TcpOptions,
+                offset: 0,
+                kind: self.kind(),
+                length: u8::MAX,
+                available: len,
+            });
+        }
+        let out = out_buf(buf, len, Layer::TcpOptions)?;
+        out[0] = self.kind();
+        if len > 1 {
+            out[1] = len as u8;
+        }
+        match self {
+            TcpOption::Eol | TcpOption::Nop | TcpOption::SackPermitted => {}
+            TcpOption::Mss(m) => out[2..4].copy_from_slice(&m.to_be_bytes()),
+            TcpOption::WindowScale(s) => out[2] = *s,
+            TcpOption::Sack(b) => out[2..].copy_from_slice(b.as_bytes()),
+            TcpOption::Timestamps { tsval, tsecr } => {
+                out[2..6].copy_from_slice(&tsval.to_be_bytes());
+                out[6..10].copy_from_slice(&tsecr.to_be_bytes());
+            }
+            TcpOption::FastOpen(c) => out[2..].copy_from_slice(c),
+            TcpOption::FastOpenExperimental(c) => {
+                out[2..4].copy_from_slice(&kind::FAST_OPEN_MAGIC.to_be_bytes());
+                out[4..].copy_from_slice(c);
+            }
+            TcpOption::Unknown { data, .. } => out[2..].copy_from_slice(data),
+        }
+        Ok(len)
+    }
+}
+
+/// Writes `options` one after another and pads with zero bytes (EOL) to a multiple of four,
+/// as a TCP header needs. Returns the bytes written.
+pub fn emit_options(options: &[TcpOption<'_>], buf: &mut [u8]) -> Result<usize, Error> {
+    let mut at = 0;
+    for o in options {
+        let rest = buf.get_mut(at..).unwrap_or_default();
+        at += o.emit(rest)?;
+    }
+    let padded = at.next_multiple_of(4);
+    out_buf(buf, padded, Layer::TcpOptions)?[at..].fill(kind::EOL);
+    Ok(padded)
+}
+
+/// Iterator over the options of a TCP header.
+#[derive(Debug, Clone)]
+pub struct TcpOptions<'a> {
+    data: &'a [u8],
+    pos: usize,
+    done: bool,
+}
+
+impl<'a> TcpOptions<'a> {
+    /// Returns an iterator over the options area `data` (the bytes after the fixed header).
+    pub fn new(data: &'a [u8]) -> Self {
+        TcpOptions {
+            data,
+            pos: 0,
+            done: data.is_empty(),
+        }
+    }
+
+    fn bad(&self, at: usize, kind: u8, length: u8) -> Error {
+        Error::BadOptionLength {
+            layer: Layer::TcpOptions,
+            offset: at,
+            kind,
+            length,
+            available: self.data.len() - at,
+        }
+    }
+}
+
+/// Decodes the body of an option whose length byte is sane; `Err` means the length is wrong
+/// for the kind.
+#[inline]
+fn decode(kind: u8, body: &[u8]) -> Result<TcpOption<'_>, ()> {
+    match (kind, body.len()) {
+        (kind::MSS, 2) => Ok(TcpOption::Mss(u16::from_be_bytes([body[0], body[1]]))),
+        (kind::WINDOW_SCALE, 1) => Ok(TcpOption::WindowScale(body[0])),
+        (kind::SACK_PERMITTED, 0) => Ok(TcpOption::SackPermitted),
+        (kind::SACK, n) if n > 0 => SackBlocks::new(body).map(TcpOption::Sack).ok_or(()),
+        (kind::TIMESTAMPS, 8) => {
+            let (_, (tsval, tsecr)) =
+                (be_u32::<_, Error>, be_u32).parse_complete(body).map_err(|_| ())?;
+            Ok(TcpOption::Timestamps { tsval, tsecr })
+        }
+        (kind::FAST_OPEN, _) => Ok(TcpOption::FastOpen(body)),
+        (kind::EXPERIMENTAL, n) if n >= 2 => match be_u16::<_, Error>(body) {
+            Ok((cookie, kind::FAST_OPEN_MAGIC)) => Ok(TcpOption::FastOpenExperimental(cookie)),
+            _ => Ok(TcpOption::Unknown { kind, data: body }),
+        },
+        (kind::MSS | kind::WINDOW_SCALE | kind::SACK_PERMITTED | kind::SACK | kind::TIMESTAMPS, _) => {
+            Err(())
+        }
+        _ => Ok(TcpOption::Unknown { kind, data: body }),
+    }
+}
+
+impl<'a> Iterator for TcpOptions<'a> {
+    type Item = Result<TcpOption<'a>, Error>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let at = self.pos;
+        let Some(&k) = self.data.get(at) else {
+            self.done = true;
+            return None;
+        };
+        match k {
+            kind::EOL => {
+                self.done = true;
+                return Some(Ok(TcpOption::Eol));
+            }
+            kind::NOP => {
+                self.pos += 1;
+                return Some(Ok(TcpOption::Nop));
+            }
+            _ => {}
+        }
+        let Some(&length) = self.data.get(at + 1) else {
+            self.done = true;
+            return Some(Err(self.bad(at, k, 0)));
+        };
+        let end = at + usize::from(length);
+        if length < 2 || end > self.data.len() {
+            self.done = true;
+            return Some(Err(self.bad(at, k, length)));
+        }
+        self.pos = end;
+        Some(decode(k, &self.data[at + 2..end]).map_err(|()| self.bad(at, k, length)))
+    }
+}
+
+/// The options a SYN or SYN-ACK negotiates, collected in one pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SynOptions {
+    /// MSS, if present.
+    pub mss: Option<u16>,
+    /// Window-scale shift as sent, if present.
+    pub window_scale: Option<u8>,
+    /// SACK permitted present.
+    pub sack_permitted: bool,
+    /// Timestamps, if present.
+    pub timestamps: Option<(u32, u32)>,
+    /// A Fast Open option (either form) was present.
+    pub fast_open: bool,
+    /// A malformed option was seen.
+    pub malformed: bool,
+}
+
+impl SynOptions {
+    /// Collects the negotiated options from an options area.
+    pub fn collect(options: TcpOptions<'_>) -> Self {
+        let mut s = SynOptions::default();
+        for o in options {
+            match o {
+                Ok(TcpOption::Mss(m)) => s.mss = Some(m),
+                Ok(TcpOption::WindowScale(w)) => s.window_scale = Some(w),
+                Ok(TcpOption::SackPermitted) => s.sack_permitted = true,
+                Ok(TcpOption::Timestamps { tsval, tsecr }) => s.timestamps = Some((tsval, tsecr)),
+                Ok(TcpOption::FastOpen(_) | TcpOption::FastOpenExperimental(_)) => s.fast_open = true,
+                Ok(_) => {}
+                Err(_) => s.malformed = true,
+            }
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use std::vec::Vec;
+
+    fn all(data: &[u8]) -> Vec<Result<TcpOption<'_>, Error>> {
+        TcpOptions::new(data).collect()
+    }
+
+    #[test]
+    fn seed_syn_options() {
+        let opts = [
+            0x02, 0x04, 0x05, 0xb4, // MSS 1460
+            0x01, // NOP
+            0x03, 0x03, 0x08, // window scale 8
+            0x01, 0x01, // NOP NOP
+            0x04, 0x02, // SACK permitted
+        ];
+        assert_eq!(
+            all(&opts),
+            [
+                Ok(TcpOption::Mss(1460)),
+                Ok(TcpOption::Nop),
+                Ok(TcpOption::WindowScale(8)),
+                Ok(TcpOption::Nop),
+                Ok(TcpOption::Nop),
+                Ok(TcpOption::SackPermitted),
+            ]
+        );
+        let s = SynOptions::collect(TcpOptions::new(&opts));
+        assert_eq!((s.mss, s.window_scale, s.sack_permitted, s.timestamps), (Some(1460), Some(8), true, None));
+    }
+
+    #[test]
+    fn linux_syn_with_timestamps_and_sack_blocks() {
+        let opts = [
+            0x02, 0x04, 0xff, 0xd7, // MSS 65495
+            0x04, 0x02, // SACK permitted
+            0x08, 0x0a, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x02, // TS 1, 2
+            0x01, // NOP
+            0x03, 0x03, 0x0f, // window scale 15 (reported as sent)
+            0x05, 0x12, // SACK, two blocks
+            0, 0, 0, 1, 0, 0, 0, 2, // 1..2
+            0xff, 0xff, 0xff, 0xf0, 0, 0, 0, 4, // wraps
+        ];
+        let got = all(&opts);
+        assert_eq!(got.len(), 6);
+        assert_eq!(got[2], Ok(TcpOption::Timestamps { tsval: 1, tsecr: 2 }));
+        assert_eq!(got[4], Ok(TcpOption::WindowScale(15)));
+        assert_eq!(got[4].unwrap().effective_window_scale(), Some(14));
+        let Ok(TcpOption::Sack(blocks)) = got[5] else { panic!("{:?}", got[5]) };
+        let b: Vec<_> = blocks.iter().collect();
+        assert_eq!(b, [(SeqNumber(1), SeqNumber(2)), (SeqNumber(0xffff_fff0), SeqNumber(4))]);
+    }
+
+    #[test]
+    fn fast_open_both_forms_and_unknown_kept() {
+        let opts = [
+            34, 2, // TFO cookie request
+            254, 8, 0xf9, 0x89, 1, 2, 3, 4, // experimental TFO, cookie 01020304
+            254, 4, 0x12, 0x34, // another experiment: unknown
+            30, 4, 0xaa, 0xbb, // MPTCP (kind 30): unknown, kept
+            1, 0, // NOP EOL
+        ];
+        assert_eq!(
+            all(&opts),
+            [
+                Ok(TcpOption::FastOpen(&[][..])),
+                Ok(TcpOption::FastOpenExperimental(&[1, 2, 3, 4][..])),
+                Ok(TcpOption::Unknown { kind: 254, data: &[0x12, 0x34][..] }),
+                Ok(TcpOption::Unknown { kind: 30, data: &[0xaa, 0xbb][..] }),
+                Ok(TcpOption::Nop),
+                Ok(TcpOption::Eol),
+            ]
+        );
+    }
+
+    #[test]
+    fn malformed_options_keep_what_came_before() {
+        // Length 0 ends the walk.
+        assert_eq!(
+            all(&[2, 4, 5, 0xb4, 8, 0, 1, 1]),
+            [
+                Ok(TcpOption::Mss(1460)),
+                Err(Error::BadOptionLength { layer: Layer::TcpOptions, offset: 4, kind: 8, length: 0, available: 4 })
+            ]
+        );
+        // Length 1 ends the walk.
+        assert_eq!(
+            all(&[1, 3, 1, 1]),
+            [
+                Ok(TcpOption::Nop),
+                Err(Error::BadOptionLength { layer: Layer::TcpOptions, offset: 1, kind: 3, length: 1, available: 3 })
+            ]
+        );
+        // Past the area ends the walk.
+        assert_eq!(
+            all(&[1, 1, 8, 10]),
+            [
+                Ok(TcpOption::Nop),
+                Ok(TcpOption::Nop),
+                Err(Error::BadOptionLength { layer: Layer::TcpOptions, offset: 2, kind: 8, length: 10, available: 2 })
+            ]
+        );
+        // The length byte itself missing.
+        assert_eq!(
+            all(&[1, 2]),
+            [
+                Ok(TcpOption::Nop),
+                Err(Error::BadOptionLength { layer: Layer::TcpOptions, offset: 1, kind: 2, length: 0, available: 1 })
+            ]
+        );
+        // A usable but wrong length for the kind (SACK 2+8n violated, MSS of 3): reported,
+        // and the walk goes on.
+        assert_eq!(
+            all(&[5, 6, 0, 0, 0, 1, 2, 3, 0, 1, 4, 2]),
+            [
+                Err(Error::BadOptionLength { layer: Layer::TcpOptions, offset: 0, kind: 5, length: 6, available: 12 }),
+                Err(Error::BadOptionLength { layer: Layer::TcpOptions, offset: 6, kind: 2, length: 3, available: 6 }),
+                Ok(TcpOption::Nop),
+                Ok(TcpOption::SackPermitted),
+            ]
+        );
+    }
+
+    #[test]
+    fn emit_round_trip() {
+        let blocks = [0u8, 0, 0, 1, 0, 0, 0, 9];
+        let opts = [
+            TcpOption::Mss(1460),
+            TcpOption::Nop,
+            TcpOption::WindowScale(8),
+            TcpOption::SackPermitted,
+            TcpOption::Timestamps { tsval: 7, tsecr: 0 },
+            TcpOption::Sack(SackBlocks::new(&blocks).unwrap()),
+            TcpOption::FastOpenExperimental(&[9, 9, 9, 9]),
+        ];
+        let mut buf = [0u8; 40];
+        let n = emit_options(&opts, &mut buf).unwrap();
+        assert_eq!(n, 40);
+        let mut got = all(&buf[..n]);
+        assert_eq!(got.pop(), Some(Ok(TcpOption::Eol)));
+        assert_eq!(got, opts.iter().copied().map(Ok).collect::<Vec<_>>());
+        assert_eq!(
+            emit_options(&opts, &mut [0u8; 10]),
+            Err(Error::BufferTooSmall { layer: Layer::TcpOptions, needed: 10, available: 0 })
+        );
+    }
+}
