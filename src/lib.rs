@@ -37,6 +37,8 @@ pub mod wire;
 
 #[cfg(feature = "pcap")]
 pub mod capture;
+#[cfg(feature = "pcap")]
+pub mod fields;
 
 pub use error::{Error, Field, Layer};
 pub use time::Timestamp;

@@ -1,0 +1,171 @@
+//! Wireshark display-filter fields, formatted as `tshark -T fields` (4.0) prints them.
+//!
+//! [`write_field`] appends one column's value for one frame: empty when the field is absent,
+//! several occurrences comma-joined (tshark's `-E occurrence=a -E aggregator=,`). Checksum
+//! statuses follow tshark with validation on (`-o ip.check_checksum:TRUE -o
+//! tcp.check_checksum:TRUE`): 0 bad, 1 good, 2 unverified. Offload artefacts are "bad" to
+//! tshark; synack's own verdicts are in `synack.ip.checksum` and `synack.tcp.checksum`.
+//!
+//! ```
+//! use synack::capture::CapturedFrame;
+//! use synack::fields::write_field;
+//! use synack::wire::LinkType;
+//!
+//! let seed = synack::seed::FRAMES[1];
+//! let cf = CapturedFrame { number: 2, timestamp: seed.timestamp, orig_len: 66,
+//!                          link: LinkType::ETHERNET, interface: 0, data: seed.bytes };
+//! let frame = cf.dissect();
+//! let mut out = String::new();
+//! for name in ["tcp.flags", "ip.id", "tcp.options.sack_perm", "ip.checksum.status", "synack.tcp.checksum"] {
+//!     write_field(&mut out, name, &cf, &frame);
+//!     out.push('\t');
+//! }
+//! assert_eq!(out, "0x0012\t0xe0d1\t0402\t0\tpartial\t");
+//! ```
+
+use core::fmt::Write;
+
+use crate::capture::CapturedFrame;
+use crate::wire::{ChecksumVerdict, Frame, TcpOption, kind};
+
+/// The default column set of `dissect --fields`.
+pub const DEFAULT_FIELDS: &[&str] = &[
+    "frame.number",
+    "frame.time_epoch",
+    "frame.len",
+    "frame.cap_len",
+    "eth.src",
+    "eth.dst",
+    "eth.type",
+    "vlan.id",
+    "ip.version",
+    "ip.hdr_len",
+    "ip.dsfield",
+    "ip.len",
+    "ip.id",
+    "ip.flags.df",
+    "ip.flags.mf",
+    "ip.frag_offset",
+    "ip.ttl",
+    "ip.proto",
+    "ip.checksum",
+    "ip.checksum.status",
+    "ip.src",
+    "ip.dst",
+    "tcp.srcport",
+    "tcp.dstport",
+    "tcp.len",
+    "tcp.seq_raw",
+    "tcp.ack_raw",
+    "tcp.hdr_len",
+    "tcp.flags",
+    "tcp.window_size_value",
+    "tcp.checksum",
+    "tcp.checksum.status",
+    "tcp.urgent_pointer",
+    "tcp.options.mss_val",
+    "tcp.options.wscale.shift",
+    "tcp.options.sack_perm",
+    "tcp.options.timestamp.tsval",
+    "tcp.options.timestamp.tsecr",
+];
+
+/// synack's own columns, appended to the default set.
+pub const SYNACK_FIELDS: &[&str] = &["synack.ip.checksum", "synack.tcp.checksum"];
+
+/// Returns true for a field name [`write_field`] knows.
+pub fn is_known(name: &str) -> bool {
+    DEFAULT_FIELDS.contains(&name) || SYNACK_FIELDS.contains(&name)
+}
+
+fn status(v: ChecksumVerdict) -> u8 {
+    match v {
+        ChecksumVerdict::Good => 1,
+        ChecksumVerdict::Unverifiable => 2,
+        ChecksumVerdict::Bad { .. } | ChecksumVerdict::Partial | ChecksumVerdict::Zero => 0,
+    }
+}
+
+/// Appends `items` comma-joined.
+fn joined<I: Iterator<Item = T>, T: core::fmt::Display>(out: &mut String, items: I) {
+    for (i, v) in items.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let _ = write!(out, "{v}");
+    }
+}
+
+/// Appends the value of field `name` for `frame` (decoded from `cf`) to `out`; nothing when
+/// the frame lacks the field or the name is unknown.
+pub fn write_field(out: &mut String, name: &str, cf: &CapturedFrame<'_>, frame: &Frame<'_>) {
+    let ip = frame.ipv4;
+    let tcp = frame.tcp;
+    let eth = frame.ethernet();
+    let opts = || tcp.into_iter().flat_map(|t| t.options()).filter_map(Result::ok);
+    let _ = match name {
+        "frame.number" => write!(out, "{}", cf.number),
+        "frame.time_epoch" => write!(out, "{}", cf.timestamp),
+        "frame.len" => write!(out, "{}", cf.orig_len),
+        "frame.cap_len" => write!(out, "{}", cf.cap_len()),
+        "eth.src" => eth.map_or(Ok(()), |e| write!(out, "{}", e.src)),
+        "eth.dst" => eth.map_or(Ok(()), |e| write!(out, "{}", e.dst)),
+        "eth.type" => eth.map_or(Ok(()), |e| write!(out, "0x{:04x}", e.ethertype.0)),
+        "vlan.id" => {
+            joined(out, frame.vlans.as_slice().iter().map(|t| t.vid));
+            Ok(())
+        }
+        "ip.version" => ip.map_or(Ok(()), |i| write!(out, "{}", i.version())),
+        "ip.hdr_len" => ip.map_or(Ok(()), |i| write!(out, "{}", i.header_len())),
+        "ip.dsfield" => ip.map_or(Ok(()), |i| write!(out, "0x{:02x}", i.dsfield())),
+        "ip.len" => ip.map_or(Ok(()), |i| write!(out, "{}", i.total_len)),
+        "ip.id" => ip.map_or(Ok(()), |i| write!(out, "0x{:04x}", i.identification)),
+        "ip.flags.df" => ip.map_or(Ok(()), |i| write!(out, "{}", u8::from(i.flags.contains(crate::wire::Ipv4Flags::DF)))),
+        "ip.flags.mf" => ip.map_or(Ok(()), |i| write!(out, "{}", u8::from(i.flags.contains(crate::wire::Ipv4Flags::MF)))),
+        "ip.frag_offset" => ip.map_or(Ok(()), |i| write!(out, "{}", i.fragment_offset_bytes())),
+        "ip.ttl" => ip.map_or(Ok(()), |i| write!(out, "{}", i.ttl)),
+        "ip.proto" => ip.map_or(Ok(()), |i| write!(out, "{}", i.protocol.0)),
+        "ip.checksum" => ip.map_or(Ok(()), |i| write!(out, "0x{:04x}", i.checksum)),
+        "ip.checksum.status" => frame.ipv4_checksum().map_or(Ok(()), |v| write!(out, "{}", status(v))),
+        "ip.src" => ip.map_or(Ok(()), |i| write!(out, "{}", i.src)),
+        "ip.dst" => ip.map_or(Ok(()), |i| write!(out, "{}", i.dst)),
+        "tcp.srcport" => tcp.map_or(Ok(()), |t| write!(out, "{}", t.src_port)),
+        "tcp.dstport" => tcp.map_or(Ok(()), |t| write!(out, "{}", t.dst_port)),
+        "tcp.len" => frame.tcp_len().map_or(Ok(()), |l| write!(out, "{l}")),
+        "tcp.seq_raw" => tcp.map_or(Ok(()), |t| write!(out, "{}", t.seq)),
+        "tcp.ack_raw" => tcp.map_or(Ok(()), |t| write!(out, "{}", t.ack)),
+        "tcp.hdr_len" => tcp.map_or(Ok(()), |t| write!(out, "{}", t.header_len())),
+        "tcp.flags" => tcp.map_or(Ok(()), |t| write!(out, "0x{:04x}", t.flags.bits())),
+        "tcp.window_size_value" => tcp.map_or(Ok(()), |t| write!(out, "{}", t.window)),
+        "tcp.checksum" => tcp.map_or(Ok(()), |t| write!(out, "0x{:04x}", t.checksum)),
+        "tcp.checksum.status" => frame.tcp_checksum().map_or(Ok(()), |v| write!(out, "{}", status(v))),
+        "tcp.urgent_pointer" => tcp.map_or(Ok(()), |t| write!(out, "{}", t.urgent_ptr)),
+        "tcp.options.mss_val" => {
+            joined(out, opts().filter_map(|o| if let TcpOption::Mss(m) = o { Some(m) } else { None }));
+            Ok(())
+        }
+        "tcp.options.wscale.shift" => {
+            joined(out, opts().filter_map(|o| if let TcpOption::WindowScale(s) = o { Some(s) } else { None }));
+            Ok(())
+        }
+        "tcp.options.sack_perm" => {
+            // An FT_NONE field: tshark prints the option's bytes in hex (kind 04, length 02).
+            let n = opts().filter(|o| *o == TcpOption::SackPermitted).count();
+            const SACK_PERM_BYTES: &str = "0402";
+            debug_assert_eq!(format!("{:02x}02", kind::SACK_PERMITTED), SACK_PERM_BYTES);
+            joined(out, (0..n).map(|_| SACK_PERM_BYTES));
+            Ok(())
+        }
+        "tcp.options.timestamp.tsval" => {
+            joined(out, opts().filter_map(|o| if let TcpOption::Timestamps { tsval, .. } = o { Some(tsval) } else { None }));
+            Ok(())
+        }
+        "tcp.options.timestamp.tsecr" => {
+            joined(out, opts().filter_map(|o| if let TcpOption::Timestamps { tsecr, .. } = o { Some(tsecr) } else { None }));
+            Ok(())
+        }
+        "synack.ip.checksum" => frame.ipv4_checksum().map_or(Ok(()), |v| write!(out, "{}", v.name())),
+        "synack.tcp.checksum" => frame.tcp_checksum().map_or(Ok(()), |v| write!(out, "{}", v.name())),
+        _ => Ok(()),
+    };
+}
