@@ -40,12 +40,20 @@ fn parse_args() -> Result<Args, String> {
             "--hex" => a.hex = true,
             "--fields" => {
                 let list = match it.peek() {
-                    Some(next) if !next.starts_with("--") && next.contains('.') && !std::path::Path::new(next).exists() => {
+                    Some(next)
+                        if !next.starts_with("--") && next.contains('.') && !std::path::Path::new(next).exists() =>
+                    {
                         it.next().map(|s| s.split(',').map(str::to_string).collect::<Vec<_>>())
                     }
                     _ => None,
                 };
-                let list = list.unwrap_or_else(|| DEFAULT_FIELDS.iter().chain(SYNACK_FIELDS).map(|s| s.to_string()).collect());
+                let list = list.unwrap_or_else(|| {
+                    DEFAULT_FIELDS
+                        .iter()
+                        .chain(SYNACK_FIELDS)
+                        .map(|s| s.to_string())
+                        .collect()
+                });
                 if let Some(bad) = list.iter().find(|f| !fields::is_known(f)) {
                     return Err(format!("unknown field {bad}"));
                 }
@@ -100,21 +108,23 @@ fn run(args: &Args) -> io::Result<()> {
     let mut status = Ok(());
     loop {
         let cf = match &mut source {
-            Source::File(r) => match {
+            Source::File(r) => {
                 if let Some(p) = &progress {
                     p.set_position(r.offset());
                 }
-                r.next_frame()
-            } {
-                None => break,
-                Some(Ok(f)) => f,
-                Some(Err(e)) => {
-                    status = Err(io::Error::other(e));
-                    break;
+                match r.next_frame() {
+                    None => break,
+                    Some(Ok(f)) => f,
+                    Some(Err(e)) => {
+                        status = Err(io::Error::other(e));
+                        break;
+                    }
                 }
-            },
+            }
             Source::Seed(i) => {
-                let Some(seed) = synack::seed::FRAMES.get(*i) else { break };
+                let Some(seed) = synack::seed::FRAMES.get(*i) else {
+                    break;
+                };
                 *i += 1;
                 CapturedFrame {
                     number: *i as u64,
@@ -258,7 +268,7 @@ fn netmon_line(s: &mut String, cf: &CapturedFrame<'_>, f: &Frame<'_>) {
                 t.seq
             );
             if len > 0 {
-                let _ = write!(s, " - {}", t.seq_number().add(len as u32));
+                let _ = write!(s, " - {}", t.seq_number() + len as u32);
             }
             let _ = write!(s, ", Ack={}, Win={}", t.ack, t.window);
         }
@@ -283,7 +293,11 @@ fn details(s: &mut String, cf: &CapturedFrame<'_>, f: &Frame<'_>) {
         if cf.is_cut() { " (cut by snapshot length)" } else { "" }
     );
     if let Some(e) = f.ethernet() {
-        let _ = writeln!(s, "  Ethernet II: Src: {}, Dst: {}, Type: {}", e.src, e.dst, e.ethertype);
+        let _ = writeln!(
+            s,
+            "  Ethernet II: Src: {}, Dst: {}, Type: {}",
+            e.src, e.dst, e.ethertype
+        );
     }
     for t in f.vlans.as_slice() {
         let _ = writeln!(s, "  802.1Q: PCP {}, DEI {}, VID {}", t.pcp, u8::from(t.dei), t.vid);
@@ -293,8 +307,17 @@ fn details(s: &mut String, cf: &CapturedFrame<'_>, f: &Frame<'_>) {
         let _ = writeln!(s, "    Version: 4, HeaderLength: {} bytes", ip.header_len());
         let _ = writeln!(s, "    DSCP: {}, ECN: {}", ip.dscp, ip.ecn);
         let _ = writeln!(s, "    TotalLength: {}", ip.total_len);
-        let _ = writeln!(s, "    Identification: {} (0x{:04X})", ip.identification, ip.identification);
-        let _ = writeln!(s, "    Flags: {:?}, FragmentOffset: {}", ip.flags, ip.fragment_offset_bytes());
+        let _ = writeln!(
+            s,
+            "    Identification: {} (0x{:04X})",
+            ip.identification, ip.identification
+        );
+        let _ = writeln!(
+            s,
+            "    Flags: {:?}, FragmentOffset: {}",
+            ip.flags,
+            ip.fragment_offset_bytes()
+        );
         let _ = writeln!(s, "    TimeToLive: {}, Protocol: {}", ip.ttl, ip.protocol);
         let _ = writeln!(s, "    Checksum: 0x{:04X} {}", ip.checksum, verdict(f.ipv4_checksum()));
         for o in ip.options() {
@@ -302,19 +325,41 @@ fn details(s: &mut String, cf: &CapturedFrame<'_>, f: &Frame<'_>) {
         }
     }
     if let Some(t) = f.tcp {
-        let _ = writeln!(s, "  Tcp: Flags={}, SrcPort={}, DstPort={}", t.flags.netmon(), t.src_port, t.dst_port);
+        let _ = writeln!(
+            s,
+            "  Tcp: Flags={}, SrcPort={}, DstPort={}",
+            t.flags.netmon(),
+            t.src_port,
+            t.dst_port
+        );
         let _ = writeln!(s, "    SequenceNumber: {} (0x{:08X})", t.seq, t.seq);
         let _ = writeln!(s, "    AcknowledgementNumber: {} (0x{:08X})", t.ack, t.ack);
-        let _ = writeln!(s, "    DataOffset: {} (0x{:02X}): {} bytes", t.data_offset << 4, t.data_offset << 4, t.header_len());
+        let _ = writeln!(
+            s,
+            "    DataOffset: {} (0x{:02X}): {} bytes",
+            t.data_offset << 4,
+            t.data_offset << 4,
+            t.header_len()
+        );
         let _ = writeln!(s, "    Flags: {}", t.flags.netmon());
         const BITS: [(TcpFlags, &str, &str, &str); 8] = [
             (TcpFlags::CWR, "CWR", "Congestion window reduced", "CWR not significant"),
             (TcpFlags::ECE, "ECE", "ECN-Echo", "ECN-Echo not significant"),
             (TcpFlags::URG, "Urgent", "Urgent data", "Not Urgent Data"),
-            (TcpFlags::ACK, "Ack", "Acknowledgement field significant", "Acknowledgement field not significant"),
+            (
+                TcpFlags::ACK,
+                "Ack",
+                "Acknowledgement field significant",
+                "Acknowledgement field not significant",
+            ),
             (TcpFlags::PSH, "Push", "Push Function", "No Push Function"),
             (TcpFlags::RST, "Reset", "Reset", "No Reset"),
-            (TcpFlags::SYN, "Syn", "Synchronize sequence numbers", "Not Synchronize sequence numbers"),
+            (
+                TcpFlags::SYN,
+                "Syn",
+                "Synchronize sequence numbers",
+                "Not Synchronize sequence numbers",
+            ),
             (TcpFlags::FIN, "Fin", "End of data", "Not End of data"),
         ];
         for (i, (flag, name, on, off)) in BITS.iter().enumerate() {
@@ -331,7 +376,9 @@ fn details(s: &mut String, cf: &CapturedFrame<'_>, f: &Frame<'_>) {
         for o in t.options() {
             let _ = match o {
                 Ok(TcpOption::Mss(m)) => writeln!(s, "    Option: MaxSegmentSize {m}"),
-                Ok(TcpOption::WindowScale(w)) => writeln!(s, "    Option: WindowScale {w} (multiply by {})", 1u32 << w.min(14)),
+                Ok(TcpOption::WindowScale(w)) => {
+                    writeln!(s, "    Option: WindowScale {w} (multiply by {})", 1u32 << w.min(14))
+                }
                 Ok(o) => writeln!(s, "    Option: {o:?}"),
                 Err(e) => writeln!(s, "    Option: malformed: {e}"),
             };
@@ -358,7 +405,11 @@ fn hex_dump(s: &mut String, data: &[u8]) {
         }
         s.push_str("  ");
         for &b in chunk {
-            s.push(if b.is_ascii_graphic() || b == b' ' { b as char } else { '.' });
+            s.push(if b.is_ascii_graphic() || b == b' ' {
+                b as char
+            } else {
+                '.'
+            });
         }
         s.push('\n');
     }

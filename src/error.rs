@@ -273,10 +273,7 @@ mod tests {
             needed: 14,
             available: 10,
         };
-        assert_eq!(
-            e.to_string(),
-            "ethernet: cannot emit: needs 14 bytes, buffer holds 10"
-        );
+        assert_eq!(e.to_string(), "ethernet: cannot emit: needs 14 bytes, buffer holds 10");
         let e = Error::Nom {
             kind: nom::error::ErrorKind::Eof,
             remaining: 3,

@@ -118,10 +118,14 @@ pub fn write_field(out: &mut String, name: &str, cf: &CapturedFrame<'_>, frame: 
         "ip.version" => ip.map_or(Ok(()), |i| write!(out, "{}", i.version())),
         "ip.hdr_len" => ip.map_or(Ok(()), |i| write!(out, "{}", i.header_len())),
         "ip.dsfield" => ip.map_or(Ok(()), |i| write!(out, "0x{:02x}", i.dsfield())),
-        "ip.len" => ip.map_or(Ok(()), |i| write!(out, "{}", i.total_len)),
+        "ip.len" => frame.ip_total_len().map_or(Ok(()), |l| write!(out, "{l}")),
         "ip.id" => ip.map_or(Ok(()), |i| write!(out, "0x{:04x}", i.identification)),
-        "ip.flags.df" => ip.map_or(Ok(()), |i| write!(out, "{}", u8::from(i.flags.contains(crate::wire::Ipv4Flags::DF)))),
-        "ip.flags.mf" => ip.map_or(Ok(()), |i| write!(out, "{}", u8::from(i.flags.contains(crate::wire::Ipv4Flags::MF)))),
+        "ip.flags.df" => ip.map_or(Ok(()), |i| {
+            write!(out, "{}", u8::from(i.flags.contains(crate::wire::Ipv4Flags::DF)))
+        }),
+        "ip.flags.mf" => ip.map_or(Ok(()), |i| {
+            write!(out, "{}", u8::from(i.flags.contains(crate::wire::Ipv4Flags::MF)))
+        }),
         "ip.frag_offset" => ip.map_or(Ok(()), |i| write!(out, "{}", i.fragment_offset_bytes())),
         "ip.ttl" => ip.map_or(Ok(()), |i| write!(out, "{}", i.ttl)),
         "ip.proto" => ip.map_or(Ok(()), |i| write!(out, "{}", i.protocol.0)),
@@ -141,11 +145,23 @@ pub fn write_field(out: &mut String, name: &str, cf: &CapturedFrame<'_>, frame: 
         "tcp.checksum.status" => frame.tcp_checksum().map_or(Ok(()), |v| write!(out, "{}", status(v))),
         "tcp.urgent_pointer" => tcp.map_or(Ok(()), |t| write!(out, "{}", t.urgent_ptr)),
         "tcp.options.mss_val" => {
-            joined(out, opts().filter_map(|o| if let TcpOption::Mss(m) = o { Some(m) } else { None }));
+            joined(
+                out,
+                opts().filter_map(|o| if let TcpOption::Mss(m) = o { Some(m) } else { None }),
+            );
             Ok(())
         }
         "tcp.options.wscale.shift" => {
-            joined(out, opts().filter_map(|o| if let TcpOption::WindowScale(s) = o { Some(s) } else { None }));
+            joined(
+                out,
+                opts().filter_map(|o| {
+                    if let TcpOption::WindowScale(s) = o {
+                        Some(s)
+                    } else {
+                        None
+                    }
+                }),
+            );
             Ok(())
         }
         "tcp.options.sack_perm" => {
@@ -157,11 +173,29 @@ pub fn write_field(out: &mut String, name: &str, cf: &CapturedFrame<'_>, frame: 
             Ok(())
         }
         "tcp.options.timestamp.tsval" => {
-            joined(out, opts().filter_map(|o| if let TcpOption::Timestamps { tsval, .. } = o { Some(tsval) } else { None }));
+            joined(
+                out,
+                opts().filter_map(|o| {
+                    if let TcpOption::Timestamps { tsval, .. } = o {
+                        Some(tsval)
+                    } else {
+                        None
+                    }
+                }),
+            );
             Ok(())
         }
         "tcp.options.timestamp.tsecr" => {
-            joined(out, opts().filter_map(|o| if let TcpOption::Timestamps { tsecr, .. } = o { Some(tsecr) } else { None }));
+            joined(
+                out,
+                opts().filter_map(|o| {
+                    if let TcpOption::Timestamps { tsecr, .. } = o {
+                        Some(tsecr)
+                    } else {
+                        None
+                    }
+                }),
+            );
             Ok(())
         }
         "synack.ip.checksum" => frame.ipv4_checksum().map_or(Ok(()), |v| write!(out, "{}", v.name())),

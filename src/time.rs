@@ -40,9 +40,13 @@ impl Timestamp {
             )
         }
     }
+}
+
+impl core::ops::Add<Duration> for Timestamp {
+    type Output = Timestamp;
 
     /// Returns the timestamp `d` later.
-    pub fn add(self, d: Duration) -> Timestamp {
+    fn add(self, d: Duration) -> Timestamp {
         let nanos = self.nanos + d.subsec_nanos();
         Timestamp::new(self.secs.saturating_add(d.as_secs() as i64), nanos)
     }
@@ -62,9 +66,21 @@ mod tests {
     #[test]
     fn arithmetic() {
         let a = Timestamp::new(10, 1_500_000_000);
-        assert_eq!(a, Timestamp { secs: 11, nanos: 500_000_000 });
-        let b = a.add(Duration::from_millis(700));
-        assert_eq!(b, Timestamp { secs: 12, nanos: 200_000_000 });
+        assert_eq!(
+            a,
+            Timestamp {
+                secs: 11,
+                nanos: 500_000_000
+            }
+        );
+        let b = a + Duration::from_millis(700);
+        assert_eq!(
+            b,
+            Timestamp {
+                secs: 12,
+                nanos: 200_000_000
+            }
+        );
         assert_eq!(b.saturating_since(a), Duration::from_millis(700));
         assert_eq!(a.saturating_since(b), Duration::ZERO);
     }

@@ -30,12 +30,17 @@ fn opt() -> impl Strategy<Value = Opt> {
         any::<u16>().prop_map(Opt::Mss),
         any::<u8>().prop_map(Opt::Ws),
         Just(Opt::SackPerm),
-        (1usize..=3).prop_flat_map(|n| proptest::collection::vec(any::<u8>(), n * 8)).prop_map(Opt::Sack),
+        (1usize..=3)
+            .prop_flat_map(|n| proptest::collection::vec(any::<u8>(), n * 8))
+            .prop_map(Opt::Sack),
         (any::<u32>(), any::<u32>()).prop_map(|(a, b)| Opt::Ts(a, b)),
         proptest::collection::vec(any::<u8>(), 0..=8).prop_map(Opt::Tfo),
         proptest::collection::vec(any::<u8>(), 0..=8).prop_map(Opt::TfoExp),
         // Kinds that are not decoded; 254 only with data that is not the Fast Open magic.
-        (prop_oneof![Just(6u8), Just(19), Just(29), Just(30), Just(200)], proptest::collection::vec(any::<u8>(), 0..6))
+        (
+            prop_oneof![Just(6u8), Just(19), Just(29), Just(30), Just(200)],
+            proptest::collection::vec(any::<u8>(), 0..6)
+        )
             .prop_map(|(k, d)| Opt::Unknown(k, d)),
     ]
 }
@@ -84,15 +89,55 @@ struct Seg {
 
 fn seg() -> impl Strategy<Value = Seg> {
     (
-        (any::<[u8; 4]>(), any::<[u8; 4]>(), any::<u16>(), any::<u8>(), 0u8..64, 0u8..4, any::<bool>()),
-        (any::<u16>(), any::<u16>(), any::<u32>(), any::<u32>(), 0u16..0x1000, any::<u16>(), any::<u16>()),
+        (
+            any::<[u8; 4]>(),
+            any::<[u8; 4]>(),
+            any::<u16>(),
+            any::<u8>(),
+            0u8..64,
+            0u8..4,
+            any::<bool>(),
+        ),
+        (
+            any::<u16>(),
+            any::<u16>(),
+            any::<u32>(),
+            any::<u32>(),
+            0u16..0x1000,
+            any::<u16>(),
+            any::<u16>(),
+        ),
         opts(),
         proptest::collection::vec(any::<u8>(), 0..200),
         0usize..20,
     )
-        .prop_map(|((src, dst, id, ttl, dscp, ecn, df), (sport, dport, seq, ack, flags, window, urg), opts, payload, padding)| Seg {
-            src, dst, id, ttl, dscp, ecn, df, sport, dport, seq, ack, flags, window, urg, opts, payload, padding,
-        })
+        .prop_map(
+            |(
+                (src, dst, id, ttl, dscp, ecn, df),
+                (sport, dport, seq, ack, flags, window, urg),
+                opts,
+                payload,
+                padding,
+            )| Seg {
+                src,
+                dst,
+                id,
+                ttl,
+                dscp,
+                ecn,
+                df,
+                sport,
+                dport,
+                seq,
+                ack,
+                flags,
+                window,
+                urg,
+                opts,
+                payload,
+                padding,
+            },
+        )
 }
 
 /// Builds an Ethernet frame from a description; returns the bytes.
@@ -113,7 +158,11 @@ fn build(s: &Seg) -> Vec<u8> {
     ip.dscp = s.dscp;
     ip.ecn = s.ecn;
     ip.flags = if s.df { Ipv4Flags::DF } else { Ipv4Flags::empty() };
-    let eth = EthernetHeader { dst: MacAddr([2, 0, 0, 0, 0, 1]), src: MacAddr([2, 0, 0, 0, 0, 2]), ethertype: EtherType::IPV4 };
+    let eth = EthernetHeader {
+        dst: MacAddr([2, 0, 0, 0, 0, 1]),
+        src: MacAddr([2, 0, 0, 0, 0, 2]),
+        ethertype: EtherType::IPV4,
+    };
     let total = 14 + 20 + seg_len + s.padding;
     let mut buf = vec![0u8; total];
     eth.emit(&mut buf).unwrap();
@@ -165,16 +214,26 @@ proptest! {
         let ip_end = 14 + 20;
         let tcp_end = ip_end + 20 + s.opts.iter().map(|o| borrow(o).len()).sum::<usize>().next_multiple_of(4);
         for n in 0..buf.len() {
-            let r = parse_frame(&buf[..n]);
+            // A capture cut by the snapshot length: the wire length is known.
+            let cut = dissect_frame(LinkType::ETHERNET, &buf[..n]).with_reported_len(buf.len());
+            // The same bytes as a whole frame: the IPv4 total length claims more than was sent.
+            let short = parse_frame(&buf[..n]);
             if n < tcp_end {
-                prop_assert!(r.is_err(), "prefix {} of {} parsed", n, buf.len());
+                prop_assert!(short.is_err(), "prefix {} of {} parsed", n, buf.len());
+                prop_assert_eq!(cut.content, Content::Malformed);
+                prop_assert_eq!(Some(short.unwrap_err()), cut.error);
             } else {
-                let f = r.unwrap();
+                prop_assert_eq!(cut.content, Content::Tcp);
                 let complete = n >= tcp_end + s.payload.len();
-                prop_assert_eq!(f.is_ip_truncated(), !complete);
-                prop_assert_eq!(f.tcp_len(), Some(s.payload.len()));
+                prop_assert_eq!(cut.is_ip_truncated(), !complete);
+                prop_assert_eq!(cut.tcp_len(), Some(s.payload.len()));
+                let short = short.unwrap();
+                prop_assert!(!short.is_ip_truncated());
+                prop_assert_eq!(short.ip_length_exceeds_frame(), !complete);
+                prop_assert_eq!(short.tcp_len(), Some(short.payload.len()));
                 if !complete {
-                    prop_assert_eq!(f.tcp_checksum(), Some(ChecksumVerdict::Unverifiable));
+                    prop_assert_eq!(cut.tcp_checksum(), Some(ChecksumVerdict::Unverifiable));
+                    prop_assert!(short.tcp_checksum() != Some(ChecksumVerdict::Unverifiable));
                 }
             }
         }

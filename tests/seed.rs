@@ -32,15 +32,114 @@ const A: TcpFlags = TcpFlags::ACK;
 
 fn expected() -> [Expect; 9] {
     [
-        Expect { number: 160, from_client: true, flags: TcpFlags::SYN, seq: 2672442395, ack: 0, window: 64240, ip_id: 0x0f2a, payload: b"", frame_len: 66, netmon: "......S." },
-        Expect { number: 161, from_client: false, flags: TcpFlags::SYN.union(A), seq: 3747289658, ack: 2672442396, window: 65535, ip_id: 0xe0d1, payload: b"", frame_len: 66, netmon: "...A..S." },
-        Expect { number: 162, from_client: true, flags: A, seq: 2672442396, ack: 3747289659, window: 0x2014, ip_id: 0x0f2b, payload: b"", frame_len: 60, netmon: "...A...." },
-        Expect { number: 232, from_client: true, flags: TcpFlags::PSH.union(A), seq: 2672442396, ack: 3747289659, window: 0x2014, ip_id: 0x0f2c, payload: b"11111", frame_len: 60, netmon: "...AP..." },
-        Expect { number: 234, from_client: false, flags: A, seq: 3747289659, ack: 2672442401, window: 0x2014, ip_id: 0xe0d2, payload: b"", frame_len: 54, netmon: "...A...." },
-        Expect { number: 750, from_client: false, flags: TcpFlags::FIN.union(A), seq: 3747289659, ack: 2672442401, window: 0x2014, ip_id: 0xe0d3, payload: b"", frame_len: 54, netmon: "...A...F" },
-        Expect { number: 751, from_client: true, flags: A, seq: 2672442401, ack: 3747289660, window: 0x2014, ip_id: 0x0f2d, payload: b"", frame_len: 60, netmon: "...A...." },
-        Expect { number: 752, from_client: true, flags: TcpFlags::FIN.union(A), seq: 2672442401, ack: 3747289660, window: 0x2014, ip_id: 0x0f2e, payload: b"", frame_len: 60, netmon: "...A...F" },
-        Expect { number: 754, from_client: false, flags: A, seq: 3747289660, ack: 2672442402, window: 0x2014, ip_id: 0xe0d4, payload: b"", frame_len: 54, netmon: "...A...." },
+        Expect {
+            number: 160,
+            from_client: true,
+            flags: TcpFlags::SYN,
+            seq: 2672442395,
+            ack: 0,
+            window: 64240,
+            ip_id: 0x0f2a,
+            payload: b"",
+            frame_len: 66,
+            netmon: "......S.",
+        },
+        Expect {
+            number: 161,
+            from_client: false,
+            flags: TcpFlags::SYN.union(A),
+            seq: 3747289658,
+            ack: 2672442396,
+            window: 65535,
+            ip_id: 0xe0d1,
+            payload: b"",
+            frame_len: 66,
+            netmon: "...A..S.",
+        },
+        Expect {
+            number: 162,
+            from_client: true,
+            flags: A,
+            seq: 2672442396,
+            ack: 3747289659,
+            window: 0x2014,
+            ip_id: 0x0f2b,
+            payload: b"",
+            frame_len: 60,
+            netmon: "...A....",
+        },
+        Expect {
+            number: 232,
+            from_client: true,
+            flags: TcpFlags::PSH.union(A),
+            seq: 2672442396,
+            ack: 3747289659,
+            window: 0x2014,
+            ip_id: 0x0f2c,
+            payload: b"11111",
+            frame_len: 60,
+            netmon: "...AP...",
+        },
+        Expect {
+            number: 234,
+            from_client: false,
+            flags: A,
+            seq: 3747289659,
+            ack: 2672442401,
+            window: 0x2014,
+            ip_id: 0xe0d2,
+            payload: b"",
+            frame_len: 54,
+            netmon: "...A....",
+        },
+        Expect {
+            number: 750,
+            from_client: false,
+            flags: TcpFlags::FIN.union(A),
+            seq: 3747289659,
+            ack: 2672442401,
+            window: 0x2014,
+            ip_id: 0xe0d3,
+            payload: b"",
+            frame_len: 54,
+            netmon: "...A...F",
+        },
+        Expect {
+            number: 751,
+            from_client: true,
+            flags: A,
+            seq: 2672442401,
+            ack: 3747289660,
+            window: 0x2014,
+            ip_id: 0x0f2d,
+            payload: b"",
+            frame_len: 60,
+            netmon: "...A....",
+        },
+        Expect {
+            number: 752,
+            from_client: true,
+            flags: TcpFlags::FIN.union(A),
+            seq: 2672442401,
+            ack: 3747289660,
+            window: 0x2014,
+            ip_id: 0x0f2e,
+            payload: b"",
+            frame_len: 60,
+            netmon: "...A...F",
+        },
+        Expect {
+            number: 754,
+            from_client: false,
+            flags: A,
+            seq: 3747289660,
+            ack: 2672442402,
+            window: 0x2014,
+            ip_id: 0xe0d4,
+            payload: b"",
+            frame_len: 54,
+            netmon: "...A....",
+        },
     ]
 }
 
@@ -54,14 +153,33 @@ fn every_field_the_report_shows() {
         assert_eq!(f.content, Content::Tcp);
 
         let eth = f.ethernet().unwrap();
-        let (src_mac, dst_mac) = if e.from_client { (CLIENT_MAC, SERVER_MAC) } else { (SERVER_MAC, CLIENT_MAC) };
-        assert_eq!((eth.src, eth.dst, eth.ethertype), (src_mac, dst_mac, EtherType::IPV4), "frame {n} ethernet");
+        let (src_mac, dst_mac) = if e.from_client {
+            (CLIENT_MAC, SERVER_MAC)
+        } else {
+            (SERVER_MAC, CLIENT_MAC)
+        };
+        assert_eq!(
+            (eth.src, eth.dst, eth.ethertype),
+            (src_mac, dst_mac, EtherType::IPV4),
+            "frame {n} ethernet"
+        );
         assert!(f.vlans.is_empty());
 
         let ip = f.ipv4.unwrap();
-        let (src, dst) = if e.from_client { (CLIENT, SERVER) } else { (SERVER, CLIENT) };
+        let (src, dst) = if e.from_client {
+            (CLIENT, SERVER)
+        } else {
+            (SERVER, CLIENT)
+        };
         assert_eq!((ip.src, ip.dst), (src, dst), "frame {n} addresses");
-        assert_eq!(ip.src, if e.from_client { Ipv4Addr::new(10, 7, 92, 177) } else { Ipv4Addr::new(10, 7, 92, 174) });
+        assert_eq!(
+            ip.src,
+            if e.from_client {
+                Ipv4Addr::new(10, 7, 92, 177)
+            } else {
+                Ipv4Addr::new(10, 7, 92, 174)
+            }
+        );
         assert_eq!(ip.identification, e.ip_id, "frame {n} IP id");
         assert_eq!(ip.ttl, 128, "frame {n} TTL (both hosts are Windows)");
         assert_eq!(ip.flags, Ipv4Flags::DF);
@@ -69,7 +187,11 @@ fn every_field_the_report_shows() {
         assert_eq!(ip.fragment_offset, 0);
 
         let tcp = f.tcp.unwrap();
-        let (sp, dp) = if e.from_client { (CLIENT_PORT, SERVER_PORT) } else { (SERVER_PORT, CLIENT_PORT) };
+        let (sp, dp) = if e.from_client {
+            (CLIENT_PORT, SERVER_PORT)
+        } else {
+            (SERVER_PORT, CLIENT_PORT)
+        };
         assert_eq!((tcp.src_port, tcp.dst_port), (sp, dp), "frame {n} ports");
         assert_eq!((sp, dp).0 == 50030, e.from_client);
         assert_eq!(tcp.seq, e.seq, "frame {n} seq");
@@ -88,7 +210,11 @@ fn every_field_the_report_shows() {
         } else {
             assert_eq!(ip.checksum, 0);
             assert_eq!(f.ipv4_checksum(), Some(ChecksumVerdict::Zero), "frame {n} ip checksum");
-            assert_eq!(f.tcp_checksum(), Some(ChecksumVerdict::Partial), "frame {n} tcp checksum");
+            assert_eq!(
+                f.tcp_checksum(),
+                Some(ChecksumVerdict::Partial),
+                "frame {n} tcp checksum"
+            );
         }
     }
 }
@@ -112,13 +238,19 @@ fn handshake_options_mss_1460_wscale_8_sack_permitted() {
             ]
         );
         let s = SynOptions::collect(tcp.options());
-        assert_eq!((s.mss, s.window_scale, s.sack_permitted, s.timestamps), (Some(1460), Some(8), true, None));
+        assert_eq!(
+            (s.mss, s.window_scale, s.sack_permitted, s.timestamps),
+            (Some(1460), Some(8), true, None)
+        );
     }
 }
 
 #[test]
 fn padding_is_trailer_not_payload() {
-    let trailers: Vec<usize> = FRAMES.iter().map(|s| parse_frame(s.bytes).unwrap().trailer().len()).collect();
+    let trailers: Vec<usize> = FRAMES
+        .iter()
+        .map(|s| parse_frame(s.bytes).unwrap().trailer().len())
+        .collect();
     assert_eq!(trailers, [0, 0, 6, 1, 0, 0, 6, 6, 0]);
 }
 
@@ -141,9 +273,22 @@ fn the_conversation_reads_as_the_lab_describes() {
     // Timing: SYN at +8.8803665 s of the capture; the SYN-ACK follows 210 µs later.
     let rtt = FRAMES[1].timestamp.saturating_since(FRAMES[0].timestamp);
     assert_eq!(rtt.as_nanos(), 210_000);
-    let ws: Vec<String> = FRAMES.iter().map(|s| parse_frame(s.bytes).unwrap().tcp.unwrap().flags.to_string()).collect();
+    let ws: Vec<String> = FRAMES
+        .iter()
+        .map(|s| parse_frame(s.bytes).unwrap().tcp.unwrap().flags.to_string())
+        .collect();
     assert_eq!(
         ws,
-        ["[SYN]", "[SYN, ACK]", "[ACK]", "[PSH, ACK]", "[ACK]", "[FIN, ACK]", "[ACK]", "[FIN, ACK]", "[ACK]"]
+        [
+            "[SYN]",
+            "[SYN, ACK]",
+            "[ACK]",
+            "[PSH, ACK]",
+            "[ACK]",
+            "[FIN, ACK]",
+            "[ACK]",
+            "[FIN, ACK]",
+            "[ACK]"
+        ]
     );
 }

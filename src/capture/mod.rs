@@ -121,7 +121,7 @@ impl<'a> CapturedFrame<'a> {
     /// Decodes the frame with its link type. Checksums of a cut frame come out
     /// unverifiable, not bad.
     pub fn dissect(&self) -> Frame<'a> {
-        dissect_frame(self.link, self.data)
+        dissect_frame(self.link, self.data).with_reported_len(self.orig_len as usize)
     }
 }
 
@@ -246,7 +246,10 @@ impl<'r> CaptureReader<'r> {
                 Step::Grow => {
                     let size = self.inner.data().len().max(Self::BUFFER) * 2;
                     if size > Self::MAX_BLOCK || !self.inner.grow(size) {
-                        return self.fail(CaptureError::BlockTooLarge { offset, limit: Self::MAX_BLOCK });
+                        return self.fail(CaptureError::BlockTooLarge {
+                            offset,
+                            limit: Self::MAX_BLOCK,
+                        });
                     }
                     if self.inner.refill().is_err() {
                         return self.fail(CaptureError::Read { offset });
@@ -352,7 +355,7 @@ fn classify(block: PcapBlockOwned<'_>, legacy: Option<Interface>, interfaces: &m
             });
             let frac = u64::from(b.ts_usec) * (NANOS / iface.resolution.max(1));
             Kind::Packet(PacketMeta {
-                timestamp: Timestamp::new(i64::from(b.ts_sec), 0).add(std::time::Duration::from_nanos(frac)),
+                timestamp: Timestamp::new(i64::from(b.ts_sec), 0) + std::time::Duration::from_nanos(frac),
                 orig_len: b.origlen,
                 link: iface.link,
                 interface: 0,
@@ -468,7 +471,10 @@ pub mod write {
 mod tests {
     use super::*;
 
-    fn read_all(bytes: &[u8]) -> (Vec<(u64, Timestamp, usize, u32, LinkType)>, Option<String>) {
+    /// Number, timestamp, captured length, original length and link type of one frame.
+    type Row = (u64, Timestamp, usize, u32, LinkType);
+
+    fn read_all(bytes: &[u8]) -> (Vec<Row>, Option<String>) {
         let mut r = CaptureReader::new(bytes).unwrap();
         let mut out = Vec::new();
         let mut err = None;
@@ -500,7 +506,11 @@ mod tests {
         let cut = &file[..file.len() - 10];
         let (frames, err) = read_all(cut);
         assert_eq!(frames.len(), 8);
-        let last_record = 24 + crate::seed::FRAMES[..8].iter().map(|f| 16 + f.bytes.len()).sum::<usize>();
+        let last_record = 24
+            + crate::seed::FRAMES[..8]
+                .iter()
+                .map(|f| 16 + f.bytes.len())
+                .sum::<usize>();
         assert_eq!(
             err.as_deref(),
             Some(format!("truncated file: the record at offset {last_record} runs past the end of the file").as_str())
@@ -509,7 +519,10 @@ mod tests {
 
     #[test]
     fn bad_magic_and_empty() {
-        assert!(matches!(CaptureReader::new(&b"hello world, not a capture file at all"[..]), Err(CaptureError::BadMagic)));
+        assert!(matches!(
+            CaptureReader::new(&b"hello world, not a capture file at all"[..]),
+            Err(CaptureError::BadMagic)
+        ));
         assert!(matches!(CaptureReader::new(&b""[..]), Err(CaptureError::Empty)));
     }
 

@@ -124,7 +124,7 @@ pub fn checksum(data: &[u8]) -> u16 {
 /// Returns the ones'-complement sum of the TCP/UDP pseudo-header over IPv4 (RFC 9293 §3.1):
 /// source, destination, zero, protocol, and the segment length.
 #[inline]
-pub fn ipv4_pseudo_header_sum(src: Ipv4Addr, dst: Ipv4Addr, protocol: u8, length: u16) -> u16 {
+pub fn ipv4_pseudo_header_sum(src: Ipv4Addr, dst: Ipv4Addr, protocol: u8, length: u32) -> u16 {
     let s = src.octets();
     let d = dst.octets();
     let words = [
@@ -133,7 +133,9 @@ pub fn ipv4_pseudo_header_sum(src: Ipv4Addr, dst: Ipv4Addr, protocol: u8, length
         u16::from_be_bytes([d[0], d[1]]),
         u16::from_be_bytes([d[2], d[3]]),
         u16::from(protocol),
-        length,
+        // A BIG TCP segment's length exceeds 16 bits: both halves are summed.
+        (length >> 16) as u16,
+        length as u16,
     ];
     fold(words.iter().map(|&w| u64::from(w)).sum())
 }
@@ -171,7 +173,7 @@ pub fn verify_transport_ipv4(
     segment: &[u8],
     field_offset: usize,
 ) -> ChecksumVerdict {
-    let Ok(length) = u16::try_from(segment.len()) else {
+    let Ok(length) = u32::try_from(segment.len()) else {
         return ChecksumVerdict::Unverifiable;
     };
     let Some(field_bytes) = segment.get(field_offset..field_offset + 2) else {
@@ -193,14 +195,8 @@ pub fn verify_transport_ipv4(
 
 /// Returns the checksum to store in a TCP (or UDP) header over IPv4, computed over
 /// `segment` with its checksum field (at `field_offset`) taken as zero.
-pub fn compute_transport_ipv4(
-    src: Ipv4Addr,
-    dst: Ipv4Addr,
-    protocol: u8,
-    segment: &[u8],
-    field_offset: usize,
-) -> u16 {
-    let length = segment.len() as u16;
+pub fn compute_transport_ipv4(src: Ipv4Addr, dst: Ipv4Addr, protocol: u8, segment: &[u8], field_offset: usize) -> u16 {
+    let length = segment.len() as u32;
     let mut total = combine(ipv4_pseudo_header_sum(src, dst, protocol, length), sum(segment));
     if let Some(f) = segment.get(field_offset..field_offset + 2) {
         total = combine(total, !u16::from_be_bytes([f[0], f[1]]));
@@ -234,7 +230,9 @@ mod tests {
 
     #[test]
     fn matches_reference_on_many_lengths_and_blocks() {
-        let data: std::vec::Vec<u8> = (0..200_000u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+        let data: std::vec::Vec<u8> = (0..200_000u32)
+            .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+            .collect();
         for len in [0, 1, 2, 3, 7, 64, 1499, 1500, 65535, 65536, 65537, 131_073, 200_000] {
             assert_eq!(sum(&data[..len]), reference_sum(&data[..len]), "len {len}");
         }
@@ -251,7 +249,10 @@ mod tests {
 
     #[test]
     fn verdict_names() {
-        assert_eq!(ChecksumVerdict::Bad { expected: 0x1234 }.to_string(), "bad (should be 0x1234)");
+        assert_eq!(
+            ChecksumVerdict::Bad { expected: 0x1234 }.to_string(),
+            "bad (should be 0x1234)"
+        );
         assert_eq!(ChecksumVerdict::Partial.name(), "partial");
         assert!(ChecksumVerdict::Good.is_good());
         assert!(!ChecksumVerdict::Partial.is_bad());

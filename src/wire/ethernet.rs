@@ -37,7 +37,7 @@ impl fmt::Display for MacAddr {
 }
 
 /// An EtherType; unknown values are kept as they are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct EtherType(pub u16);
 
 impl EtherType {
@@ -138,12 +138,6 @@ pub struct VlanTag {
     pub vid: u16,
     /// The EtherType that follows this tag.
     pub ethertype: EtherType,
-}
-
-impl Default for EtherType {
-    fn default() -> Self {
-        EtherType(0)
-    }
 }
 
 impl VlanTag {

@@ -172,8 +172,7 @@ impl<'a> Ipv4Header<'a> {
         out[1] = self.dsfield();
         out[2..4].copy_from_slice(&self.total_len.to_be_bytes());
         out[4..6].copy_from_slice(&self.identification.to_be_bytes());
-        let ff = (u16::from(self.flags.bits()) << Self::FLAGS_SHIFT)
-            | (self.fragment_offset & Self::FRAG_OFFSET_MASK);
+        let ff = (u16::from(self.flags.bits()) << Self::FLAGS_SHIFT) | (self.fragment_offset & Self::FRAG_OFFSET_MASK);
         out[6..8].copy_from_slice(&ff.to_be_bytes());
         out[8] = self.ttl;
         out[9] = self.protocol.0;
@@ -462,9 +461,8 @@ mod tests {
         0x0a, 0x07, 0x5c, 0xb1, // source 10.7.92.177
         0x0a, 0x07, 0x5c, 0xae, // destination 10.7.92.174
         // TCP header (32 bytes)
-        0xc3, 0x6e, 0x03, 0xed, 0x9f, 0x4a, 0x3c, 0x1b, 0x00, 0x00, 0x00, 0x00, 0x80, 0x02, 0xfa,
-        0xf0, 0x03, 0xf1, 0x00, 0x00, 0x02, 0x04, 0x05, 0xb4, 0x01, 0x03, 0x03, 0x08, 0x01, 0x01,
-        0x04, 0x02,
+        0xc3, 0x6e, 0x03, 0xed, 0x9f, 0x4a, 0x3c, 0x1b, 0x00, 0x00, 0x00, 0x00, 0x80, 0x02, 0xfa, 0xf0, 0x03, 0xf1,
+        0x00, 0x00, 0x02, 0x04, 0x05, 0xb4, 0x01, 0x03, 0x03, 0x08, 0x01, 0x01, 0x04, 0x02,
     ];
 
     #[test]
@@ -532,7 +530,11 @@ mod tests {
         b[0] = 0x44;
         assert!(matches!(
             parse_ipv4(&b),
-            Err(nom::Err::Error(Error::InvalidField { field: Field::Ihl, value: 4, .. }))
+            Err(nom::Err::Error(Error::InvalidField {
+                field: Field::Ihl,
+                value: 4,
+                ..
+            }))
         ));
         b[0] = 0x4f; // IHL 15 = 60 bytes > total length 52 (64 bytes captured)
         let mut long = b.to_vec();
@@ -589,7 +591,7 @@ mod tests {
             148, 4, 0, 0, // router alert 0
             68, 8, 5, 0x01, 0, 0, 0, 9, // timestamp, pointer 5, overflow 0 flag 1, one word
             0x99, 3, 0xab, // unknown kind 0x99
-            0, // EOL
+            0,    // EOL
             0, 0, 0, // padding
         ];
         let got: Vec<_> = Ipv4Options::new(&opts).collect();
@@ -597,10 +599,21 @@ mod tests {
             got,
             [
                 Ok(Ipv4Option::Nop),
-                Ok(Ipv4Option::RecordRoute { pointer: 4, route: &[10, 0, 0, 1][..] }),
+                Ok(Ipv4Option::RecordRoute {
+                    pointer: 4,
+                    route: &[10, 0, 0, 1][..]
+                }),
                 Ok(Ipv4Option::RouterAlert(0)),
-                Ok(Ipv4Option::Timestamp { pointer: 5, overflow: 0, flag: 1, data: &[0, 0, 0, 9][..] }),
-                Ok(Ipv4Option::Unknown { kind: 0x99, data: &[0xab][..] }),
+                Ok(Ipv4Option::Timestamp {
+                    pointer: 5,
+                    overflow: 0,
+                    flag: 1,
+                    data: &[0, 0, 0, 9][..]
+                }),
+                Ok(Ipv4Option::Unknown {
+                    kind: 0x99,
+                    data: &[0xab][..]
+                }),
                 Ok(Ipv4Option::Eol),
             ]
         );
@@ -624,7 +637,12 @@ mod tests {
     #[test]
     fn header_with_options_round_trips() {
         let opts = [148, 4, 0, 0];
-        let mut h = Ipv4Header::new(Ipv4Addr::new(198, 18, 0, 1), Ipv4Addr::new(198, 18, 0, 2), IpProtocol::TCP, 0);
+        let mut h = Ipv4Header::new(
+            Ipv4Addr::new(198, 18, 0, 1),
+            Ipv4Addr::new(198, 18, 0, 2),
+            IpProtocol::TCP,
+            0,
+        );
         h.ihl = 6;
         h.total_len = 24;
         h.options = &opts;

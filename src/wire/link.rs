@@ -201,7 +201,11 @@ mod tests {
         assert_eq!(rest, &[0x45]);
         assert_eq!(
             h,
-            LinkHeader::LinuxSll { packet_type: 4, hatype: 772, protocol: EtherType::IPV4 }
+            LinkHeader::LinuxSll {
+                packet_type: 4,
+                hatype: 772,
+                protocol: EtherType::IPV4
+            }
         );
         assert_eq!(h.ethertype(rest), Some(EtherType::IPV4));
         assert!(parse_sll(&b[..15]).is_err());
@@ -220,7 +224,15 @@ mod tests {
         ];
         let (rest, h) = parse_sll2(&b).unwrap();
         assert!(rest.is_empty());
-        assert_eq!(h, LinkHeader::LinuxSll2 { protocol: EtherType::IPV4, ifindex: 2, hatype: 1, packet_type: 0 });
+        assert_eq!(
+            h,
+            LinkHeader::LinuxSll2 {
+                protocol: EtherType::IPV4,
+                ifindex: 2,
+                hatype: 1,
+                packet_type: 0
+            }
+        );
     }
 
     #[test]

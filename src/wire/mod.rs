@@ -95,6 +95,9 @@ pub struct Frame<'a> {
     pub content: Content,
     /// Why decoding stopped, for [`Content::Malformed`].
     pub error: Option<Error>,
+    /// The frame's length on the wire; more than `data.len()` when the capture cut it
+    /// (see [`Frame::with_reported_len`]).
+    pub reported_len: usize,
 }
 
 impl<'a> Frame<'a> {
@@ -112,6 +115,43 @@ impl<'a> Frame<'a> {
             payload: data,
             content: Content::Malformed,
             error: None,
+            reported_len: data.len(),
+        }
+    }
+
+    /// Returns the frame with its on-wire length set (a capture's original length), so that
+    /// lengths and checksum verdicts tell a snapshot-length cut (unverifiable) from a header
+    /// that claims more bytes than the frame had (malformed, verified over what was sent).
+    pub fn with_reported_len(mut self, reported_len: usize) -> Self {
+        self.reported_len = reported_len.max(self.data.len());
+        self
+    }
+
+    /// Returns the IPv4 payload length as sent: the declared length, clamped to what the
+    /// frame carried on the wire (Wireshark does the same), or the wire length for a total
+    /// length of 0 (TSO / BIG TCP captures).
+    pub fn ip_payload_len(&self) -> Option<usize> {
+        let ip = self.ipv4?;
+        let on_wire = self.reported_len.saturating_sub(self.transport_offset);
+        Some(ip.payload_len().map_or(on_wire, |declared| declared.min(on_wire)))
+    }
+
+    /// Returns the IPv4 total length as Wireshark reports it: the field, or for a field of
+    /// 0 the length the frame carried.
+    pub fn ip_total_len(&self) -> Option<usize> {
+        let ip = self.ipv4?;
+        Some(match ip.total_len {
+            0 => self.reported_len.saturating_sub(self.network_offset),
+            n => usize::from(n),
+        })
+    }
+
+    /// Returns true when the IPv4 total length claims more bytes than the frame carried on
+    /// the wire (a malformed length, not a capture cut).
+    pub fn ip_length_exceeds_frame(&self) -> bool {
+        match (self.ipv4.and_then(|ip| ip.payload_len()), self.ip_payload_len()) {
+            (Some(declared), Some(sent)) => declared > sent,
+            _ => false,
         }
     }
 
@@ -131,21 +171,21 @@ impl<'a> Frame<'a> {
         }
     }
 
-    /// Returns true when the capture holds fewer bytes of the IPv4 datagram than its total
-    /// length declares.
+    /// Returns true when the capture holds fewer bytes of the IPv4 datagram than were sent
+    /// (the snapshot length cut it).
     pub fn is_ip_truncated(&self) -> bool {
-        match self.ipv4.and_then(|ip| ip.payload_len()) {
-            Some(declared) => self.segment.len() < declared,
-            None => false,
-        }
+        self.ip_payload_len().is_some_and(|sent| self.segment.len() < sent)
     }
 
-    /// Returns the TCP payload length the headers declare (what tshark calls `tcp.len`),
-    /// which exceeds `payload.len()` when the capture was cut.
+    /// Returns the TCP payload length as sent (what tshark calls `tcp.len`), which exceeds
+    /// `payload.len()` when the capture was cut. `None` for a fragment (one fragment does not
+    /// tell the segment's length) and for a segment shorter than its own header.
     pub fn tcp_len(&self) -> Option<usize> {
         let (ip, tcp) = (self.ipv4?, self.tcp?);
-        let declared = ip.payload_len().unwrap_or(self.segment.len());
-        Some(declared.saturating_sub(tcp.header_len()))
+        if ip.is_fragment() {
+            return None;
+        }
+        self.ip_payload_len()?.checked_sub(tcp.header_len())
     }
 
     /// Returns the verdict on the IPv4 header checksum.
@@ -158,7 +198,7 @@ impl<'a> Frame<'a> {
     /// captured whole or belongs to a fragmented datagram.
     pub fn tcp_checksum(&self) -> Option<ChecksumVerdict> {
         let (ip, tcp) = (self.ipv4?, self.tcp?);
-        let complete = !self.is_ip_truncated() && !ip.is_fragment() && ip.total_len != 0;
+        let complete = !self.is_ip_truncated() && !ip.is_fragment();
         Some(tcp.verify_checksum(ip.src, ip.dst, self.segment, complete))
     }
 }
@@ -296,7 +336,12 @@ mod tests {
         // Cut inside the second tag: a VLAN error at the tag's offset.
         assert_eq!(
             parse_frame(&f[..20]),
-            Err(Error::Truncated { layer: Layer::Vlan, offset: 18, needed: 4, available: 2 })
+            Err(Error::Truncated {
+                layer: Layer::Vlan,
+                offset: 18,
+                needed: 4,
+                available: 2
+            })
         );
     }
 

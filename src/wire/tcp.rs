@@ -146,12 +146,6 @@ impl fmt::Display for TcpFlags {
 pub struct SeqNumber(pub u32);
 
 impl SeqNumber {
-    /// Returns the sequence number `n` bytes later.
-    #[inline]
-    pub fn add(self, n: u32) -> SeqNumber {
-        SeqNumber(self.0.wrapping_add(n))
-    }
-
     /// Returns how far `self` lies after `earlier` (negative when before), modulo 2^32.
     #[inline]
     pub fn diff(self, earlier: SeqNumber) -> i32 {
@@ -162,6 +156,16 @@ impl SeqNumber {
     #[inline]
     pub fn in_window(self, start: SeqNumber, len: u32) -> bool {
         self.0.wrapping_sub(start.0) < len
+    }
+}
+
+impl core::ops::Add<u32> for SeqNumber {
+    type Output = SeqNumber;
+
+    /// Returns the sequence number `n` bytes later, modulo 2^32.
+    #[inline]
+    fn add(self, n: u32) -> SeqNumber {
+        SeqNumber(self.0.wrapping_add(n))
     }
 }
 
@@ -268,8 +272,7 @@ impl<'a> TcpHeader<'a> {
         out[2..4].copy_from_slice(&self.dst_port.to_be_bytes());
         out[4..8].copy_from_slice(&self.seq.to_be_bytes());
         out[8..12].copy_from_slice(&self.ack.to_be_bytes());
-        let word = (u16::from(self.data_offset) << Self::DATA_OFFSET_SHIFT)
-            | (self.flags.bits() & Self::FLAGS_MASK);
+        let word = (u16::from(self.data_offset) << Self::DATA_OFFSET_SHIFT) | (self.flags.bits() & Self::FLAGS_MASK);
         out[12..14].copy_from_slice(&word.to_be_bytes());
         out[14..16].copy_from_slice(&self.window.to_be_bytes());
         out[16..18].copy_from_slice(&self.checksum.to_be_bytes());
@@ -281,13 +284,7 @@ impl<'a> TcpHeader<'a> {
     /// Returns the verdict on the checksum of `segment` (this header, options and payload, as
     /// captured) sent from `src` to `dst`. `complete` says whether the whole segment was
     /// captured; when it was not, the verdict is [`ChecksumVerdict::Unverifiable`].
-    pub fn verify_checksum(
-        &self,
-        src: Ipv4Addr,
-        dst: Ipv4Addr,
-        segment: &[u8],
-        complete: bool,
-    ) -> ChecksumVerdict {
+    pub fn verify_checksum(&self, src: Ipv4Addr, dst: Ipv4Addr, segment: &[u8], complete: bool) -> ChecksumVerdict {
         if !complete {
             return ChecksumVerdict::Unverifiable;
         }
@@ -394,7 +391,12 @@ mod tests {
         assert_eq!(h.flags, TcpFlags::SYN | TcpFlags::ACK);
         assert_eq!((h.window, h.checksum, h.urgent_ptr), (65535, 0xcd93, 0));
         assert_eq!(h.options.len(), 12);
-        let verdict = h.verify_checksum(Ipv4Addr::new(10, 7, 92, 174), Ipv4Addr::new(10, 7, 92, 177), &SYNACK, true);
+        let verdict = h.verify_checksum(
+            Ipv4Addr::new(10, 7, 92, 174),
+            Ipv4Addr::new(10, 7, 92, 177),
+            &SYNACK,
+            true,
+        );
         assert_eq!(verdict, ChecksumVerdict::Partial);
         let mut out = [0u8; 32];
         assert_eq!(h.emit(&mut out), Ok(32));
@@ -412,13 +414,23 @@ mod tests {
         for n in 0..20 {
             assert_eq!(
                 parse_tcp(&SYNACK[..n]),
-                Err(nom::Err::Error(Error::Truncated { layer: Layer::Tcp, offset: 0, needed: 20, available: n }))
+                Err(nom::Err::Error(Error::Truncated {
+                    layer: Layer::Tcp,
+                    offset: 0,
+                    needed: 20,
+                    available: n
+                }))
             );
         }
         for n in 20..32 {
             assert_eq!(
                 parse_tcp(&SYNACK[..n]),
-                Err(nom::Err::Error(Error::Truncated { layer: Layer::Tcp, offset: 0, needed: 32, available: n }))
+                Err(nom::Err::Error(Error::Truncated {
+                    layer: Layer::Tcp,
+                    offset: 0,
+                    needed: 32,
+                    available: n
+                }))
             );
         }
     }
@@ -463,7 +475,7 @@ mod tests {
     #[test]
     fn seq_numbers_wrap() {
         let a = SeqNumber(0xffff_fff0);
-        let b = a.add(21);
+        let b = a + 21;
         assert_eq!(b, SeqNumber(5));
         assert!(a < b);
         assert_eq!(b.diff(a), 21);

@@ -248,8 +248,7 @@ fn decode(kind: u8, body: &[u8]) -> Result<TcpOption<'_>, ()> {
         (kind::SACK_PERMITTED, 0) => Ok(TcpOption::SackPermitted),
         (kind::SACK, n) if n > 0 => SackBlocks::new(body).map(TcpOption::Sack).ok_or(()),
         (kind::TIMESTAMPS, 8) => {
-            let (_, (tsval, tsecr)) =
-                (be_u32::<_, Error>, be_u32).parse_complete(body).map_err(|_| ())?;
+            let (_, (tsval, tsecr)) = (be_u32::<_, Error>, be_u32).parse_complete(body).map_err(|_| ())?;
             Ok(TcpOption::Timestamps { tsval, tsecr })
         }
         (kind::FAST_OPEN, _) => Ok(TcpOption::FastOpen(body)),
@@ -257,9 +256,7 @@ fn decode(kind: u8, body: &[u8]) -> Result<TcpOption<'_>, ()> {
             Ok((cookie, kind::FAST_OPEN_MAGIC)) => Ok(TcpOption::FastOpenExperimental(cookie)),
             _ => Ok(TcpOption::Unknown { kind, data: body }),
         },
-        (kind::MSS | kind::WINDOW_SCALE | kind::SACK_PERMITTED | kind::SACK | kind::TIMESTAMPS, _) => {
-            Err(())
-        }
+        (kind::MSS | kind::WINDOW_SCALE | kind::SACK_PERMITTED | kind::SACK | kind::TIMESTAMPS, _) => Err(()),
         _ => Ok(TcpOption::Unknown { kind, data: body }),
     }
 }
@@ -369,7 +366,10 @@ mod tests {
             ]
         );
         let s = SynOptions::collect(TcpOptions::new(&opts));
-        assert_eq!((s.mss, s.window_scale, s.sack_permitted, s.timestamps), (Some(1460), Some(8), true, None));
+        assert_eq!(
+            (s.mss, s.window_scale, s.sack_permitted, s.timestamps),
+            (Some(1460), Some(8), true, None)
+        );
     }
 
     #[test]
@@ -389,9 +389,14 @@ mod tests {
         assert_eq!(got[2], Ok(TcpOption::Timestamps { tsval: 1, tsecr: 2 }));
         assert_eq!(got[4], Ok(TcpOption::WindowScale(15)));
         assert_eq!(got[4].unwrap().effective_window_scale(), Some(14));
-        let Ok(TcpOption::Sack(blocks)) = got[5] else { panic!("{:?}", got[5]) };
+        let Ok(TcpOption::Sack(blocks)) = got[5] else {
+            panic!("{:?}", got[5])
+        };
         let b: Vec<_> = blocks.iter().collect();
-        assert_eq!(b, [(SeqNumber(1), SeqNumber(2)), (SeqNumber(0xffff_fff0), SeqNumber(4))]);
+        assert_eq!(
+            b,
+            [(SeqNumber(1), SeqNumber(2)), (SeqNumber(0xffff_fff0), SeqNumber(4))]
+        );
     }
 
     #[test]
@@ -408,8 +413,14 @@ mod tests {
             [
                 Ok(TcpOption::FastOpen(&[][..])),
                 Ok(TcpOption::FastOpenExperimental(&[1, 2, 3, 4][..])),
-                Ok(TcpOption::Unknown { kind: 254, data: &[0x12, 0x34][..] }),
-                Ok(TcpOption::Unknown { kind: 30, data: &[0xaa, 0xbb][..] }),
+                Ok(TcpOption::Unknown {
+                    kind: 254,
+                    data: &[0x12, 0x34][..]
+                }),
+                Ok(TcpOption::Unknown {
+                    kind: 30,
+                    data: &[0xaa, 0xbb][..]
+                }),
                 Ok(TcpOption::Nop),
                 Ok(TcpOption::Eol),
             ]
@@ -423,7 +434,13 @@ mod tests {
             all(&[2, 4, 5, 0xb4, 8, 0, 1, 1]),
             [
                 Ok(TcpOption::Mss(1460)),
-                Err(Error::BadOptionLength { layer: Layer::TcpOptions, offset: 4, kind: 8, length: 0, available: 4 })
+                Err(Error::BadOptionLength {
+                    layer: Layer::TcpOptions,
+                    offset: 4,
+                    kind: 8,
+                    length: 0,
+                    available: 4
+                })
             ]
         );
         // Length 1 ends the walk.
@@ -431,7 +448,13 @@ mod tests {
             all(&[1, 3, 1, 1]),
             [
                 Ok(TcpOption::Nop),
-                Err(Error::BadOptionLength { layer: Layer::TcpOptions, offset: 1, kind: 3, length: 1, available: 3 })
+                Err(Error::BadOptionLength {
+                    layer: Layer::TcpOptions,
+                    offset: 1,
+                    kind: 3,
+                    length: 1,
+                    available: 3
+                })
             ]
         );
         // Past the area ends the walk.
@@ -440,7 +463,13 @@ mod tests {
             [
                 Ok(TcpOption::Nop),
                 Ok(TcpOption::Nop),
-                Err(Error::BadOptionLength { layer: Layer::TcpOptions, offset: 2, kind: 8, length: 10, available: 2 })
+                Err(Error::BadOptionLength {
+                    layer: Layer::TcpOptions,
+                    offset: 2,
+                    kind: 8,
+                    length: 10,
+                    available: 2
+                })
             ]
         );
         // The length byte itself missing.
@@ -448,7 +477,13 @@ mod tests {
             all(&[1, 2]),
             [
                 Ok(TcpOption::Nop),
-                Err(Error::BadOptionLength { layer: Layer::TcpOptions, offset: 1, kind: 2, length: 0, available: 1 })
+                Err(Error::BadOptionLength {
+                    layer: Layer::TcpOptions,
+                    offset: 1,
+                    kind: 2,
+                    length: 0,
+                    available: 1
+                })
             ]
         );
         // A usable but wrong length for the kind (SACK 2+8n violated, MSS of 3): reported,
@@ -456,8 +491,20 @@ mod tests {
         assert_eq!(
             all(&[5, 6, 0, 0, 0, 1, 2, 3, 0, 1, 4, 2]),
             [
-                Err(Error::BadOptionLength { layer: Layer::TcpOptions, offset: 0, kind: 5, length: 6, available: 12 }),
-                Err(Error::BadOptionLength { layer: Layer::TcpOptions, offset: 6, kind: 2, length: 3, available: 6 }),
+                Err(Error::BadOptionLength {
+                    layer: Layer::TcpOptions,
+                    offset: 0,
+                    kind: 5,
+                    length: 6,
+                    available: 12
+                }),
+                Err(Error::BadOptionLength {
+                    layer: Layer::TcpOptions,
+                    offset: 6,
+                    kind: 2,
+                    length: 3,
+                    available: 6
+                }),
                 Ok(TcpOption::Nop),
                 Ok(TcpOption::SackPermitted),
             ]
@@ -484,7 +531,11 @@ mod tests {
         assert_eq!(got, opts.iter().copied().map(Ok).collect::<Vec<_>>());
         assert_eq!(
             emit_options(&opts, &mut [0u8; 10]),
-            Err(Error::BufferTooSmall { layer: Layer::TcpOptions, needed: 10, available: 0 })
+            Err(Error::BufferTooSmall {
+                layer: Layer::TcpOptions,
+                needed: 10,
+                available: 0
+            })
         );
     }
 }
