@@ -42,3 +42,8 @@ pub mod fields;
 
 pub use error::{Error, Field, Layer};
 pub use time::Timestamp;
+
+/// The README's code blocks, compiled and run as doc-tests.
+#[cfg(all(doctest, feature = "pcap"))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
