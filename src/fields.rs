@@ -26,7 +26,7 @@
 use core::fmt::Write;
 
 use crate::capture::CapturedFrame;
-use crate::wire::{ChecksumVerdict, Frame, TcpOption, kind};
+use crate::wire::{ChecksumVerdict, Frame, TcpOption};
 
 /// The default column set of `dissect --fields`.
 pub const DEFAULT_FIELDS: &[&str] = &[
@@ -96,13 +96,25 @@ fn joined<I: Iterator<Item = T>, T: core::fmt::Display>(out: &mut String, items:
     }
 }
 
+/// The bytes of a SACK-permitted option (kind 4, length 2), as tshark prints the field.
+const SACK_PERM_BYTES: &str = "0402";
+
+/// Appends, comma-joined, what `pick` takes from each well-formed TCP option of the frame.
+fn option_values<T: core::fmt::Display>(
+    out: &mut String,
+    frame: &Frame<'_>,
+    pick: impl Fn(TcpOption<'_>) -> Option<T>,
+) {
+    let options = frame.tcp.into_iter().flat_map(|t| t.options()).filter_map(Result::ok);
+    joined(out, options.filter_map(pick));
+}
+
 /// Appends the value of field `name` for `frame` (decoded from `cf`) to `out`; nothing when
 /// the frame lacks the field or the name is unknown.
 pub fn write_field(out: &mut String, name: &str, cf: &CapturedFrame<'_>, frame: &Frame<'_>) {
     let ip = frame.ipv4;
     let tcp = frame.tcp;
     let eth = frame.ethernet();
-    let opts = || tcp.into_iter().flat_map(|t| t.options()).filter_map(Result::ok);
     let _ = match name {
         "frame.number" => write!(out, "{}", cf.number),
         "frame.time_epoch" => write!(out, "{}", cf.timestamp),
@@ -145,57 +157,44 @@ pub fn write_field(out: &mut String, name: &str, cf: &CapturedFrame<'_>, frame: 
         "tcp.checksum.status" => frame.tcp_checksum().map_or(Ok(()), |v| write!(out, "{}", status(v))),
         "tcp.urgent_pointer" => tcp.map_or(Ok(()), |t| write!(out, "{}", t.urgent_ptr)),
         "tcp.options.mss_val" => {
-            joined(
-                out,
-                opts().filter_map(|o| if let TcpOption::Mss(m) = o { Some(m) } else { None }),
-            );
+            option_values(out, frame, |o| if let TcpOption::Mss(m) = o { Some(m) } else { None });
             Ok(())
         }
         "tcp.options.wscale.shift" => {
-            joined(
-                out,
-                opts().filter_map(|o| {
-                    if let TcpOption::WindowScale(s) = o {
-                        Some(s)
-                    } else {
-                        None
-                    }
-                }),
-            );
+            option_values(out, frame, |o| {
+                if let TcpOption::WindowScale(s) = o {
+                    Some(s)
+                } else {
+                    None
+                }
+            });
             Ok(())
         }
         "tcp.options.sack_perm" => {
             // An FT_NONE field: tshark prints the option's bytes in hex (kind 04, length 02).
-            let n = opts().filter(|o| *o == TcpOption::SackPermitted).count();
-            const SACK_PERM_BYTES: &str = "0402";
-            debug_assert_eq!(format!("{:02x}02", kind::SACK_PERMITTED), SACK_PERM_BYTES);
-            joined(out, (0..n).map(|_| SACK_PERM_BYTES));
+            option_values(out, frame, |o| {
+                (o == TcpOption::SackPermitted).then_some(SACK_PERM_BYTES)
+            });
             Ok(())
         }
         "tcp.options.timestamp.tsval" => {
-            joined(
-                out,
-                opts().filter_map(|o| {
-                    if let TcpOption::Timestamps { tsval, .. } = o {
-                        Some(tsval)
-                    } else {
-                        None
-                    }
-                }),
-            );
+            option_values(out, frame, |o| {
+                if let TcpOption::Timestamps { tsval, .. } = o {
+                    Some(tsval)
+                } else {
+                    None
+                }
+            });
             Ok(())
         }
         "tcp.options.timestamp.tsecr" => {
-            joined(
-                out,
-                opts().filter_map(|o| {
-                    if let TcpOption::Timestamps { tsecr, .. } = o {
-                        Some(tsecr)
-                    } else {
-                        None
-                    }
-                }),
-            );
+            option_values(out, frame, |o| {
+                if let TcpOption::Timestamps { tsecr, .. } = o {
+                    Some(tsecr)
+                } else {
+                    None
+                }
+            });
             Ok(())
         }
         "synack.ip.checksum" => frame.ipv4_checksum().map_or(Ok(()), |v| write!(out, "{}", v.name())),
