@@ -218,7 +218,7 @@ impl<'r> CaptureReader<'r> {
             let offset = self.inner.consumed() as u64;
             // Decide first, without holding the borrow of the block, what the block is.
             let step = match self.inner.next() {
-                Ok((len, block)) => Step::Block(len, classify(block, self.legacy, &mut self.interfaces)),
+                Ok((len, block)) => Step::Block(len, classify(block, offset, self.legacy, &mut self.interfaces)),
                 Err(PcapError::Eof) => Step::End,
                 Err(PcapError::Incomplete(_)) => Step::Refill,
                 Err(PcapError::BufferTooSmall) => Step::Grow,
@@ -261,10 +261,7 @@ impl<'r> CaptureReader<'r> {
                     self.legacy = Some(iface);
                     self.inner.consume(len);
                 }
-                Step::Block(len, Kind::Error(e)) => {
-                    let _ = len;
-                    return self.fail(e.at(offset));
-                }
+                Step::Block(_, Kind::Error(e)) => return self.fail(e),
                 Step::Block(len, Kind::Packet(meta)) => {
                     self.pending = len;
                     self.frames += 1;
@@ -312,24 +309,7 @@ enum Kind {
     Skip,
     Legacy(Interface),
     Packet(PacketMeta),
-    Error(PendingError),
-}
-
-/// An error found while classifying a block, before its offset is attached.
-enum PendingError {
-    UnknownInterface { interface: u32, declared: usize },
-}
-
-impl PendingError {
-    fn at(self, offset: u64) -> CaptureError {
-        match self {
-            PendingError::UnknownInterface { interface, declared } => CaptureError::UnknownInterface {
-                offset,
-                interface,
-                declared,
-            },
-        }
-    }
+    Error(CaptureError),
 }
 
 fn timestamp(units: u64, iface: &Interface) -> Timestamp {
@@ -339,8 +319,14 @@ fn timestamp(units: u64, iface: &Interface) -> Timestamp {
     Timestamp::new(secs, frac as u32)
 }
 
-/// Works out what a block is, updating the interface table for pcapng sections.
-fn classify(block: PcapBlockOwned<'_>, legacy: Option<Interface>, interfaces: &mut Vec<Interface>) -> Kind {
+/// Works out what the block at file offset `offset` is, updating the interface table for
+/// pcapng sections.
+fn classify(
+    block: PcapBlockOwned<'_>,
+    offset: u64,
+    legacy: Option<Interface>,
+    interfaces: &mut Vec<Interface>,
+) -> Kind {
     match block {
         PcapBlockOwned::LegacyHeader(h) => Kind::Legacy(Interface {
             link: LinkType(h.network.0 as u32),
@@ -353,9 +339,10 @@ fn classify(block: PcapBlockOwned<'_>, legacy: Option<Interface>, interfaces: &m
                 resolution: 1_000_000,
                 offset: 0,
             });
-            let frac = u64::from(b.ts_usec) * (NANOS / iface.resolution.max(1));
+            // A fraction field of a second or more (invalid, but seen) carries into the seconds.
+            let units = u64::from(b.ts_sec) * iface.resolution + u64::from(b.ts_usec);
             Kind::Packet(PacketMeta {
-                timestamp: Timestamp::new(i64::from(b.ts_sec), 0) + std::time::Duration::from_nanos(frac),
+                timestamp: timestamp(units, &iface),
                 orig_len: b.origlen,
                 link: iface.link,
                 interface: 0,
@@ -379,7 +366,8 @@ fn classify(block: PcapBlockOwned<'_>, legacy: Option<Interface>, interfaces: &m
         }
         PcapBlockOwned::NG(Block::EnhancedPacket(epb)) => {
             let Some(iface) = interfaces.get(epb.if_id as usize) else {
-                return Kind::Error(PendingError::UnknownInterface {
+                return Kind::Error(CaptureError::UnknownInterface {
+                    offset,
                     interface: epb.if_id,
                     declared: interfaces.len(),
                 });
@@ -394,7 +382,8 @@ fn classify(block: PcapBlockOwned<'_>, legacy: Option<Interface>, interfaces: &m
         }
         PcapBlockOwned::NG(Block::SimplePacket(spb)) => {
             let Some(iface) = interfaces.first() else {
-                return Kind::Error(PendingError::UnknownInterface {
+                return Kind::Error(CaptureError::UnknownInterface {
+                    offset,
                     interface: 0,
                     declared: 0,
                 });
