@@ -136,7 +136,8 @@ fn run(args: &Args) -> io::Result<()> {
                 }
             }
         };
-        let frame = cf.dissect();
+        let row = fields::Row::new(cf);
+        let frame = *row.frame();
         let start = *first.get_or_insert(cf.timestamp);
         line.clear();
         if let Some(cols) = &args.fields {
@@ -144,7 +145,7 @@ fn run(args: &Args) -> io::Result<()> {
                 if i > 0 {
                     line.push('\t');
                 }
-                fields::write_field(&mut line, c, &cf, &frame);
+                fields::write_field(&mut line, c, &row);
             }
         } else if args.netmon {
             netmon_line(&mut line, &cf, &frame);

@@ -1,6 +1,6 @@
 //! Wireshark display-filter fields, formatted as `tshark -T fields` (4.0) prints them.
 //!
-//! [`write_field`] appends one column's value for one frame: empty when the field is absent,
+//! [`write_field`] appends one column's value for one frame ([`Row`]): empty when the field is absent,
 //! several occurrences comma-joined (tshark's `-E occurrence=a -E aggregator=,`). Checksum
 //! statuses follow tshark with validation on (`-o ip.check_checksum:TRUE -o
 //! tcp.check_checksum:TRUE`): 0 bad, 1 good, 2 unverified. Offload artefacts are "bad" to
@@ -8,21 +8,22 @@
 //!
 //! ```
 //! use synack::capture::CapturedFrame;
-//! use synack::fields::write_field;
+//! use synack::fields::{write_field, Row};
 //! use synack::wire::LinkType;
 //!
 //! let seed = synack::seed::FRAMES[1];
 //! let cf = CapturedFrame { number: 2, timestamp: seed.timestamp, orig_len: 66,
 //!                          link: LinkType::ETHERNET, interface: 0, data: seed.bytes };
-//! let frame = cf.dissect();
+//! let row = Row::new(cf);
 //! let mut out = String::new();
 //! for name in ["tcp.flags", "ip.id", "tcp.options.sack_perm", "ip.checksum.status", "synack.tcp.checksum"] {
-//!     write_field(&mut out, name, &cf, &frame);
+//!     write_field(&mut out, name, &row);
 //!     out.push('\t');
 //! }
 //! assert_eq!(out, "0x0012\t0xe0d1\t0402\t0\tpartial\t");
 //! ```
 
+use core::cell::OnceCell;
 use core::fmt::Write;
 
 use crate::capture::CapturedFrame;
@@ -96,6 +97,48 @@ fn joined<I: Iterator<Item = T>, T: core::fmt::Display>(out: &mut String, items:
     }
 }
 
+/// One frame as a row of fields: the captured frame, its decoding, and its checksum verdicts,
+/// each computed at most once however many columns ask for it.
+#[derive(Debug, Clone)]
+pub struct Row<'a> {
+    captured: CapturedFrame<'a>,
+    frame: Frame<'a>,
+    ipv4_checksum: OnceCell<Option<ChecksumVerdict>>,
+    tcp_checksum: OnceCell<Option<ChecksumVerdict>>,
+}
+
+impl<'a> Row<'a> {
+    /// Returns the row of a captured frame, decoding it.
+    pub fn new(captured: CapturedFrame<'a>) -> Self {
+        Row {
+            captured,
+            frame: captured.dissect(),
+            ipv4_checksum: OnceCell::new(),
+            tcp_checksum: OnceCell::new(),
+        }
+    }
+
+    /// Returns the captured frame.
+    pub fn captured(&self) -> &CapturedFrame<'a> {
+        &self.captured
+    }
+
+    /// Returns the decoded frame.
+    pub fn frame(&self) -> &Frame<'a> {
+        &self.frame
+    }
+
+    /// Returns the IPv4 header checksum verdict (computed on first use).
+    pub fn ipv4_checksum(&self) -> Option<ChecksumVerdict> {
+        *self.ipv4_checksum.get_or_init(|| self.frame.ipv4_checksum())
+    }
+
+    /// Returns the TCP checksum verdict (computed on first use).
+    pub fn tcp_checksum(&self) -> Option<ChecksumVerdict> {
+        *self.tcp_checksum.get_or_init(|| self.frame.tcp_checksum())
+    }
+}
+
 /// The bytes of a SACK-permitted option (kind 4, length 2), as tshark prints the field.
 const SACK_PERM_BYTES: &str = "0402";
 
@@ -109,9 +152,10 @@ fn option_values<T: core::fmt::Display>(
     joined(out, options.filter_map(pick));
 }
 
-/// Appends the value of field `name` for `frame` (decoded from `cf`) to `out`; nothing when
-/// the frame lacks the field or the name is unknown.
-pub fn write_field(out: &mut String, name: &str, cf: &CapturedFrame<'_>, frame: &Frame<'_>) {
+/// Appends the value of field `name` for `row` to `out`; nothing when the frame lacks the
+/// field or the name is unknown.
+pub fn write_field(out: &mut String, name: &str, row: &Row<'_>) {
+    let (cf, frame) = (row.captured(), row.frame());
     let ip = frame.ipv4;
     let tcp = frame.tcp;
     let eth = frame.ethernet();
@@ -142,7 +186,7 @@ pub fn write_field(out: &mut String, name: &str, cf: &CapturedFrame<'_>, frame: 
         "ip.ttl" => ip.map_or(Ok(()), |i| write!(out, "{}", i.ttl)),
         "ip.proto" => ip.map_or(Ok(()), |i| write!(out, "{}", i.protocol.0)),
         "ip.checksum" => ip.map_or(Ok(()), |i| write!(out, "0x{:04x}", i.checksum)),
-        "ip.checksum.status" => frame.ipv4_checksum().map_or(Ok(()), |v| write!(out, "{}", status(v))),
+        "ip.checksum.status" => row.ipv4_checksum().map_or(Ok(()), |v| write!(out, "{}", status(v))),
         "ip.src" => ip.map_or(Ok(()), |i| write!(out, "{}", i.src)),
         "ip.dst" => ip.map_or(Ok(()), |i| write!(out, "{}", i.dst)),
         "tcp.srcport" => tcp.map_or(Ok(()), |t| write!(out, "{}", t.src_port)),
@@ -154,7 +198,7 @@ pub fn write_field(out: &mut String, name: &str, cf: &CapturedFrame<'_>, frame: 
         "tcp.flags" => tcp.map_or(Ok(()), |t| write!(out, "0x{:04x}", t.flags.bits())),
         "tcp.window_size_value" => tcp.map_or(Ok(()), |t| write!(out, "{}", t.window)),
         "tcp.checksum" => tcp.map_or(Ok(()), |t| write!(out, "0x{:04x}", t.checksum)),
-        "tcp.checksum.status" => frame.tcp_checksum().map_or(Ok(()), |v| write!(out, "{}", status(v))),
+        "tcp.checksum.status" => row.tcp_checksum().map_or(Ok(()), |v| write!(out, "{}", status(v))),
         "tcp.urgent_pointer" => tcp.map_or(Ok(()), |t| write!(out, "{}", t.urgent_ptr)),
         "tcp.options.mss_val" => {
             option_values(out, frame, |o| if let TcpOption::Mss(m) = o { Some(m) } else { None });
@@ -197,8 +241,8 @@ pub fn write_field(out: &mut String, name: &str, cf: &CapturedFrame<'_>, frame: 
             });
             Ok(())
         }
-        "synack.ip.checksum" => frame.ipv4_checksum().map_or(Ok(()), |v| write!(out, "{}", v.name())),
-        "synack.tcp.checksum" => frame.tcp_checksum().map_or(Ok(()), |v| write!(out, "{}", v.name())),
+        "synack.ip.checksum" => row.ipv4_checksum().map_or(Ok(()), |v| write!(out, "{}", v.name())),
+        "synack.tcp.checksum" => row.tcp_checksum().map_or(Ok(()), |v| write!(out, "{}", v.name())),
         _ => Ok(()),
     };
 }
