@@ -127,6 +127,20 @@ impl<'a> Frame<'a> {
         self
     }
 
+    fn malformed(mut self, e: nom::Err<Error>, at: usize) -> Self {
+        let e = match e {
+            nom::Err::Error(e) | nom::Err::Failure(e) => e,
+            nom::Err::Incomplete(_) => Error::Nom {
+                kind: nom::error::ErrorKind::Eof,
+                remaining: self.data.len() - at,
+            },
+        };
+        self.content = Content::Malformed;
+        self.error = Some(e.shifted(at));
+        self.payload = self.data.get(at..).unwrap_or_default();
+        self
+    }
+
     /// Returns the IPv4 payload length as sent: the declared length, clamped to what the
     /// frame carried on the wire (Wireshark does the same), or the wire length for a total
     /// length of 0 (TSO / BIG TCP captures).
@@ -290,22 +304,6 @@ pub fn dissect_frame(link: LinkType, data: &[u8]) -> Frame<'_> {
         Err(e) => return f.malformed(e, f.transport_offset),
     }
     f
-}
-
-impl<'a> Frame<'a> {
-    fn malformed(mut self, e: nom::Err<Error>, at: usize) -> Self {
-        let e = match e {
-            nom::Err::Error(e) | nom::Err::Failure(e) => e,
-            nom::Err::Incomplete(_) => Error::Nom {
-                kind: nom::error::ErrorKind::Eof,
-                remaining: self.data.len() - at,
-            },
-        };
-        self.content = Content::Malformed;
-        self.error = Some(e.shifted(at));
-        self.payload = self.data.get(at..).unwrap_or_default();
-        self
-    }
 }
 
 #[cfg(test)]
