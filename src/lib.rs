@@ -35,6 +35,9 @@ mod time;
 pub mod seed;
 pub mod wire;
 
+#[cfg(feature = "std")]
+pub mod track;
+
 #[cfg(feature = "pcap")]
 pub mod capture;
 #[cfg(feature = "pcap")]

@@ -1,0 +1,1100 @@
+//! The passive connection tracker: both directions of every TCP connection, turned into
+//! events (handshake, teardown, resets, refusals, timeouts, anomalies) and, at the end, one
+//! summary per connection with Zeek's `conn_state` and `history`.
+//!
+//! ```text
+//!                              +---------+ ---------\      active OPEN
+//!                              |  CLOSED |            \    -----------
+//!                              +---------+<---------\   \   create TCB
+//!                                |     ^              \   \  snd SYN
+//!                   passive OPEN |     |   CLOSE        \   \
+//!                   ------------ |     | ----------       \   \
+//!                    create TCB  |     | delete TCB         \   \
+//!                                V     |                      \   \
+//!            rcv RST (note 1)  +---------+            CLOSE    |    \
+//!         -------------------->|  LISTEN |          ---------- |     |
+//!        /                     +---------+          delete TCB |     |
+//!       /           rcv SYN      |     |     SEND              |     |
+//!      /           -----------   |     |    -------            |     V
+//! +--------+      snd SYN,ACK  /       \   snd SYN          +--------+
+//! |        |<-----------------           ------------------>|        |
+//! |  SYN   |                    rcv SYN                     |  SYN   |
+//! |  RCVD  |<-----------------------------------------------|  SENT  |
+//! |        |                  snd SYN,ACK                   |        |
+//! |        |------------------           -------------------|        |
+//! +--------+   rcv ACK of SYN  \       /  rcv SYN,ACK       +--------+
+//!    |         --------------   |     |   -----------
+//!    |                x         |     |     snd ACK
+//!    |                          V     V
+//!    |  CLOSE                 +---------+
+//!    | -------                |  ESTAB  |
+//!    | snd FIN                +---------+
+//!    |                 CLOSE    |     |    rcv FIN
+//!    V                -------   |     |    -------
+//! +---------+         snd FIN  /       \   snd ACK         +---------+
+//! |  FIN    |<----------------          ------------------>|  CLOSE  |
+//! | WAIT-1  |------------------                            |   WAIT  |
+//! +---------+          rcv FIN  \                          +---------+
+//!   | rcv ACK of FIN   -------   |                          CLOSE  |
+//!   | --------------   snd ACK   |                         ------- |
+//!   V        x                   V                         snd FIN V
+//! +---------+               +---------+                    +---------+
+//! |FINWAIT-2|               | CLOSING |                    | LAST-ACK|
+//! +---------+               +---------+                    +---------+
+//!   |              rcv ACK of FIN |                 rcv ACK of FIN |
+//!   |  rcv FIN     -------------- |    Timeout=2MSL -------------- |
+//!   |  -------            x       V    ------------        x       V
+//!    \ snd ACK              +---------+delete TCB          +---------+
+//!      -------------------->|TIME-WAIT|------------------->| CLOSED  |
+//!                           +---------+                    +---------+
+//! ```
+//! *RFC 9293 §3.3.2, Figure 5: TCP Connection State Diagram.*
+//!
+//! # Model
+//!
+//! * A connection is keyed by its two endpoints ([`FlowKey`], the same for both directions).
+//!   Each has two half-connections, one per [`Direction`], holding ISN, next sequence, highest
+//!   ACK, window and scale, MSS, SACK-permitted, timestamps, FIN position and RST. Each
+//!   endpoint's [`TcpState`] changes in one place, [`state::step`], a table of
+//!   `(sender, receiver, control)` arms with a reason each. An observer presumes a segment
+//!   it saw is received.
+//! * Roles follow Zeek: the sender of a SYN is the client (originator). With no SYN, the first
+//!   frame's sender is the client, unless its source port is in
+//!   [`Config::likely_server_ports`]; Zeek's evidence-based flips then apply (a SYN-ACK's sender
+//!   later answered by a SYN; a lone SYN-ACK followed by an ACK or data from the other side),
+//!   each reported as [`EventKind::RolesFlipped`].
+//! * Alongside, each connection keeps Zeek's own endpoint states and history, so
+//!   [`ConnSummary`] carries `conn_state`, `history`, byte and packet counts as Zeek's
+//!   `conn.log` has them, and Wireshark's sequence analysis, so anomalies use Wireshark's
+//!   words ([`AnalysisFlags`]).
+//! * Bounded: at most [`Config::max_connections`] entries; idle connections expire by packet
+//!   time ([`Config::embryonic_timeout`], [`Config::established_timeout`],
+//!   [`Config::closing_timeout`]); when the table is full, the least recently active
+//!   connection is evicted with an event. The table's hasher is keyed at random per tracker.
+//!   [`Tracker::observe`] reuses one event buffer: no allocation per packet once the table
+//!   has grown.
+//!
+//! ```
+//! use synack::track::{Config, EventKind, Tracker, CloseCause, Direction};
+//! use synack::wire::parse_frame;
+//!
+//! let mut tracker = Tracker::new(Config::default());
+//! let mut log = Vec::new();
+//! for seed in synack::seed::FRAMES {
+//!     let frame = parse_frame(seed.bytes).unwrap();
+//!     for event in tracker.observe(seed.timestamp, &frame) {
+//!         log.push(event.kind);
+//!     }
+//! }
+//! assert!(matches!(log[log.len() - 1],
+//!     EventKind::Closed(CloseCause::Graceful { initiator: Direction::ServerToClient, .. })));
+//! let summaries = tracker.finish();
+//! assert_eq!(summaries[0].conn_state.name(), "SF");
+//! assert_eq!(summaries[0].history.as_str(), "ShADafF");
+//! ```
+
+pub mod analysis;
+mod event;
+mod key;
+pub mod state;
+mod zeek;
+
+use core::fmt;
+use core::time::Duration;
+use std::collections::HashMap;
+use std::vec::Vec;
+
+pub use analysis::{AnalysisFlags, Analyzer, Conversation, SegmentAnalysis, WindowScale};
+pub use event::{Anomaly, CloseCause, ConnId, Event, EventKind, Handshake, Roles};
+pub use key::{ConnKey, Direction, Endpoint, FlowKey};
+pub use state::{Control, TcpState, Transition, step};
+pub use zeek::{ConnState, History, MAX_HISTORY, ZeekEndpointState, ZeekSettings};
+
+use crate::Timestamp;
+use crate::wire::{ChecksumVerdict, Frame, SynOptions, TcpFlags};
+use analysis::Seg;
+use zeek::ZeekConn;
+
+/// The ports Zeek's analyzers register as likely server ports when all base scripts are
+/// loaded (`likely_server_ports` in a default `zeek` run). A bare run (`zeek -b`) has only
+/// those of the loaded protocol scripts.
+pub const ZEEK_LIKELY_SERVER_PORTS: &[u16] = &[
+    21, 22, 23, 25, 53, 80, 81, 88, 110, 135, 139, 143, 389, 443, 445, 502, 563, 585, 587, 614, 631, 636, 989, 990,
+    992, 993, 995, 1080, 1723, 2811, 3128, 3268, 3306, 3389, 5222, 5223, 5269, 5432, 6379, 6666, 6667, 6668, 6669,
+    8000, 8080, 8888, 20000,
+];
+
+/// The tracker's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// The most connections kept at once; when full, the least recently active is evicted.
+    pub max_connections: usize,
+    /// Idle time after which a connection whose handshake has not completed expires.
+    pub embryonic_timeout: Duration,
+    /// Idle time after which an established connection expires.
+    pub established_timeout: Duration,
+    /// Idle time after which a closing or closed connection (FIN or RST seen) is removed:
+    /// TIME-WAIT as the observer keeps it, and Zeek's `tcp_close_delay`.
+    pub closing_timeout: Duration,
+    /// Emit an [`EventKind::Data`] for every segment with payload.
+    pub data_events: bool,
+    /// Verify TCP checksums and report bad ones ([`Anomaly::BadChecksum`]).
+    pub verify_checksums: bool,
+    /// Zeek settings for the summaries.
+    pub zeek: ZeekSettings,
+    /// Source ports that make Zeek take a midstream connection's first sender for the
+    /// responder (Zeek's `likely_server_ports`); empty as in `zeek -b` with only the conn
+    /// scripts. [`ZEEK_LIKELY_SERVER_PORTS`] is a default run's set.
+    pub likely_server_ports: Vec<u16>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            max_connections: 1 << 20,
+            embryonic_timeout: Duration::from_secs(30),
+            established_timeout: Duration::from_secs(300),
+            closing_timeout: Duration::from_secs(5),
+            data_events: false,
+            verify_checksums: true,
+            zeek: ZeekSettings {
+                count_bad_checksums: false,
+            },
+            likely_server_ports: Vec::new(),
+        }
+    }
+}
+
+/// One finished connection, with Zeek's `conn.log` columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnSummary {
+    /// The connection.
+    pub id: ConnId,
+    /// Its endpoints with their final roles (`id.orig_*` is the client).
+    pub key: ConnKey,
+    /// The first frame's time (`ts`).
+    pub start: Timestamp,
+    /// The time of the last frame Zeek counts towards the duration.
+    pub last: Timestamp,
+    /// Zeek's `duration`, when logged (above zero).
+    pub duration: Option<Duration>,
+    /// Zeek's `orig_bytes` (from sequence numbers), when logged.
+    pub orig_bytes: Option<u64>,
+    /// Zeek's `resp_bytes`, when logged.
+    pub resp_bytes: Option<u64>,
+    /// Zeek's `conn_state`.
+    pub conn_state: ConnState,
+    /// Zeek's `missed_bytes`: synack does not reassemble, so this is 0 (as in Zeek runs that
+    /// do not reassemble the stream).
+    pub missed_bytes: u64,
+    /// Zeek's `history`.
+    pub history: History,
+    /// Packets from the client.
+    pub orig_pkts: u64,
+    /// IP bytes from the client.
+    pub orig_ip_bytes: u64,
+    /// Packets from the server.
+    pub resp_pkts: u64,
+    /// IP bytes from the server.
+    pub resp_ip_bytes: u64,
+    /// Why it ended.
+    pub cause: CloseCause,
+    /// The final RFC 9293 states, client's and server's.
+    pub states: [TcpState; 2],
+    /// What the handshake negotiated, when it completed.
+    pub handshake: Option<Handshake>,
+}
+
+impl ConnSummary {
+    /// The `conn.log` columns [`ConnSummary::write_conn_log`] writes, tab-separated.
+    pub const CONN_LOG_HEADER: &'static str = "ts\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tduration\torig_bytes\tresp_bytes\tconn_state\tmissed_bytes\thistory\torig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes";
+
+    /// Writes one `conn.log` row (no newline), formatted as Zeek's ASCII writer does.
+    pub fn write_conn_log(&self, out: &mut impl fmt::Write) -> fmt::Result {
+        let ts = self.start;
+        write!(out, "{}.{:06}\t", ts.secs, ts.nanos / 1000)?;
+        write!(
+            out,
+            "{}\t{}\t{}\t{}\t",
+            self.key.client.addr, self.key.client.port, self.key.server.addr, self.key.server.port
+        )?;
+        match self.duration {
+            Some(d) => write!(out, "{}.{:06}\t", d.as_secs(), d.subsec_micros())?,
+            None => out.write_str("-\t")?,
+        }
+        for b in [self.orig_bytes, self.resp_bytes] {
+            match b {
+                Some(b) => write!(out, "{b}\t")?,
+                None => out.write_str("-\t")?,
+            }
+        }
+        write!(
+            out,
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            self.conn_state,
+            self.missed_bytes,
+            if self.history.as_str().is_empty() {
+                "-"
+            } else {
+                self.history.as_str()
+            },
+            self.orig_pkts,
+            self.orig_ip_bytes,
+            self.resp_pkts,
+            self.resp_ip_bytes
+        )
+    }
+}
+
+/// Counts of what the tracker was given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Stats {
+    /// Frames observed.
+    pub frames: u64,
+    /// Frames without a TCP header (not IPv4/TCP, fragments, malformed), ignored.
+    pub not_tcp: u64,
+    /// Connections created.
+    pub connections: u64,
+    /// Connections evicted because the table was full.
+    pub evicted: u64,
+    /// Connections expired by a timeout.
+    pub timed_out: u64,
+    /// Frames dropped because their IPv4 checksum did not verify (only with
+    /// [`ZeekSettings::count_bad_checksums`], as Zeek without `-C`).
+    pub bad_checksum_dropped: u64,
+}
+
+/// One direction's state as the observer infers it.
+#[derive(Debug, Clone, Copy)]
+struct Half {
+    state: TcpState,
+    isn: Option<u32>,
+    syn: Option<SynOptions>,
+    syn_flags: TcpFlags,
+    syn_data: u32,
+    /// One past the highest sequence number sent (SYN and FIN count).
+    next_seq: Option<u32>,
+    /// The highest acknowledgment sent.
+    max_ack: Option<u32>,
+    /// The last window advertised, unscaled.
+    window: u16,
+    /// The sequence number of its FIN.
+    fin_seq: Option<u32>,
+    /// Payload bytes sent after the peer's FIN.
+    data_after_peer_fin: bool,
+}
+
+impl Default for Half {
+    fn default() -> Self {
+        Half {
+            state: TcpState::Closed,
+            isn: None,
+            syn: None,
+            syn_flags: TcpFlags::empty(),
+            syn_data: 0,
+            next_seq: None,
+            max_ack: None,
+            window: 0,
+            fin_seq: None,
+            data_after_peer_fin: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Embryonic = 0,
+    Established = 1,
+    Closing = 2,
+}
+
+const NIL: u32 = u32::MAX;
+
+#[derive(Debug, Clone)]
+struct Conn {
+    id: ConnId,
+    key: ConnKey,
+    flow: FlowKey,
+    start: Timestamp,
+    last: Timestamp,
+    last_dir: Direction,
+    half: [Half; 2],
+    zeek: ZeekConn,
+    seq: Conversation,
+    roles: Roles,
+    syn_ts: Option<Timestamp>,
+    synack_ts: Option<Timestamp>,
+    handshake: Option<Handshake>,
+    first_fin: Option<Direction>,
+    closed: Option<CloseCause>,
+    phase: Phase,
+    prev: u32,
+    next: u32,
+}
+
+type Hasher = foldhash::fast::RandomState;
+
+/// The passive TCP connection tracker. See the [module docs](self).
+#[derive(Debug)]
+pub struct Tracker {
+    config: Config,
+    likely_ports: Vec<u64>,
+    table: HashMap<FlowKey, u32, Hasher>,
+    slots: Vec<Option<Conn>>,
+    free: Vec<u32>,
+    /// Least recently active first, one list per phase: (head, tail).
+    lru: [(u32, u32); 3],
+    events: Vec<Event>,
+    finished: Vec<ConnSummary>,
+    next_id: ConnId,
+    stats: Stats,
+    clock: Timestamp,
+    last_sweep: Timestamp,
+}
+
+impl Tracker {
+    /// Returns a tracker.
+    pub fn new(config: Config) -> Self {
+        let mut likely_ports = vec![0u64; 1024];
+        for &p in &config.likely_server_ports {
+            likely_ports[usize::from(p) / 64] |= 1 << (p % 64);
+        }
+        Tracker {
+            likely_ports,
+            table: HashMap::with_hasher(Hasher::default()),
+            slots: Vec::new(),
+            free: Vec::new(),
+            lru: [(NIL, NIL); 3],
+            events: Vec::with_capacity(16),
+            finished: Vec::new(),
+            next_id: 0,
+            stats: Stats::default(),
+            clock: Timestamp::default(),
+            last_sweep: Timestamp::default(),
+            config,
+        }
+    }
+
+    /// Returns the settings.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Returns the counts so far.
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+
+    /// Returns how many connections the table holds.
+    pub fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    /// Returns true when the table is empty.
+    pub fn is_empty(&self) -> bool {
+        self.table.is_empty()
+    }
+
+    /// Returns the summaries of connections removed so far and not yet taken.
+    pub fn drain_summaries(&mut self) -> std::vec::Drain<'_, ConnSummary> {
+        self.finished.drain(..)
+    }
+
+    fn is_likely_server_port(&self, p: u16) -> bool {
+        self.likely_ports[usize::from(p) / 64] & (1 << (p % 64)) != 0
+    }
+
+    // ---- the LRU lists ----
+
+    fn unlink(&mut self, i: u32) {
+        let (prev, next, phase) = {
+            let c = self.slots[i as usize].as_ref().expect("live slot");
+            (c.prev, c.next, c.phase as usize)
+        };
+        if prev == NIL {
+            self.lru[phase].0 = next;
+        } else if let Some(p) = self.slots[prev as usize].as_mut() {
+            p.next = next;
+        }
+        if next == NIL {
+            self.lru[phase].1 = prev;
+        } else if let Some(n) = self.slots[next as usize].as_mut() {
+            n.prev = prev;
+        }
+    }
+
+    fn push_back(&mut self, i: u32) {
+        let phase = self.slots[i as usize].as_ref().expect("live slot").phase as usize;
+        let tail = self.lru[phase].1;
+        if let Some(c) = self.slots[i as usize].as_mut() {
+            c.prev = tail;
+            c.next = NIL;
+        }
+        if tail == NIL {
+            self.lru[phase].0 = i;
+        } else if let Some(t) = self.slots[tail as usize].as_mut() {
+            t.next = i;
+        }
+        self.lru[phase].1 = i;
+    }
+
+    fn touch(&mut self, i: u32) {
+        self.unlink(i);
+        let c = self.slots[i as usize].as_mut().expect("live slot");
+        c.phase = phase_of(c);
+        self.push_back(i);
+    }
+
+    fn remove(&mut self, i: u32, cause: Option<CloseCause>, at: Timestamp) {
+        self.unlink(i);
+        let Some(c) = self.slots[i as usize].take() else { return };
+        self.free.push(i);
+        self.table.remove(&c.flow);
+        let cause = match (c.closed, cause) {
+            (Some(done), _) => done,
+            (None, Some(cause)) => {
+                self.events.push(Event {
+                    conn: c.id,
+                    key: c.key,
+                    timestamp: at,
+                    direction: c.last_dir,
+                    frame: 0,
+                    kind: EventKind::Closed(cause),
+                });
+                cause
+            }
+            (None, None) => CloseCause::EndOfCapture {
+                client: c.half[0].state,
+                server: c.half[1].state,
+            },
+        };
+        self.finished.push(summary(&c, cause));
+    }
+
+    /// Expires connections idle past their phase's timeout at packet time `now`, and returns
+    /// the events (a [`CloseCause::TimedOut`] for each that had not closed).
+    pub fn advance(&mut self, now: Timestamp) -> &[Event] {
+        self.events.clear();
+        self.expire(now);
+        &self.events
+    }
+
+    fn expire(&mut self, now: Timestamp) {
+        if now > self.clock {
+            self.clock = now;
+        }
+        let timeouts = [
+            self.config.embryonic_timeout,
+            self.config.established_timeout,
+            self.config.closing_timeout,
+        ];
+        for (phase, timeout) in timeouts.into_iter().enumerate() {
+            loop {
+                let head = self.lru[phase].0;
+                if head == NIL {
+                    break;
+                }
+                let c = self.slots[head as usize].as_ref().expect("live slot");
+                if now.saturating_since(c.last) <= timeout {
+                    break;
+                }
+                let cause = CloseCause::TimedOut {
+                    client: c.half[0].state,
+                    server: c.half[1].state,
+                };
+                if c.closed.is_none() {
+                    self.stats.timed_out += 1;
+                }
+                let at = c.last + timeout;
+                self.remove(head, Some(cause), at);
+            }
+        }
+    }
+
+    /// Closes every remaining connection (cause [`CloseCause::EndOfCapture`] unless it had
+    /// closed) and returns all summaries not yet taken, in the order the connections ended.
+    pub fn finish(mut self) -> Vec<ConnSummary> {
+        let mut live: Vec<u32> = self.table.values().copied().collect();
+        live.sort_by_key(|&i| self.slots[i as usize].as_ref().map(|c| c.id));
+        for i in live {
+            let at = self.clock;
+            self.remove(i, None, at);
+        }
+        core::mem::take(&mut self.finished)
+    }
+
+    fn evict_one(&mut self, now: Timestamp) {
+        // The least recently active of the three lists' heads.
+        let mut best: Option<(Timestamp, u32)> = None;
+        for &(head, _) in &self.lru {
+            if head != NIL {
+                let t = self.slots[head as usize].as_ref().expect("live slot").last;
+                if best.is_none_or(|(bt, _)| t < bt) {
+                    best = Some((t, head));
+                }
+            }
+        }
+        if let Some((_, i)) = best {
+            let was_open = self.slots[i as usize].as_ref().is_some_and(|c| c.closed.is_none());
+            if was_open {
+                self.stats.evicted += 1;
+            }
+            self.remove(i, Some(CloseCause::Evicted), now);
+        }
+    }
+
+    fn create(&mut self, flow: FlowKey, src: key::Endpoint, dst: key::Endpoint, flags: TcpFlags, ts: Timestamp) -> u32 {
+        if self.table.len() >= self.config.max_connections.max(1) {
+            self.evict_one(ts);
+        }
+        // Zeek's WantConnection: a first frame that is not a pure SYN may be flipped by port.
+        let pure_syn = flags & (TcpFlags::SYN | TcpFlags::ACK) == TcpFlags::SYN;
+        let mut roles = if pure_syn { Roles::FromSyn } else { Roles::Guessed };
+        let mut key = ConnKey {
+            client: src,
+            server: dst,
+        };
+        if !pure_syn && self.is_likely_server_port(src.port) {
+            let flip = if self.is_likely_server_port(dst.port) {
+                !flags.contains(TcpFlags::SYN) && src.port < dst.port
+            } else {
+                true
+            };
+            if flip {
+                key = key.flipped();
+                roles = Roles::GuessedFromPort;
+            }
+        }
+        let mut zeek = ZeekConn::new(ts);
+        if roles == Roles::GuessedFromPort {
+            zeek.flip();
+        }
+        let id = self.next_id;
+        self.next_id += 1;
+        self.stats.connections += 1;
+        let conn = Conn {
+            id,
+            key,
+            flow,
+            start: ts,
+            last: ts,
+            last_dir: key.direction_from(src),
+            half: [Half::default(); 2],
+            zeek,
+            seq: Conversation::new(false),
+            roles,
+            syn_ts: None,
+            synack_ts: None,
+            handshake: None,
+            first_fin: None,
+            closed: None,
+            phase: Phase::Embryonic,
+            prev: NIL,
+            next: NIL,
+        };
+        let i = match self.free.pop() {
+            Some(i) => {
+                self.slots[i as usize] = Some(conn);
+                i
+            }
+            None => {
+                self.slots.push(Some(conn));
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.table.insert(flow, i);
+        self.push_back(i);
+        self.events.push(Event {
+            conn: id,
+            key,
+            timestamp: ts,
+            direction: key.direction_from(src),
+            frame: self.stats.frames,
+            kind: EventKind::New { roles },
+        });
+        i
+    }
+
+    /// Observes one frame at `timestamp` and returns the events it caused (empty for frames
+    /// without a TCP header). The slice is valid until the next call.
+    ///
+    /// Idle connections are also expired here, at most once per second of packet time, so a
+    /// caller that never calls [`Tracker::advance`] still stays within its bounds.
+    pub fn observe(&mut self, timestamp: Timestamp, frame: &Frame<'_>) -> &[Event] {
+        self.events.clear();
+        self.stats.frames += 1;
+        if timestamp > self.clock {
+            self.clock = timestamp;
+        }
+        if timestamp.saturating_since(self.last_sweep) >= Duration::from_secs(1) {
+            self.last_sweep = timestamp;
+            self.expire(timestamp);
+        }
+        let (Some((src, dst)), Some(tcp)) = (FlowKey::endpoints_of(frame), frame.tcp.as_ref()) else {
+            self.stats.not_tcp += 1;
+            return &self.events;
+        };
+        let flow = FlowKey::new(src, dst);
+        let flags = tcp.flags;
+        let count_bad = self.config.zeek.count_bad_checksums;
+        // Zeek without -C drops a packet whose IPv4 header checksum does not verify.
+        if count_bad
+            && !matches!(
+                frame.ipv4_checksum(),
+                Some(ChecksumVerdict::Good | ChecksumVerdict::Unverifiable)
+            )
+        {
+            self.stats.bad_checksum_dropped += 1;
+            return &self.events;
+        }
+        let idx = match self.table.get(&flow).copied() {
+            Some(i) if self.is_reuse(i, src, flags, tcp.seq) => {
+                self.remove(i, None, timestamp);
+                self.create(flow, src, dst, flags, timestamp)
+            }
+            Some(i) => i,
+            None => self.create(flow, src, dst, flags, timestamp),
+        };
+        let frame_no = self.stats.frames;
+        let verdict = if self.config.verify_checksums || count_bad {
+            frame.tcp_checksum()
+        } else {
+            None
+        };
+        let bad_checksum = matches!(verdict, Some(ChecksumVerdict::Bad { .. }));
+        // To Zeek, anything that does not verify is bad (it knows no offload artefacts).
+        let zeek_bad = count_bad
+            && matches!(
+                verdict,
+                Some(ChecksumVerdict::Bad { .. } | ChecksumVerdict::Partial | ChecksumVerdict::Zero)
+            );
+        let Some(seg) = Seg::of(frame, timestamp) else {
+            return &self.events;
+        };
+        let ip_len = frame.ip_total_len().unwrap_or(frame.segment.len() + 20) as u64;
+        let data_events = self.config.data_events;
+        let syn_opts = if flags.contains(TcpFlags::SYN) {
+            Some(SynOptions::collect(tcp.options()))
+        } else {
+            None
+        };
+
+        let conn = self.slots[idx as usize].as_mut().expect("live slot");
+        let mut out = Emitter {
+            events: &mut self.events,
+            frame: frame_no,
+            ts: timestamp,
+        };
+        process(
+            conn,
+            &mut out,
+            src,
+            &seg,
+            syn_opts,
+            ip_len,
+            bad_checksum,
+            zeek_bad,
+            data_events,
+        );
+        self.touch(idx);
+        &self.events
+    }
+
+    /// Port reuse, by Zeek's rule (`IsReuse`): a SYN whose sequence number differs from the
+    /// connection's start, or any SYN once a side has closed, starts a new connection; so
+    /// does a SYN-ACK on a connection whose originator was never seen.
+    fn is_reuse(&self, i: u32, _src: key::Endpoint, flags: TcpFlags, seq: u32) -> bool {
+        let c = self.slots[i as usize].as_ref().expect("live slot");
+        c.zeek.is_reuse(flags, seq)
+    }
+}
+
+fn phase_of(c: &Conn) -> Phase {
+    if c.closed.is_some()
+        || c.half.iter().any(|h| h.fin_seq.is_some())
+        || c.zeek.ep.iter().any(|e| e.state == ZeekEndpointState::Reset)
+    {
+        Phase::Closing
+    } else if c.handshake.is_some() || c.roles != Roles::FromSyn {
+        Phase::Established
+    } else {
+        Phase::Embryonic
+    }
+}
+
+fn summary(c: &Conn, cause: CloseCause) -> ConnSummary {
+    let z = &c.zeek;
+    let logs = z.logs_sizes();
+    ConnSummary {
+        id: c.id,
+        key: c.key,
+        start: c.start,
+        last: z.last,
+        duration: logs.then(|| z.last.saturating_since(z.start)),
+        orig_bytes: logs.then(|| z.orig_bytes()),
+        resp_bytes: logs.then(|| z.resp_bytes()),
+        conn_state: z.conn_state(),
+        missed_bytes: 0,
+        history: z.history,
+        orig_pkts: z.ep[0].pkts,
+        orig_ip_bytes: z.ep[0].ip_bytes,
+        resp_pkts: z.ep[1].pkts,
+        resp_ip_bytes: z.ep[1].ip_bytes,
+        cause,
+        states: [c.half[0].state, c.half[1].state],
+        handshake: c.handshake,
+    }
+}
+
+struct Emitter<'a> {
+    events: &'a mut Vec<Event>,
+    frame: u64,
+    ts: Timestamp,
+}
+
+impl Emitter<'_> {
+    fn emit(&mut self, c: &Conn, direction: Direction, kind: EventKind) {
+        if c.closed.is_some() && !matches!(kind, EventKind::Closed(_)) {
+            return;
+        }
+        self.events.push(Event {
+            conn: c.id,
+            key: c.key,
+            timestamp: self.ts,
+            direction,
+            frame: self.frame,
+            kind,
+        });
+    }
+}
+
+fn flip(c: &mut Conn) {
+    c.key = c.key.flipped();
+    c.half.swap(0, 1);
+    c.seq.flows.swap(0, 1);
+}
+
+fn seq_ge(a: u32, b: u32) -> bool {
+    (a.wrapping_sub(b) as i32) >= 0
+}
+
+#[allow(clippy::too_many_arguments)]
+fn process(
+    c: &mut Conn,
+    out: &mut Emitter<'_>,
+    src: key::Endpoint,
+    seg: &Seg,
+    syn_opts: Option<SynOptions>,
+    ip_len: u64,
+    bad_checksum: bool,
+    zeek_bad: bool,
+    data_events: bool,
+) {
+    let flags = seg.flags;
+    let syn = flags.contains(TcpFlags::SYN);
+    let fin = flags.contains(TcpFlags::FIN);
+    let rst = flags.contains(TcpFlags::RST);
+    let ackf = flags.contains(TcpFlags::ACK);
+
+    // Zeek's view (conn_state, history, counts); it may flip the roles.
+    let dir = c.key.direction_from(src);
+    if zeek_bad {
+        // Zeek records a `C` and analyses nothing else of the packet.
+        c.zeek.bad_checksum(dir == Direction::ClientToServer);
+        out.emit(c, dir, EventKind::Anomaly(Anomaly::BadChecksum));
+        return;
+    } else {
+        let o = c.zeek.packet(
+            dir == Direction::ClientToServer,
+            seg.ts,
+            seg.seq,
+            seg.ack,
+            seg.len,
+            seg.window,
+            flags,
+            ip_len,
+        );
+        if o.flipped {
+            flip(c);
+            out.emit(c, c.key.direction_from(src), EventKind::RolesFlipped);
+        }
+    }
+    let dir = c.key.direction_from(src);
+    c.last = seg.ts;
+    c.last_dir = dir;
+    if bad_checksum {
+        out.emit(c, dir, EventKind::Anomaly(Anomaly::BadChecksum));
+    }
+    if flags.is_invalid_combination() {
+        out.emit(c, dir, EventKind::Anomaly(Anomaly::InvalidFlags(flags)));
+    }
+
+    // Wireshark's sequence analysis.
+    let a = c.seq.segment(dir.index(), seg);
+    if !a.flags.is_empty() {
+        out.emit(
+            c,
+            dir,
+            EventKind::Anomaly(Anomaly::Analysis {
+                flags: a.flags,
+                dup_ack_count: a.dupack_num,
+            }),
+        );
+    }
+
+    let s = dir.index();
+    let r = 1 - s;
+    let seg_end = seg
+        .seq
+        .wrapping_add(seg.len)
+        .wrapping_add(u32::from(syn))
+        .wrapping_add(u32::from(fin));
+
+    // Handshake segments.
+    if syn && !rst {
+        let opts = syn_opts.unwrap_or_default();
+        if !ackf {
+            let retransmission = c.half[s].isn == Some(seg.seq);
+            if c.half[r].syn.is_some() && c.half[r].syn_flags & TcpFlags::ACK == TcpFlags::empty() && !retransmission {
+                out.emit(c, dir, EventKind::SimultaneousOpen);
+            } else {
+                out.emit(
+                    c,
+                    dir,
+                    EventKind::Syn {
+                        isn: seg.seq,
+                        options: opts,
+                        retransmission,
+                    },
+                );
+            }
+            c.syn_ts = Some(seg.ts);
+        } else {
+            let retransmission = c.half[s].isn == Some(seg.seq);
+            let before_syn = c.half[r].syn.is_none();
+            out.emit(
+                c,
+                dir,
+                EventKind::SynAck {
+                    isn: seg.seq,
+                    options: opts,
+                    retransmission,
+                    before_syn,
+                },
+            );
+            if !retransmission || c.synack_ts.is_none() {
+                c.synack_ts = Some(seg.ts);
+            }
+        }
+        let h = &mut c.half[s];
+        h.isn = Some(seg.seq);
+        h.syn = Some(opts);
+        h.syn_flags = flags;
+        h.syn_data = seg.len;
+    } else if seg.len > 0 && c.half[s].state.is_handshake() && c.handshake.is_none() && c.roles == Roles::FromSyn {
+        out.emit(c, dir, EventKind::Anomaly(Anomaly::DataBeforeEstablished));
+    }
+
+    // RST: accepted when in the receiver's window (RFC 5961 §3.2), or when no window is known.
+    let mut rst_in_window = true;
+    if rst {
+        if let Some(expected) = c.half[s].next_seq {
+            let scale = c.handshake.and_then(|h| h.window_scale).map_or(0, |w| w[r]);
+            let window = (u32::from(c.half[r].window) << scale).max(1);
+            let off = seg.seq.wrapping_sub(expected);
+            // In window: [RCV.NXT, RCV.NXT + RCV.WND); a RST one below (after a FIN) also counts.
+            rst_in_window = off < window || seg.seq == expected.wrapping_sub(1);
+            if c.half[s].syn_flags.contains(TcpFlags::SYN)
+                && c.half[s].next_seq == c.half[s].isn.map(|i| i.wrapping_add(1))
+            {
+                rst_in_window = true;
+            }
+        }
+        if c.half[s].next_seq.is_none() && c.half[r].state == TcpState::SynSent {
+            // A RST answering a SYN: acceptable when it acknowledges the SYN (RFC 9293 §3.10.7.3).
+            rst_in_window = !ackf || c.half[r].isn.is_none_or(|isn| seg.ack == isn.wrapping_add(1));
+        }
+        if !rst_in_window {
+            out.emit(c, dir, EventKind::Anomaly(Anomaly::RstOutOfWindow));
+        }
+    }
+
+    // FIN events.
+    let new_fin = fin && c.half[s].fin_seq.is_none_or(|f| f != seg.seq.wrapping_add(seg.len));
+    if new_fin && !rst {
+        let first = c.first_fin.is_none() || c.first_fin == Some(dir) && c.half[r].fin_seq.is_none();
+        if c.first_fin.is_none() {
+            c.first_fin = Some(dir);
+        }
+        out.emit(c, dir, EventKind::Fin { first, data: seg.len });
+    }
+    if seg.len > 0 && c.half[r].fin_seq.is_some() {
+        c.half[s].data_after_peer_fin = true;
+    }
+
+    // The state machine.
+    let acks_syn = ackf && c.half[r].isn.is_some_and(|isn| seq_ge(seg.ack, isn.wrapping_add(1)));
+    let acks_fin = ackf && c.half[r].fin_seq.is_some_and(|f| seq_ge(seg.ack, f.wrapping_add(1)));
+    let control = if rst {
+        Control::Rst
+    } else if syn && ackf {
+        Control::SynAck
+    } else if syn {
+        Control::Syn
+    } else if fin {
+        Control::Fin { acks_fin }
+    } else if ackf {
+        Control::Ack { acks_syn, acks_fin }
+    } else {
+        Control::Other
+    };
+    let (before_s, before_r) = (c.half[s].state, c.half[r].state);
+    // A connection first seen midstream is taken as established on both sides.
+    if c.roles != Roles::FromSyn && c.half[s].isn.is_none() && before_s == TcpState::Closed && !syn {
+        c.half[s].state = TcpState::Established;
+        if c.half[r].state == TcpState::Closed {
+            c.half[r].state = TcpState::Established;
+        }
+    }
+    let (cur_s, cur_r) = (c.half[s].state, c.half[r].state);
+    if !rst || rst_in_window {
+        let t = step(cur_s, cur_r, control);
+        c.half[s].state = t.sender;
+        c.half[r].state = t.receiver;
+    }
+    let (after_s, after_r) = (c.half[s].state, c.half[r].state);
+
+    // Established.
+    let established_now = c.handshake.is_none()
+        && after_s == TcpState::Established
+        && after_r == TcpState::Established
+        && (before_s != TcpState::Established || before_r != TcpState::Established)
+        && c.half[0].syn.is_some()
+        && c.half[1].syn.is_some();
+    if established_now
+        || (c.handshake.is_none()
+            && matches!(control, Control::Fin { .. })
+            && before_s == TcpState::SynSent
+            && before_r == TcpState::SynReceived)
+    {
+        let hs = handshake(c, seg.ts);
+        c.handshake = Some(hs);
+        out.emit(c, dir, EventKind::Established(hs));
+    }
+
+    // Teardown acknowledgments.
+    if acks_fin && !rst {
+        if before_r == TcpState::FinWait1 && matches!(after_r, TcpState::FinWait2 | TcpState::TimeWait) {
+            out.emit(c, dir, EventKind::FinAcked);
+        }
+        if before_r == TcpState::LastAck && after_r == TcpState::Closed {
+            out.emit(c, dir, EventKind::FinalAck);
+        }
+        if before_r == TcpState::Closing && after_r == TcpState::TimeWait {
+            out.emit(c, dir, EventKind::FinAcked);
+        }
+    }
+
+    // Data events.
+    if data_events && seg.len > 0 && !rst {
+        let base = c.half[s].isn.unwrap_or(c.seq.flows[s].base_seq);
+        let mut rel = u64::from(seg.seq.wrapping_sub(base));
+        if syn {
+            rel += 1;
+        }
+        out.emit(
+            c,
+            dir,
+            EventKind::Data {
+                relative_seq: rel,
+                len: seg.len,
+            },
+        );
+    }
+
+    // Bookkeeping.
+    {
+        let h = &mut c.half[s];
+        if !rst && h.next_seq.is_none_or(|n| (seg_end.wrapping_sub(n) as i32) > 0) {
+            h.next_seq = Some(seg_end);
+        }
+        if ackf && !rst && h.max_ack.is_none_or(|m| (seg.ack.wrapping_sub(m) as i32) > 0) {
+            h.max_ack = Some(seg.ack);
+        }
+        if !rst {
+            h.window = seg.window;
+        }
+        if fin && !rst {
+            h.fin_seq = Some(seg.seq.wrapping_add(seg.len));
+        }
+    }
+
+    // Closing.
+    if c.closed.is_none() {
+        let cause = if rst && rst_in_window {
+            if before_r == TcpState::SynSent && dir == Direction::ServerToClient && c.handshake.is_none() {
+                Some(CloseCause::Refused)
+            } else {
+                Some(CloseCause::Reset {
+                    by: dir,
+                    state: cur_s,
+                    in_window: true,
+                })
+            }
+        } else {
+            let done = |st: TcpState| matches!(st, TcpState::TimeWait | TcpState::Closed);
+            if done(c.half[0].state)
+                && done(c.half[1].state)
+                && c.half[0].fin_seq.is_some()
+                && c.half[1].fin_seq.is_some()
+            {
+                let both_closing = before_s == TcpState::Closing || before_r == TcpState::Closing;
+                let simultaneous =
+                    both_closing || (c.half[0].state == TcpState::TimeWait && c.half[1].state == TcpState::TimeWait);
+                Some(if simultaneous {
+                    CloseCause::Simultaneous
+                } else {
+                    let initiator = c.first_fin.unwrap_or(dir);
+                    CloseCause::Graceful {
+                        initiator,
+                        half_close: c.half[initiator.reverse().index()].data_after_peer_fin,
+                    }
+                })
+            } else {
+                None
+            }
+        };
+        if let Some(cause) = cause {
+            out.emit(c, dir, EventKind::Closed(cause));
+            c.closed = Some(cause);
+        }
+    }
+}
+
+fn handshake(c: &Conn, ack_ts: Timestamp) -> Handshake {
+    let cs = c.half[0].syn.unwrap_or_default();
+    let ss = c.half[1].syn.unwrap_or_default();
+    let window_scale = match (cs.window_scale, ss.window_scale) {
+        (Some(a), Some(b)) => Some([a.min(14), b.min(14)]),
+        _ => None,
+    };
+    let ecn = c.half[0].syn_flags.contains(TcpFlags::ECE | TcpFlags::CWR)
+        && c.half[1].syn_flags.contains(TcpFlags::ECE)
+        && !c.half[1].syn_flags.contains(TcpFlags::CWR);
+    let simultaneous = !c.half[1].syn_flags.contains(TcpFlags::ACK) && c.half[1].syn.is_some();
+    Handshake {
+        mss: [cs.mss, ss.mss],
+        window_scale,
+        sack_permitted: cs.sack_permitted && ss.sack_permitted,
+        timestamps: cs.timestamps.is_some() && ss.timestamps.is_some(),
+        ecn,
+        fast_open_data: c.half[0].syn_data,
+        fast_open: cs.fast_open,
+        syn_to_synack: match (c.syn_ts, c.synack_ts) {
+            (Some(a), Some(b)) => Some(b.saturating_since(a)),
+            _ => None,
+        },
+        synack_to_ack: c.synack_ts.map(|b| ack_ts.saturating_since(b)),
+        simultaneous,
+    }
+}

@@ -1,0 +1,739 @@
+//! Zeek's view of a TCP connection: endpoint states, `history`, `conn_state` and sizes,
+//! computed by the rules of Zeek's TCP session adapter (`TCPSessionAdapter.cc`,
+//! `TCP_Endpoint.cc`) and `conn_state()` in `base/protocols/conn/main.zeek`.
+
+use core::fmt;
+
+use crate::Timestamp;
+use crate::wire::TcpFlags;
+
+/// An endpoint's state as Zeek tracks it (`TCP_ENDPOINT_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ZeekEndpointState {
+    /// Nothing seen from it yet.
+    #[default]
+    Inactive,
+    /// Sent a SYN.
+    SynSent,
+    /// Sent a SYN-ACK (as the originator).
+    SynAckSent,
+    /// Data seen without a SYN.
+    Partial,
+    /// Handshake seen.
+    Established,
+    /// Sent a FIN.
+    Closed,
+    /// Sent a RST.
+    Reset,
+}
+
+/// Zeek's `conn_state` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ConnState {
+    /// Connection attempt seen, no reply.
+    S0,
+    /// Established, not terminated.
+    S1,
+    /// Normal establishment and termination.
+    SF,
+    /// Connection attempt rejected.
+    REJ,
+    /// Established, close attempt by the originator seen (no reply).
+    S2,
+    /// Established, close attempt by the responder seen (no reply).
+    S3,
+    /// Established, the originator aborted (RST).
+    RSTO,
+    /// Established, the responder aborted.
+    RSTR,
+    /// The originator sent a SYN then a RST; no SYN-ACK.
+    RSTOS0,
+    /// The responder sent a SYN-ACK then a RST; no SYN.
+    RSTRH,
+    /// The originator sent a SYN then a FIN; no SYN-ACK (half-open).
+    SH,
+    /// The responder sent a SYN-ACK then a FIN; no SYN.
+    SHR,
+    /// No SYN seen, just midstream traffic.
+    OTH,
+}
+
+impl ConnState {
+    /// Returns Zeek's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            ConnState::S0 => "S0",
+            ConnState::S1 => "S1",
+            ConnState::SF => "SF",
+            ConnState::REJ => "REJ",
+            ConnState::S2 => "S2",
+            ConnState::S3 => "S3",
+            ConnState::RSTO => "RSTO",
+            ConnState::RSTR => "RSTR",
+            ConnState::RSTOS0 => "RSTOS0",
+            ConnState::RSTRH => "RSTRH",
+            ConnState::SH => "SH",
+            ConnState::SHR => "SHR",
+            ConnState::OTH => "OTH",
+        }
+    }
+}
+
+impl fmt::Display for ConnState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The longest history kept; Zeek's is unbounded, but every letter except the repeating
+/// S/H/F/R (one per new sequence number) and the logarithmic ones appears at most once.
+pub const MAX_HISTORY: usize = 30;
+
+/// A connection's `history` string, kept inline.
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
+pub struct History {
+    len: u8,
+    buf: [u8; MAX_HISTORY],
+}
+
+impl History {
+    fn push(&mut self, c: u8) {
+        if usize::from(self.len) < MAX_HISTORY {
+            self.buf[usize::from(self.len)] = c;
+            self.len += 1;
+        }
+    }
+
+    /// Returns the history as a string.
+    pub fn as_str(&self) -> &str {
+        core::str::from_utf8(&self.buf[..usize::from(self.len)]).unwrap_or("")
+    }
+
+    fn flip(&mut self) {
+        let n = usize::from(self.len);
+        let mut out = History::default();
+        out.push(b'^');
+        for &c in &self.buf[..n] {
+            out.push(if c.is_ascii_uppercase() {
+                c.to_ascii_lowercase()
+            } else if c.is_ascii_lowercase() {
+                c.to_ascii_uppercase()
+            } else {
+                c
+            });
+        }
+        *self = out;
+    }
+}
+
+impl fmt::Debug for History {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for History {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+// Zeek's once-only history masks (the responder's are shifted left by 16).
+const HIST_SYN_PKT: u32 = 0x1;
+const HIST_FIN_PKT: u32 = 0x2;
+const HIST_RST_PKT: u32 = 0x4;
+const HIST_FIN_RST_PKT: u32 = 0x8;
+const HIST_DATA_PKT: u32 = 0x10;
+const HIST_ACK_PKT: u32 = 0x20;
+const HIST_MULTI_FLAG_PKT: u32 = 0x40;
+
+/// Zeek treats sequence jumps beyond this as broken for SYNs and RSTs.
+const TOO_LARGE_SEQ_DELTA: i32 = 1_048_576;
+
+fn seq_delta(a: u32, b: u32) -> i32 {
+    a.wrapping_sub(b) as i32
+}
+
+/// One endpoint as Zeek tracks it.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ZeekEndpoint {
+    pub state: ZeekEndpointState,
+    pub prev_state: ZeekEndpointState,
+    start_seq: u32,
+    last_seq: u32,
+    ack_seq: u32,
+    seq_wraps: u32,
+    ack_wraps: u32,
+    fin_cnt: u32,
+    pub did_close: bool,
+    hist_last_syn: u64,
+    hist_last_fin: u64,
+    hist_last_rst: u64,
+    rxmt: (u32, u32),
+    win0: (u32, u32),
+    chk: (u32, u32),
+    pub pkts: u64,
+    pub ip_bytes: u64,
+}
+
+impl ZeekEndpoint {
+    fn set_state(&mut self, s: ZeekEndpointState) {
+        if s != self.state {
+            self.prev_state = self.state;
+            self.state = s;
+        }
+    }
+
+    fn init_seqs(&mut self, start: u32, last: u32) {
+        self.start_seq = start;
+        self.ack_seq = start;
+        self.last_seq = last;
+        self.seq_wraps = 0;
+        self.ack_wraps = 0;
+    }
+
+    fn update_last_seq(&mut self, s: u32) {
+        if s < self.last_seq {
+            self.seq_wraps += 1;
+        }
+        self.last_seq = s;
+    }
+
+    fn update_ack_seq(&mut self, s: u32) {
+        if s < self.ack_seq {
+            self.ack_wraps += 1;
+        }
+        self.ack_seq = s;
+    }
+
+    fn full(seq: u32, wraps: u32) -> u64 {
+        (u64::from(wraps) << 32) | u64::from(seq)
+    }
+
+    fn relative(&self, seq: u32, wraps: u32) -> u64 {
+        Self::full(seq, wraps).wrapping_sub(u64::from(self.start_seq))
+    }
+
+    /// Zeek's get_relative_seq: the sequence relative to the start, with wraps.
+    fn relative_seq(&self, cur: u32, last: u32, mut wraps: u32) -> (u64, bool) {
+        let delta = seq_delta(cur, last);
+        if delta < 0 {
+            if wraps > 0 && cur > last {
+                wraps -= 1;
+            }
+        } else if delta > 0 && cur < last {
+            wraps += 1;
+        }
+        if wraps == 0 {
+            let d = seq_delta(cur, self.start_seq);
+            return (d as i64 as u64, d < 0);
+        }
+        (self.relative(cur, wraps), false)
+    }
+
+    fn no_data_acked(&self) -> bool {
+        (self.ack_seq == self.start_seq || self.ack_seq == self.start_seq.wrapping_add(1)) && self.ack_wraps == 0
+    }
+
+    /// Zeek's TCP_Endpoint::Size: bytes sent, from sequence numbers.
+    fn size(&self, peer_state: ZeekEndpointState) -> u64 {
+        if self.prev_state == ZeekEndpointState::SynSent
+            && self.state == ZeekEndpointState::Reset
+            && peer_state == ZeekEndpointState::Inactive
+            && !self.no_data_acked()
+        {
+            return 0;
+        }
+        let last = Self::full(self.last_seq, self.seq_wraps);
+        let ack = Self::full(self.ack_seq, self.ack_wraps);
+        let start = u64::from(self.start_seq);
+        let mut size = if last > ack {
+            last.wrapping_sub(start)
+        } else {
+            ack.wrapping_sub(start)
+        };
+        size = size.saturating_sub(1);
+        if self.fin_cnt > 0 && size != 0 {
+            size -= 1;
+        }
+        size
+    }
+}
+
+/// Settings that change Zeek's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ZeekSettings {
+    /// Count packets with a bad TCP checksum as Zeek does without `-C`: they get a `C` in the
+    /// history and are otherwise ignored. Off by default (Zeek's `-C`).
+    pub count_bad_checksums: bool,
+}
+
+/// What happened to the Zeek state on one packet.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ZeekOutcome {
+    /// Zeek flipped the roles before analysing the packet.
+    pub flipped: bool,
+}
+
+/// Zeek's per-connection state.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ZeekConn {
+    /// [originator, responder].
+    pub ep: [ZeekEndpoint; 2],
+    pub history: History,
+    hist_seen: u32,
+    pub start: Timestamp,
+    pub last: Timestamp,
+    /// At least one packet was analysed (duration and sizes are logged only then).
+    analysed: bool,
+}
+
+impl ZeekConn {
+    pub fn new(start: Timestamp) -> Self {
+        ZeekConn {
+            start,
+            last: start,
+            ..Default::default()
+        }
+    }
+
+    fn check_history(&mut self, orig: bool, mask: u32, code: u8) -> bool {
+        let (mask, code) = if orig {
+            (mask, code)
+        } else {
+            (mask << 16, code.to_ascii_lowercase())
+        };
+        if self.hist_seen & mask == 0 {
+            self.hist_seen |= mask;
+            self.history.push(code);
+            false
+        } else {
+            true
+        }
+    }
+
+    fn add_history(&mut self, orig: bool, code: u8) {
+        self.history.push(if orig { code } else { code.to_ascii_lowercase() });
+    }
+
+    /// Zeek's ScaledHistoryEntry: the letter at the 1st, 10th, 100th... occurrence.
+    fn scaled(&mut self, orig: bool, code: u8, which: fn(&mut ZeekEndpoint) -> &mut (u32, u32)) {
+        let ep = &mut self.ep[usize::from(!orig)];
+        let (count, thresh) = which(ep);
+        *count += 1;
+        if *thresh == 0 {
+            *thresh = 1;
+        }
+        if *count == *thresh {
+            *thresh = thresh.saturating_mul(10);
+            self.add_history(orig, code);
+        }
+    }
+
+    /// Swaps originator and responder, as Zeek's Connection::FlipRoles (history gains `^`).
+    pub fn flip(&mut self) {
+        self.ep.swap(0, 1);
+        self.hist_seen = self.hist_seen.rotate_left(16);
+        self.history.flip();
+    }
+
+    /// Zeek's `TCPSessionAdapter::IsReuse`: does a packet from the originator (`orig`) or the
+    /// responder with these flags and sequence number start a new connection on this key?
+    pub fn is_reuse(&self, flags: TcpFlags, seq: u32) -> bool {
+        if !flags.contains(TcpFlags::SYN) {
+            return false;
+        }
+        let mut conn_orig = &self.ep[0];
+        if flags.contains(TcpFlags::ACK) {
+            if self.ep[0].state != ZeekEndpointState::Inactive {
+                return false;
+            }
+            conn_orig = &self.ep[1];
+        }
+        let closed = self.ep[0].did_close || self.ep[1].did_close;
+        if !closed {
+            if seq == conn_orig.start_seq {
+                return false;
+            }
+            if !flags.contains(TcpFlags::ACK)
+                && conn_orig.state == ZeekEndpointState::SynAckSent
+                && self.ep[1].state == ZeekEndpointState::Inactive
+                && seq == self.ep[1].start_seq
+            {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Records a packet with a bad checksum (Zeek without `-C`).
+    pub fn bad_checksum(&mut self, orig: bool) {
+        self.scaled(orig, b'C', |e| &mut e.chk);
+    }
+
+    /// Zeek's TCPSessionAdapter::Process for one packet from the originator (`orig`) or not.
+    /// `len` is the TCP payload length; `ip_len` the IP total length.
+    #[allow(clippy::too_many_arguments)]
+    pub fn packet(
+        &mut self,
+        orig: bool,
+        ts: Timestamp,
+        seq: u32,
+        ack: u32,
+        len: u32,
+        window: u16,
+        flags: TcpFlags,
+        ip_len: u64,
+    ) -> ZeekOutcome {
+        let mut out = ZeekOutcome::default();
+        let mut orig = orig;
+        // A lone SYN-ACK answered by an ACK or data: the SYN-ACK's sender is the responder.
+        if !orig
+            && self.history.as_str() == "H"
+            && !flags.intersects(TcpFlags::SYN | TcpFlags::FIN | TcpFlags::RST)
+            && (len > 0 || flags.contains(TcpFlags::ACK))
+        {
+            self.flip();
+            orig = true;
+            out.flipped = true;
+        }
+        let (ei, pi) = if orig { (0, 1) } else { (1, 0) };
+        self.analysed = true;
+        self.ep[ei].pkts += 1;
+        self.ep[ei].ip_bytes += ip_len;
+
+        let syn = flags.contains(TcpFlags::SYN);
+        let fin = flags.contains(TcpFlags::FIN);
+        let rst = flags.contains(TcpFlags::RST);
+        let ackf = flags.contains(TcpFlags::ACK);
+        let mut seg_len = len as i64 + i64::from(syn) + i64::from(fin);
+        if rst {
+            seg_len -= i64::from(len);
+        }
+        let seq_one_past = seq.wrapping_add(seg_len as u32);
+
+        // init_endpoint
+        {
+            let e = &mut self.ep[ei];
+            use ZeekEndpointState::*;
+            match e.state {
+                Inactive => {
+                    if syn {
+                        e.init_seqs(seq, seq_one_past);
+                    } else {
+                        e.init_seqs(seq.wrapping_sub(1), seq);
+                    }
+                }
+                SynSent | SynAckSent => {
+                    if syn && seq != e.start_seq {
+                        e.init_seqs(seq, seq_one_past);
+                    }
+                }
+                Established | Partial => {
+                    if syn {
+                        e.init_seqs(seq, seq_one_past);
+                    }
+                }
+                Reset => {
+                    if syn && e.prev_state == Inactive {
+                        e.init_seqs(seq, seq_one_past);
+                    }
+                }
+                Closed => {}
+            }
+        }
+        let (rel_seq, _underflow) = {
+            let e = &self.ep[ei];
+            e.relative_seq(seq, e.last_seq, e.seq_wraps)
+        };
+
+        // update_history
+        let bits = u8::from(syn) + u8::from(fin) + u8::from(rst);
+        if bits > 1 {
+            if fin && rst {
+                self.check_history(orig, HIST_FIN_RST_PKT, b'I');
+            } else {
+                self.check_history(orig, HIST_MULTI_FLAG_PKT, b'Q');
+            }
+        } else if bits == 1 {
+            if syn {
+                let code = if ackf { b'H' } else { b'S' };
+                if self.check_history(orig, HIST_SYN_PKT, code) && rel_seq != self.ep[ei].hist_last_syn {
+                    self.add_history(orig, code);
+                }
+                self.ep[ei].hist_last_syn = rel_seq;
+            }
+            if fin {
+                let at = rel_seq.wrapping_add(u64::from(len));
+                if self.check_history(orig, HIST_FIN_PKT, b'F') && at != self.ep[ei].hist_last_fin {
+                    self.add_history(orig, b'F');
+                }
+                self.ep[ei].hist_last_fin = at;
+            }
+            if rst {
+                if self.check_history(orig, HIST_RST_PKT, b'R') && rel_seq != self.ep[ei].hist_last_rst {
+                    self.add_history(orig, b'R');
+                }
+                self.ep[ei].hist_last_rst = rel_seq;
+            }
+        } else if len > 0 {
+            self.check_history(orig, HIST_DATA_PKT, b'D');
+        } else if ackf {
+            self.check_history(orig, HIST_ACK_PKT, b'A');
+        }
+
+        // update_window: zero windows (scaling does not change zero).
+        if window == 0
+            && !rst
+            && self.ep[pi].state != ZeekEndpointState::Closed
+            && self.ep[ei].state != ZeekEndpointState::Reset
+        {
+            self.scaled(orig, b'W', |e| &mut e.win0);
+        }
+
+        if !self.ep[0].did_close || !self.ep[1].did_close {
+            self.last = ts;
+        }
+        if fin {
+            self.ep[ei].fin_cnt += 1;
+        }
+
+        if ackf {
+            if self.ep[pi].state == ZeekEndpointState::Inactive {
+                let p = &mut self.ep[pi];
+                p.start_seq = ack.wrapping_sub(1);
+                p.ack_seq = ack.wrapping_sub(1);
+                p.last_seq = ack.wrapping_sub(1);
+            } else {
+                let p = &self.ep[pi];
+                let (_, underflow) = p.relative_seq(ack, p.ack_seq, p.ack_wraps);
+                if !underflow && !rst {
+                    let p = &mut self.ep[pi];
+                    let d = seq_delta(ack, p.ack_seq);
+                    if ack == 0 && d > TOO_LARGE_SEQ_DELTA {
+                    } else if d > 0 {
+                        p.update_ack_seq(ack);
+                    }
+                }
+            }
+        }
+
+        // update_last_seq
+        let delta_last = {
+            let e = &mut self.ep[ei];
+            let d = seq_delta(seq_one_past, e.last_seq);
+            let mut rxmit = false;
+            if (syn || rst) && !(-TOO_LARGE_SEQ_DELTA..=TOO_LARGE_SEQ_DELTA).contains(&d) {
+            } else if fin && e.last_seq == e.start_seq.wrapping_add(1) {
+                e.update_last_seq(seq_one_past);
+            } else if e.state == ZeekEndpointState::Reset {
+            } else if d > 0 {
+                e.update_last_seq(seq_one_past);
+            } else if len > 0 {
+                rxmit = true;
+            }
+            if rxmit {
+                self.scaled(orig, b'T', |e| &mut e.rxmt);
+            }
+            d
+        };
+
+        let do_close = self.update_state_machine(ei, pi, orig, seq, ack, len, delta_last, flags);
+        if do_close && !self.ep[ei].did_close {
+            self.ep[ei].did_close = true;
+        }
+        out
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn update_state_machine(
+        &mut self,
+        ei: usize,
+        pi: usize,
+        orig: bool,
+        seq: u32,
+        _ack: u32,
+        len: u32,
+        delta_last: i32,
+        flags: TcpFlags,
+    ) -> bool {
+        use ZeekEndpointState::*;
+        let syn = flags.contains(TcpFlags::SYN);
+        let fin = flags.contains(TcpFlags::FIN);
+        let rst = flags.contains(TcpFlags::RST);
+        let ackf = flags.contains(TcpFlags::ACK);
+        let mut do_close = false;
+        match self.ep[ei].state {
+            Inactive => {
+                if syn {
+                    if orig {
+                        self.ep[ei].set_state(if ackf { SynAckSent } else { SynSent });
+                    } else {
+                        if !ackf && self.ep[pi].state == SynAckSent && seq == self.ep[ei].start_seq {
+                            // SYN/SYN-ACK reversal: flip and establish.
+                            self.flip();
+                            // After the flip, this endpoint is the originator at index 0.
+                            self.ep[1].set_state(Established);
+                            self.ep[0].set_state(Established);
+                            if fin {
+                                self.ep[0].set_state(Closed);
+                                do_close = true;
+                            }
+                            return do_close;
+                        }
+                        if self.ep[pi].state == SynSent {
+                            self.ep[pi].set_state(Established);
+                        }
+                        self.ep[ei].set_state(Established);
+                    }
+                }
+                if fin {
+                    self.ep[ei].set_state(Closed);
+                    do_close = true;
+                }
+                if rst {
+                    self.ep[ei].set_state(Reset);
+                    do_close = true;
+                }
+                if self.ep[ei].state == Inactive {
+                    if !orig && len == 0 && self.ep[0].state == SynSent {
+                        // An ACK of the SYN before the SYN-ACK: not a partial connection.
+                    } else if ackf && self.ep[pi].state == Established {
+                        self.ep[ei].set_state(Established);
+                    } else {
+                        self.ep[ei].set_state(Partial);
+                    }
+                }
+            }
+            SynSent | SynAckSent => {
+                if fin {
+                    self.ep[ei].set_state(Closed);
+                    do_close = true;
+                }
+                if rst {
+                    self.ep[ei].set_state(Reset);
+                    do_close = true;
+                }
+            }
+            Established | Partial => {
+                if syn && self.ep[ei].state == Partial && self.ep[pi].state == Inactive && !ackf {
+                    self.ep[ei].set_state(SynSent);
+                }
+                if fin && !rst {
+                    self.ep[ei].set_state(Closed);
+                    if self.ep[pi].state == Reset && self.ep[pi].prev_state == Closed {
+                        self.ep[pi].set_state(Closed);
+                    }
+                    do_close = true;
+                }
+                if rst {
+                    self.ep[ei].set_state(Reset);
+                    do_close = true;
+                }
+            }
+            Closed => {
+                let _ = delta_last;
+                if rst && self.ep[pi].state != Closed {
+                    self.ep[ei].set_state(Reset);
+                    if !self.ep[ei].did_close {
+                        do_close = true;
+                    }
+                }
+            }
+            Reset => {}
+        }
+        do_close
+    }
+
+    /// Zeek's `conn_state()`.
+    pub fn conn_state(&self) -> ConnState {
+        use ZeekEndpointState::*;
+        let os = self.ep[0].state;
+        let rs = self.ep[1].state;
+        let o_inactive = matches!(os, Inactive | Partial);
+        let r_inactive = matches!(rs, Inactive | Partial);
+        if rs == Reset {
+            if os == SynSent || os == SynAckSent || (os == Reset && self.orig_bytes() == 0 && self.resp_bytes() == 0) {
+                ConnState::REJ
+            } else if o_inactive {
+                ConnState::RSTRH
+            } else {
+                ConnState::RSTR
+            }
+        } else if os == Reset {
+            if r_inactive {
+                if rstos0_history(self.history.as_str()) {
+                    ConnState::RSTOS0
+                } else {
+                    ConnState::OTH
+                }
+            } else {
+                ConnState::RSTO
+            }
+        } else if rs == Closed && os == Closed {
+            ConnState::SF
+        } else if os == Closed {
+            if r_inactive { ConnState::SH } else { ConnState::S2 }
+        } else if rs == Closed {
+            if o_inactive { ConnState::SHR } else { ConnState::S3 }
+        } else if os == SynSent && rs == Inactive {
+            ConnState::S0
+        } else if os == Established && rs == Established {
+            ConnState::S1
+        } else {
+            ConnState::OTH
+        }
+    }
+
+    /// The originator's payload bytes (`orig_bytes`).
+    pub fn orig_bytes(&self) -> u64 {
+        self.ep[0].size(self.ep[1].state)
+    }
+
+    /// The responder's payload bytes (`resp_bytes`).
+    pub fn resp_bytes(&self) -> u64 {
+        self.ep[1].size(self.ep[0].state)
+    }
+
+    /// Returns true when duration and sizes are logged (Zeek logs them when the duration is
+    /// above zero).
+    pub fn logs_sizes(&self) -> bool {
+        self.analysed && self.last > self.start
+    }
+}
+
+/// `/^\^?S[^HAFGIQ]*R.*/`: the originator's SYN then a RST with nothing between that shows a reply.
+fn rstos0_history(h: &str) -> bool {
+    let h = h.strip_prefix('^').unwrap_or(h);
+    let Some(rest) = h.strip_prefix('S') else { return false };
+    for c in rest.chars() {
+        if c == 'R' {
+            return true;
+        }
+        if "HAFGIQ".contains(c) {
+            return false;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rstos0_pattern() {
+        assert!(rstos0_history("SR"));
+        assert!(rstos0_history("^SdR"));
+        assert!(!rstos0_history("SAR"));
+        assert!(!rstos0_history("R"));
+    }
+
+    #[test]
+    fn history_flip_swaps_case() {
+        let mut h = History::default();
+        h.push(b'H');
+        h.flip();
+        assert_eq!(h.as_str(), "^h");
+    }
+}
