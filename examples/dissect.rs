@@ -50,6 +50,7 @@ fn parse_args() -> Result<Args, String> {
                 let list = list.unwrap_or_else(|| {
                     DEFAULT_FIELDS
                         .iter()
+                        .chain(fields::ANALYSIS_FIELDS)
                         .chain(SYNACK_FIELDS)
                         .map(|s| s.to_string())
                         .collect()
@@ -104,6 +105,12 @@ fn run(args: &Args) -> io::Result<()> {
         writeln!(out, "{}", cols.join("\t"))?;
     }
     let mut first: Option<Timestamp> = None;
+    // Wireshark's stateful columns need every frame in order.
+    let mut analyzer = args
+        .fields
+        .as_ref()
+        .filter(|cols| cols.iter().any(|c| fields::ANALYSIS_FIELDS.contains(&c.as_str())))
+        .map(|_| synack::track::Analyzer::new());
     let mut line = String::with_capacity(512);
     let mut status = Ok(());
     loop {
@@ -136,7 +143,11 @@ fn run(args: &Args) -> io::Result<()> {
                 }
             }
         };
-        let row = fields::Row::new(cf);
+        let mut row = fields::Row::new(cf);
+        if let Some(analyzer) = analyzer.as_mut() {
+            let a = analyzer.analyze(cf.timestamp, row.frame());
+            row = row.with_analysis(a);
+        }
         let frame = *row.frame();
         let start = *first.get_or_insert(cf.timestamp);
         line.clear();

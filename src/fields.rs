@@ -27,6 +27,7 @@ use core::cell::OnceCell;
 use core::fmt::Write;
 
 use crate::capture::CapturedFrame;
+use crate::track::{AnalysisFlags, SegmentAnalysis};
 use crate::wire::{ChecksumVerdict, Frame, TcpOption};
 
 /// The default column set of `dissect --fields`.
@@ -71,12 +72,43 @@ pub const DEFAULT_FIELDS: &[&str] = &[
     "tcp.options.timestamp.tsecr",
 ];
 
+/// Wireshark's stateful TCP columns: conversation numbers, relative sequence numbers, window
+/// scaling and the `tcp.analysis.*` flags. [`Row::with_analysis`] supplies their values, from
+/// a [`crate::track::Analyzer`] run over the capture in order.
+pub const ANALYSIS_FIELDS: &[&str] = &[
+    "tcp.stream",
+    "tcp.seq",
+    "tcp.ack",
+    "tcp.nxtseq",
+    "tcp.window_size",
+    "tcp.window_size_scalefactor",
+    "tcp.options.sack_le",
+    "tcp.options.sack_re",
+    "tcp.analysis.retransmission",
+    "tcp.analysis.fast_retransmission",
+    "tcp.analysis.spurious_retransmission",
+    "tcp.analysis.out_of_order",
+    "tcp.analysis.lost_segment",
+    "tcp.analysis.ack_lost_segment",
+    "tcp.analysis.duplicate_ack",
+    "tcp.analysis.duplicate_ack_num",
+    "tcp.analysis.zero_window",
+    "tcp.analysis.zero_window_probe",
+    "tcp.analysis.keep_alive",
+    "tcp.analysis.keep_alive_ack",
+    "tcp.analysis.window_update",
+    "tcp.analysis.window_full",
+    "tcp.analysis.reused_ports",
+    "tcp.analysis.initial_rtt",
+    "tcp.completeness",
+];
+
 /// synack's own columns, appended to the default set.
 pub const SYNACK_FIELDS: &[&str] = &["synack.ip.checksum", "synack.tcp.checksum"];
 
 /// Returns true for a field name [`write_field`] knows.
 pub fn is_known(name: &str) -> bool {
-    DEFAULT_FIELDS.contains(&name) || SYNACK_FIELDS.contains(&name)
+    DEFAULT_FIELDS.contains(&name) || SYNACK_FIELDS.contains(&name) || ANALYSIS_FIELDS.contains(&name)
 }
 
 fn status(v: ChecksumVerdict) -> u8 {
@@ -105,6 +137,7 @@ pub struct Row<'a> {
     frame: Frame<'a>,
     ipv4_checksum: OnceCell<Option<ChecksumVerdict>>,
     tcp_checksum: OnceCell<Option<ChecksumVerdict>>,
+    analysis: Option<SegmentAnalysis>,
 }
 
 impl<'a> Row<'a> {
@@ -115,7 +148,20 @@ impl<'a> Row<'a> {
             frame: captured.dissect(),
             ipv4_checksum: OnceCell::new(),
             tcp_checksum: OnceCell::new(),
+            analysis: None,
         }
+    }
+
+    /// Returns the row with Wireshark's sequence analysis of the frame, for the
+    /// [`ANALYSIS_FIELDS`] columns.
+    pub fn with_analysis(mut self, analysis: Option<SegmentAnalysis>) -> Self {
+        self.analysis = analysis;
+        self
+    }
+
+    /// Returns the sequence analysis, when supplied.
+    pub fn analysis(&self) -> Option<&SegmentAnalysis> {
+        self.analysis.as_ref()
     }
 
     /// Returns the captured frame.
@@ -239,6 +285,60 @@ pub fn write_field(out: &mut String, name: &str, row: &Row<'_>) {
                     None
                 }
             });
+            Ok(())
+        }
+        "tcp.stream" => row.analysis().map_or(Ok(()), |a| write!(out, "{}", a.stream)),
+        "tcp.seq" => row.analysis().map_or(Ok(()), |a| write!(out, "{}", a.seq)),
+        "tcp.ack" => row.analysis().map_or(Ok(()), |a| match a.ack {
+            Some(ack) => write!(out, "{ack}"),
+            None => write!(out, "{}", tcp.map_or(0, |t| t.ack)),
+        }),
+        "tcp.nxtseq" => row
+            .analysis()
+            .and_then(|a| a.nxtseq)
+            .map_or(Ok(()), |n| write!(out, "{n}")),
+        "tcp.window_size" => row.analysis().map_or(Ok(()), |a| write!(out, "{}", a.window_size)),
+        "tcp.window_size_scalefactor" => row
+            .analysis()
+            .and_then(|a| a.scale)
+            .map_or(Ok(()), |s| write!(out, "{}", s.factor())),
+        "tcp.options.sack_le" | "tcp.options.sack_re" => {
+            let base = row.analysis().map_or(0, |a| a.peer_base);
+            let right = name.ends_with("re");
+            let mut first = true;
+            for o in tcp.into_iter().flat_map(|t| t.options()).filter_map(Result::ok) {
+                if let TcpOption::Sack(blocks) = o {
+                    for (l, r) in blocks.iter() {
+                        if !first {
+                            out.push(',');
+                        }
+                        first = false;
+                        let _ = write!(out, "{}", if right { r.0 } else { l.0 }.wrapping_sub(base));
+                    }
+                }
+            }
+            Ok(())
+        }
+        "tcp.analysis.duplicate_ack_num" => row
+            .analysis()
+            .filter(|a| a.flags.contains(AnalysisFlags::DUPLICATE_ACK))
+            .map_or(Ok(()), |a| write!(out, "{}", a.dupack_num)),
+        "tcp.analysis.initial_rtt" => row
+            .analysis()
+            .and_then(|a| a.initial_rtt)
+            .map_or(Ok(()), |d| write!(out, "{}.{:09}", d.as_secs(), d.subsec_nanos())),
+        "tcp.completeness" => row.analysis().map_or(Ok(()), |a| write!(out, "{}", a.completeness)),
+        n if n.starts_with("tcp.analysis.") => {
+            if let Some(a) = row.analysis() {
+                if let Some(f) = a.flags.iter().find(|f| f.field_name() == n) {
+                    // FT_NONE fields print 1 per occurrence; the duplicate-ACK field occurs twice.
+                    let _ = f;
+                    out.push('1');
+                    if n == "tcp.analysis.duplicate_ack" {
+                        out.push_str(",1");
+                    }
+                }
+            }
             Ok(())
         }
         "synack.ip.checksum" => row.ipv4_checksum().map_or(Ok(()), |v| write!(out, "{}", v.name())),

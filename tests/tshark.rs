@@ -18,7 +18,18 @@ fn report(what: &str, tally: &Tally) {
         tally.cells - tally.mismatches.len(),
         tally.mismatches.len()
     );
-    for m in tally.mismatches.iter().take(40) {
+    let mut by_column: std::collections::BTreeMap<&str, usize> = Default::default();
+    for m in &tally.mismatches {
+        *by_column.entry(m.column.as_str()).or_default() += 1;
+    }
+    for (c, n) in &by_column {
+        eprintln!("  {n:6} mismatches in {c}");
+    }
+    let show = std::env::var("SYNACK_SHOW_MISMATCHES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(40);
+    for m in tally.mismatches.iter().take(show) {
         eprintln!("  {m}");
     }
 }
@@ -105,16 +116,25 @@ fn corpus_reads_to_the_end_and_matches_tshark() {
     //   microsecond fields of 1 000 000 and 2 147 483 648. tshark multiplies them by 1000 in
     //   32 bits and prints "1418145370.1000000000" and a wrapped ".000000000"; synack carries
     //   the excess into the seconds and prints a valid time.
-    let known = [("timestamp_invalid_micro.pcap", "frame.time_epoch")];
+    //   The same two timestamps give tshark an initial RTT of 1 µs where synack's is the
+    //   true 2147.483649 s.
+    // * ftp__ipv4.pcap, tcp.completeness: the FTP dissector creates the data connections'
+    //   conversations from PORT/PASV before their SYNs arrive, so tshark does not count those
+    //   SYNs (14 cells over the two data connections); synack has no FTP dissector.
+    let known = [
+        ("timestamp_invalid_micro.pcap", "frame.time_epoch"),
+        ("timestamp_invalid_micro.pcap", "tcp.analysis.initial_rtt"),
+        ("ftp__ipv4.pcap", "tcp.completeness"),
+    ];
     let before = tally.mismatches.len();
     tally
         .mismatches
         .retain(|m| !known.contains(&(m.file.as_str(), m.column.as_str())));
     eprintln!(
-        "corpus: {} stated differences (invalid timestamps) set aside",
+        "corpus: {} stated differences (invalid timestamps, FTP data conversations) set aside",
         before - tally.mismatches.len()
     );
-    assert!(before - tally.mismatches.len() <= 2, "the stated difference grew");
+    assert!(before - tally.mismatches.len() <= 17, "the stated differences grew");
     report(
         &format!("corpus ({} captures, {tcp_files} with TCP)", files.len()),
         &tally,

@@ -154,8 +154,8 @@ pub struct SegmentAnalysis {
     pub seq: u32,
     /// `tcp.ack`: the acknowledgment relative to the receiver's base (when ACK is set).
     pub ack: Option<u32>,
-    /// `tcp.nxtseq`.
-    pub nxtseq: u32,
+    /// `tcp.nxtseq` (absent when the segment length is unknown).
+    pub nxtseq: Option<u32>,
     /// `tcp.window_size`: the window after scaling.
     pub window_size: u32,
     /// `tcp.window_size_scalefactor`, absent on SYNs.
@@ -238,6 +238,7 @@ pub struct Conversation {
     mru_syn: Option<Timestamp>,
     first_rtt: Option<Duration>,
     completeness: u8,
+    frames: u32,
     unacked: Option<Box<[Vec<Unacked>; 2]>>,
 }
 
@@ -268,6 +269,8 @@ impl Conversation {
         let f = s.flags;
         let syn = f.contains(TcpFlags::SYN);
         let ack_flag = f.contains(TcpFlags::ACK);
+        let first_frame = self.frames == 0;
+        let base_known = self.flows[from].base_set;
 
         // Base sequence numbers (relative numbering): the SYN's sequence, or one below the
         // first segment's; the receiver's from the first ACK.
@@ -319,25 +322,26 @@ impl Conversation {
 
         let (flags, dupack_num, acked_something) = self.analyze(from, s, window);
 
-        // Completeness.
-        if syn {
-            self.completeness |= if ack_flag {
-                completeness::SYN_ACK
-            } else {
-                completeness::SYN
-            };
-        } else if ack_flag && self.completeness & completeness::SYN_ACK != 0 {
+        // Completeness, as Wireshark 4.0 accumulates it: the frame that creates the
+        // conversation counts only as a SYN; data counts once the sender's base sequence was
+        // known before the frame; the ACK bit comes from an empty ACK.
+        if syn && !ack_flag {
+            self.completeness |= completeness::SYN;
+        } else if syn && !first_frame {
+            self.completeness |= completeness::SYN_ACK;
+        } else if !syn && ack_flag && s.len == 0 && !first_frame {
             self.completeness |= completeness::ACK;
         }
-        if s.len > 0 {
+        if s.len > 0 && (base_known || syn) {
             self.completeness |= completeness::DATA;
         }
-        if f.contains(TcpFlags::FIN) {
+        if f.contains(TcpFlags::FIN) && !first_frame {
             self.completeness |= completeness::FIN;
         }
-        if f.contains(TcpFlags::RST) {
+        if f.contains(TcpFlags::RST) && !first_frame {
             self.completeness |= completeness::RST;
         }
+        self.frames += 1;
 
         let fwd = &self.flows[from];
         let rel_seq = s.seq.wrapping_sub(fwd.base_seq);
@@ -347,7 +351,7 @@ impl Conversation {
             stream: 0,
             seq: rel_seq,
             ack: ack_flag.then(|| s.ack.wrapping_sub(self.flows[to].base_seq)),
-            nxtseq: nxt,
+            nxtseq: Some(nxt),
             window_size: window,
             scale: (!syn).then_some(fwd.scale),
             peer_base: self.flows[to].base_seq,
@@ -492,7 +496,7 @@ impl Conversation {
                 flags |= AnalysisFlags::OUT_OF_ORDER;
                 break 'rxmt;
             }
-            if rev.lastack != 0 && le(seq.wrapping_add(seglen), rev.lastack) {
+            if rev.lastack != 0 && le(seq.wrapping_add(seglen), rev.lastack) && !s.syn_fin() {
                 flags |= AnalysisFlags::SPURIOUS_RETRANSMISSION;
                 break 'rxmt;
             }
@@ -573,6 +577,24 @@ impl Analyzer {
     pub fn analyze(&mut self, timestamp: Timestamp, frame: &Frame<'_>) -> Option<SegmentAnalysis> {
         let (src, dst) = FlowKey::endpoints_of(frame)?;
         let seg = Seg::of(frame, timestamp)?;
+        if frame.tcp_len().is_none() {
+            // Wireshark analyses nothing of a segment whose length it cannot tell.
+            let tcp = frame.tcp.as_ref()?;
+            let stream = self
+                .streams
+                .get(&FlowKey::new(src, dst))
+                .copied()
+                .unwrap_or(self.conversations.len() as u32);
+            return Some(SegmentAnalysis {
+                stream,
+                seq: tcp.seq,
+                ack: tcp.flags.contains(TcpFlags::ACK).then_some(tcp.ack),
+                nxtseq: None,
+                window_size: u32::from(tcp.window),
+                scale: (!tcp.flags.contains(TcpFlags::SYN)).then_some(WindowScale::Unknown),
+                ..SegmentAnalysis::default()
+            });
+        }
         let key = FlowKey::new(src, dst);
         let mut reused = false;
         let idx = match self.streams.get(&key) {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use synack::fields::DEFAULT_FIELDS;
+use synack::fields::{ANALYSIS_FIELDS, DEFAULT_FIELDS};
 
 /// Returns the path of an example binary built by `cargo test`.
 pub fn example(name: &str) -> PathBuf {
@@ -110,7 +110,7 @@ pub fn tshark_fields(file: &Path) -> Table {
         "-E",
         "aggregator=,",
     ]);
-    for f in DEFAULT_FIELDS {
+    for f in DEFAULT_FIELDS.iter().chain(ANALYSIS_FIELDS) {
         cmd.args(["-e", f]);
     }
     let out = cmd.output().expect("run tshark");
@@ -167,7 +167,7 @@ pub fn compare(file: &Path, ours: &Table, theirs: &Table, tally: &mut Tally) {
             continue;
         }
         tally.frames += 1;
-        for col in DEFAULT_FIELDS {
+        for col in DEFAULT_FIELDS.iter().chain(ANALYSIS_FIELDS) {
             tally.cells += 1;
             let (a, b) = (ours.get(row, col), theirs.get(t, col));
             if a != b {
