@@ -829,18 +829,8 @@ fn process(
         out.emit(c, dir, EventKind::Anomaly(Anomaly::InvalidFlags(flags)));
     }
 
-    // Wireshark's sequence analysis.
+    // Wireshark's sequence analysis (its anomalies are reported after the handshake events).
     let a = c.seq.segment(dir.index(), seg);
-    if !a.flags.is_empty() {
-        out.emit(
-            c,
-            dir,
-            EventKind::Anomaly(Anomaly::Analysis {
-                flags: a.flags,
-                dup_ack_count: a.dupack_num,
-            }),
-        );
-    }
 
     let s = dir.index();
     let r = 1 - s;
@@ -895,6 +885,17 @@ fn process(
         out.emit(c, dir, EventKind::Anomaly(Anomaly::DataBeforeEstablished));
     }
 
+    if !a.flags.is_empty() {
+        out.emit(
+            c,
+            dir,
+            EventKind::Anomaly(Anomaly::Analysis {
+                flags: a.flags,
+                dup_ack_count: a.dupack_num,
+            }),
+        );
+    }
+
     // RST: accepted when in the receiver's window (RFC 5961 §3.2), or when no window is known.
     let mut rst_in_window = true;
     if rst {
@@ -904,11 +905,6 @@ fn process(
             let off = seg.seq.wrapping_sub(expected);
             // In window: [RCV.NXT, RCV.NXT + RCV.WND); a RST one below (after a FIN) also counts.
             rst_in_window = off < window || seg.seq == expected.wrapping_sub(1);
-            if c.half[s].syn_flags.contains(TcpFlags::SYN)
-                && c.half[s].next_seq == c.half[s].isn.map(|i| i.wrapping_add(1))
-            {
-                rst_in_window = true;
-            }
         }
         if c.half[s].next_seq.is_none() && c.half[r].state == TcpState::SynSent {
             // A RST answering a SYN: acceptable when it acknowledges the SYN (RFC 9293 §3.10.7.3).

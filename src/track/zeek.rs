@@ -538,7 +538,10 @@ impl ZeekConn {
             d
         };
 
-        let do_close = self.update_state_machine(ei, pi, orig, seq, ack, len, delta_last, flags);
+        let (do_close, reversed) = self.update_state_machine(ei, pi, orig, seq, ack, len, delta_last, flags);
+        out.flipped |= reversed;
+        // After a SYN/SYN-ACK reversal the sender is the originator.
+        let ei = if reversed { 0 } else { ei };
         if do_close && !self.ep[ei].did_close {
             self.ep[ei].did_close = true;
         }
@@ -556,7 +559,7 @@ impl ZeekConn {
         len: u32,
         delta_last: i32,
         flags: TcpFlags,
-    ) -> bool {
+    ) -> (bool, bool) {
         use ZeekEndpointState::*;
         let syn = flags.contains(TcpFlags::SYN);
         let fin = flags.contains(TcpFlags::FIN);
@@ -579,7 +582,7 @@ impl ZeekConn {
                                 self.ep[0].set_state(Closed);
                                 do_close = true;
                             }
-                            return do_close;
+                            return (do_close, true);
                         }
                         if self.ep[pi].state == SynSent {
                             self.ep[pi].set_state(Established);
@@ -642,7 +645,7 @@ impl ZeekConn {
             }
             Reset => {}
         }
-        do_close
+        (do_close, false)
     }
 
     /// Zeek's `conn_state()`.
