@@ -10,7 +10,7 @@ secs="${1:-60}"
 command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
 export RUSTC_BOOTSTRAP=1
 shared="$(cd .. && pwd)/../shared/corpus"
-targets=(parse_frame dissect_any_link parse_ipv4 parse_tcp tcp_options capture)
+targets=(parse_frame dissect_any_link parse_ipv4 parse_tcp tcp_options capture tracker)
 cargo fuzz build -O
 for t in "${targets[@]}"; do
   mkdir -p "corpus/$t"

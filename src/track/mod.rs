@@ -136,6 +136,9 @@ pub struct Config {
     /// Idle time after which a closing or closed connection (FIN or RST seen) is removed:
     /// TIME-WAIT as the observer keeps it, and Zeek's `tcp_close_delay`.
     pub closing_timeout: Duration,
+    /// The most summaries kept until [`Tracker::drain_summaries`] or [`Tracker::finish`]
+    /// takes them; beyond it the oldest are dropped (and counted in [`Stats`]).
+    pub summary_backlog: usize,
     /// Emit an [`EventKind::Data`] for every segment with payload.
     pub data_events: bool,
     /// Verify TCP checksums and report bad ones ([`Anomaly::BadChecksum`]).
@@ -155,6 +158,7 @@ impl Default for Config {
             embryonic_timeout: Duration::from_secs(30),
             established_timeout: Duration::from_secs(300),
             closing_timeout: Duration::from_secs(5),
+            summary_backlog: 1 << 16,
             data_events: false,
             verify_checksums: true,
             zeek: ZeekSettings {
@@ -259,6 +263,8 @@ pub struct Stats {
     pub evicted: u64,
     /// Connections expired by a timeout.
     pub timed_out: u64,
+    /// Summaries dropped because more than [`Config::summary_backlog`] waited undrained.
+    pub summaries_dropped: u64,
     /// Frames dropped because their IPv4 checksum did not verify (only with
     /// [`ZeekSettings::count_bad_checksums`], as Zeek without `-C`).
     pub bad_checksum_dropped: u64,
@@ -345,7 +351,7 @@ pub struct Tracker {
     /// Least recently active first, one list per phase: (head, tail).
     lru: [(u32, u32); 3],
     events: Vec<Event>,
-    finished: Vec<ConnSummary>,
+    finished: std::collections::VecDeque<ConnSummary>,
     next_id: ConnId,
     stats: Stats,
     clock: Timestamp,
@@ -366,7 +372,7 @@ impl Tracker {
             free: Vec::new(),
             lru: [(NIL, NIL); 3],
             events: Vec::with_capacity(16),
-            finished: Vec::new(),
+            finished: std::collections::VecDeque::new(),
             next_id: 0,
             stats: Stats::default(),
             clock: Timestamp::default(),
@@ -395,9 +401,17 @@ impl Tracker {
         self.table.is_empty()
     }
 
-    /// Returns the summaries of connections removed so far and not yet taken.
-    pub fn drain_summaries(&mut self) -> std::vec::Drain<'_, ConnSummary> {
+    /// Returns the summaries of connections removed so far and not yet taken. A streaming
+    /// caller drains them now and then; at most [`Config::summary_backlog`] wait here.
+    pub fn drain_summaries(&mut self) -> std::collections::vec_deque::Drain<'_, ConnSummary> {
         self.finished.drain(..)
+    }
+
+    /// Returns the table's hash of a key. The hasher is keyed at random for each tracker, so
+    /// endpoints crafted to collide for one tracker (or for a fixed hasher) do not collide here.
+    pub fn table_hash(&self, key: &FlowKey) -> u64 {
+        use core::hash::BuildHasher;
+        self.table.hasher().hash_one(key)
     }
 
     fn is_likely_server_port(&self, p: u16) -> bool {
@@ -468,7 +482,15 @@ impl Tracker {
                 server: c.half[1].state,
             },
         };
-        self.finished.push(summary(&c, cause));
+        if self.finished.len() >= self.config.summary_backlog {
+            self.finished.pop_front();
+            self.stats.summaries_dropped += 1;
+        }
+        if self.config.summary_backlog > 0 {
+            self.finished.push_back(summary(&c, cause));
+        } else {
+            self.stats.summaries_dropped += 1;
+        }
     }
 
     /// Expires connections idle past their phase's timeout at packet time `now`, and returns
@@ -520,7 +542,7 @@ impl Tracker {
             let at = self.clock;
             self.remove(i, None, at);
         }
-        core::mem::take(&mut self.finished)
+        core::mem::take(&mut self.finished).into()
     }
 
     fn evict_one(&mut self, now: Timestamp) {

@@ -1,0 +1,27 @@
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+use std::hint::black_box;
+
+use synack::track::{Config, Tracker};
+use synack::wire::{LinkType, dissect_frame};
+use synack::Timestamp;
+
+// The input is a sequence of records: a 2-byte big-endian length, a 1-byte time step (in
+// 100 ms), and that many frame bytes (Ethernet). They are fed in order to a tracker with a
+// small table, so eviction, expiry and port reuse are all reached.
+fuzz_target!(|data: &[u8]| {
+    let mut config = Config { max_connections: 4, summary_backlog: 16, data_events: true, ..Config::default() };
+    config.zeek.count_bad_checksums = data.first().is_some_and(|b| b & 1 == 1);
+    let mut tracker = Tracker::new(config);
+    let mut t = Timestamp::new(1_700_000_000, 0);
+    let mut rest = data.get(1..).unwrap_or(&[]);
+    while rest.len() >= 3 {
+        let len = usize::from(u16::from_be_bytes([rest[0], rest[1]]));
+        t = t + std::time::Duration::from_millis(100 * u64::from(rest[2]));
+        let end = (3 + len).min(rest.len());
+        let frame = dissect_frame(LinkType::ETHERNET, &rest[3..end]);
+        black_box(tracker.observe(t, &frame).len());
+        rest = &rest[end..];
+    }
+    black_box(tracker.finish().len());
+});
