@@ -1,12 +1,13 @@
 //! Tracks every TCP connection of a capture and prints what happened, one line per event.
 //!
 //! ```text
-//! cargo run --release --example connections -- [FILE] [--conn-log] [--data]
+//! cargo run --release --example connections -- [FILE] [--conn-log] [--no-data]
 //!     [--likely-server-ports zeek|P1,P2,..] [--count-bad-checksums] [--max-connections N]
 //! ```
 //!
 //! With no FILE it runs on the seed's nine built-in frames. `--conn-log` prints Zeek
-//! `conn.log` rows (tab-separated, with a header) instead of events.
+//! `conn.log` rows (tab-separated, with a header) instead of events, each as soon as its
+//! connection leaves the table. `--no-data` leaves out the per-segment data lines.
 
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
@@ -18,7 +19,7 @@ use synack::track::{
 };
 use synack::wire::{LinkType, SynOptions, dissect_frame};
 
-const USAGE: &str = "usage: connections [FILE] [--conn-log] [--data] [--likely-server-ports zeek|P1,P2,..] \
+const USAGE: &str = "usage: connections [FILE] [--conn-log] [--no-data] [--likely-server-ports zeek|P1,P2,..] \
 [--count-bad-checksums] [--max-connections N]";
 
 struct Args {
@@ -31,13 +32,16 @@ fn parse_args() -> Result<Args, String> {
     let mut a = Args {
         file: None,
         conn_log: false,
-        config: Config::default(),
+        config: Config {
+            data_events: true,
+            ..Config::default()
+        },
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--conn-log" => a.conn_log = true,
-            "--data" => a.config.data_events = true,
+            "--no-data" => a.config.data_events = false,
             "--count-bad-checksums" => a.config.zeek.count_bad_checksums = true,
             "--likely-server-ports" => {
                 let v = it.next().ok_or(USAGE)?;
@@ -110,6 +114,11 @@ fn run(args: Args) -> io::Result<()> {
                         let frame = cf.dissect();
                         let events = tracker.observe(cf.timestamp, &frame);
                         handle(cf.timestamp, events, &mut out)?;
+                        if args.conn_log {
+                            for s in tracker.drain_summaries() {
+                                conn_log_row(&s, &mut out)?;
+                            }
+                        }
                     }
                     Some(Err(e)) => {
                         status = Err(io::Error::other(e));
@@ -150,6 +159,12 @@ fn run(args: Args) -> io::Result<()> {
     }
     out.flush()?;
     status
+}
+
+fn conn_log_row(s: &ConnSummary, out: &mut impl Write) -> io::Result<()> {
+    let mut row = String::new();
+    s.write_conn_log(&mut row).map_err(io::Error::other)?;
+    writeln!(out, "{row}")
 }
 
 fn describe(line: &mut String, e: &Event, t0: Timestamp) {

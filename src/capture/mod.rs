@@ -31,7 +31,7 @@ use pcap_parser::traits::PcapReaderIterator;
 use pcap_parser::{PcapBlockOwned, PcapError};
 
 use crate::Timestamp;
-use crate::wire::{Frame, LinkType, dissect_frame};
+use crate::wire::{Content, Frame, LinkType, dissect_frame};
 
 /// What went wrong reading a capture file, and where.
 #[derive(Debug, thiserror::Error)]
@@ -415,6 +415,76 @@ fn packet_data(block: PcapBlockOwned<'_>) -> &[u8] {
     }
 }
 
+/// What became of every frame of a capture: each frame read is counted in exactly one
+/// category, so nothing is lost silently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Accounting {
+    /// Frames with an IPv4 header and a TCP header ([`Content::Tcp`]).
+    pub tcp: u64,
+    /// Later IPv4 fragments ([`Content::Ipv4Fragment`]).
+    pub ipv4_fragment: u64,
+    /// IPv4 carrying another protocol ([`Content::Ipv4Other`]).
+    pub ipv4_other: u64,
+    /// Not IPv4: ARP, IPv6, ... ([`Content::NotIpv4`]).
+    pub not_ipv4: u64,
+    /// A link type synack does not decode ([`Content::UnsupportedLink`]).
+    pub unsupported_link: u64,
+    /// A header cut short ([`Content::Malformed`] with [`crate::Error::Truncated`]).
+    pub truncated: u64,
+    /// A header with an invalid field ([`Content::Malformed`] with any other error).
+    pub malformed: u64,
+    /// Of the frames above, those the capture cut short of their length on the wire.
+    pub cut_by_snaplen: u64,
+}
+
+impl Accounting {
+    /// Counts one frame.
+    pub fn add(&mut self, captured: &CapturedFrame<'_>, frame: &Frame<'_>) {
+        match frame.content {
+            Content::Tcp => self.tcp += 1,
+            Content::Ipv4Fragment => self.ipv4_fragment += 1,
+            Content::Ipv4Other(_) => self.ipv4_other += 1,
+            Content::NotIpv4(_) => self.not_ipv4 += 1,
+            Content::UnsupportedLink(_) => self.unsupported_link += 1,
+            Content::Malformed => match frame.error {
+                Some(crate::Error::Truncated { .. }) => self.truncated += 1,
+                _ => self.malformed += 1,
+            },
+        }
+        if captured.is_cut() {
+            self.cut_by_snaplen += 1;
+        }
+    }
+
+    /// Returns the number of frames counted (every category once).
+    pub fn total(&self) -> u64 {
+        self.tcp
+            + self.ipv4_fragment
+            + self.ipv4_other
+            + self.not_ipv4
+            + self.unsupported_link
+            + self.truncated
+            + self.malformed
+    }
+
+    /// Reads a whole capture and counts its frames; also returns the error that ended the
+    /// reading early, if the file is damaged (the frames before it are counted).
+    pub fn of_file(path: impl AsRef<Path>) -> Result<(Accounting, Option<CaptureError>), CaptureError> {
+        let mut reader = CaptureReader::open(path)?;
+        let mut acc = Accounting::default();
+        loop {
+            match reader.next_frame() {
+                None => return Ok((acc, None)),
+                Some(Ok(cf)) => {
+                    let frame = cf.dissect();
+                    acc.add(&cf, &frame);
+                }
+                Some(Err(e)) => return Ok((acc, Some(e))),
+            }
+        }
+    }
+}
+
 /// Writes classic pcap files (nanosecond resolution), for tests and tools that produce captures.
 pub mod write {
     use std::io::{self, Write};
@@ -528,5 +598,88 @@ mod tests {
         assert!(frames.is_empty());
         let err = err.unwrap();
         assert!(err.contains("offset 24"), "{err}");
+    }
+
+    fn pcapng(blocks: &[Vec<u8>]) -> Vec<u8> {
+        blocks.concat()
+    }
+
+    fn block(kind: u32, body: &[u8]) -> Vec<u8> {
+        let len = (12 + body.len()) as u32;
+        let mut b = kind.to_le_bytes().to_vec();
+        b.extend_from_slice(&len.to_le_bytes());
+        b.extend_from_slice(body);
+        b.extend_from_slice(&len.to_le_bytes());
+        b
+    }
+
+    fn shb() -> Vec<u8> {
+        let mut body = 0x1A2B_3C4Du32.to_le_bytes().to_vec();
+        body.extend_from_slice(&1u16.to_le_bytes());
+        body.extend_from_slice(&0u16.to_le_bytes());
+        body.extend_from_slice(&(-1i64).to_le_bytes());
+        block(0x0A0D_0D0A, &body)
+    }
+
+    fn idb() -> Vec<u8> {
+        let mut body = 1u16.to_le_bytes().to_vec();
+        body.extend_from_slice(&0u16.to_le_bytes());
+        body.extend_from_slice(&65535u32.to_le_bytes());
+        block(1, &body)
+    }
+
+    fn epb(data: &[u8]) -> Vec<u8> {
+        let mut body = 0u32.to_le_bytes().to_vec();
+        body.extend_from_slice(&0u32.to_le_bytes());
+        body.extend_from_slice(&1_000_000u32.to_le_bytes());
+        body.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        body.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        body.extend_from_slice(data);
+        while body.len() % 4 != 0 {
+            body.push(0);
+        }
+        block(6, &body)
+    }
+
+    #[test]
+    fn pcapng_block_with_an_absurd_length_keeps_the_frames_before_it() {
+        let seed = crate::seed::FRAMES[0].bytes;
+        let mut bad = epb(seed);
+        bad[4..8].copy_from_slice(&0xffff_fff0u32.to_le_bytes());
+        let file = pcapng(&[shb(), idb(), epb(seed), epb(seed), bad]);
+        let (frames, err) = read_all(&file);
+        assert_eq!(frames.len(), 2);
+        let err = err.expect("an error for the absurd block");
+        let at = shb().len() + idb().len() + 2 * epb(seed).len();
+        assert!(err.contains(&format!("offset {at}")), "{err}");
+    }
+
+    #[test]
+    fn zero_length_frames_are_delivered_and_accounted() {
+        let file = pcapng(&[shb(), idb(), epb(&[]), epb(crate::seed::FRAMES[0].bytes), epb(&[])]);
+        let (frames, err) = read_all(&file);
+        assert_eq!(err, None);
+        assert_eq!(frames.iter().map(|f| f.2).collect::<Vec<_>>(), vec![0, 66, 0]);
+        let mut r = CaptureReader::new(&file[..]).unwrap();
+        let mut acc = Accounting::default();
+        while let Some(Ok(cf)) = r.next_frame() {
+            let f = cf.dissect();
+            acc.add(&cf, &f);
+        }
+        assert_eq!((acc.tcp, acc.truncated, acc.total()), (1, 2, 3));
+    }
+
+    #[test]
+    fn caplen_above_the_snapshot_length_is_still_read() {
+        // A classic pcap with snaplen 64 and a 66-byte record: libpcap tolerates it; so does
+        // synack, and the frames after it are read too.
+        let mut file = Vec::new();
+        write::header(&mut file, LinkType::ETHERNET, 64).unwrap();
+        for f in &crate::seed::FRAMES[..3] {
+            write::record(&mut file, f.timestamp, f.bytes, f.bytes.len() as u32).unwrap();
+        }
+        let (frames, err) = read_all(&file);
+        assert_eq!(err, None);
+        assert_eq!(frames.iter().map(|f| f.2).collect::<Vec<_>>(), vec![66, 66, 60]);
     }
 }

@@ -1,0 +1,127 @@
+//! Nothing lost: every frame of every capture in the corpus is accounted for (dissected, or
+//! counted as not IPv4/TCP, unsupported link type, truncated or malformed), and the count
+//! equals the file's frame count as tshark reads it.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use synack::capture::Accounting;
+
+fn captures() -> Vec<PathBuf> {
+    let corpus = common::corpus();
+    let mut v = Vec::new();
+    for d in ["tcpdump", "zeek"] {
+        for e in std::fs::read_dir(corpus.join(d)).unwrap().flatten() {
+            let p = e.path();
+            if matches!(p.extension().and_then(|e| e.to_str()), Some("pcap" | "pcapng")) {
+                v.push(p);
+            }
+        }
+    }
+    v.sort();
+    v
+}
+
+/// The file's frame count as tshark reads it; for a classic pcap whose link type tshark does
+/// not support (it then reads nothing), the number of records found by walking the record
+/// headers.
+fn reference_count(path: &PathBuf) -> usize {
+    let out = Command::new("tshark")
+        .arg("-r")
+        .arg(path)
+        .args(["-T", "fields", "-e", "frame.number"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if stderr.contains("unknown or unsupported") {
+        return classic_pcap_records(&std::fs::read(path).unwrap());
+    }
+    String::from_utf8_lossy(&out.stdout).lines().count()
+}
+
+fn classic_pcap_records(d: &[u8]) -> usize {
+    let le = match d.get(..4) {
+        Some([0xd4, 0xc3, 0xb2, 0xa1] | [0x4d, 0x3c, 0xb2, 0xa1]) => true,
+        Some([0xa1, 0xb2, 0xc3, 0xd4] | [0xa1, 0xb2, 0x3c, 0x4d]) => false,
+        _ => return 0,
+    };
+    let (mut off, mut n) = (24usize, 0);
+    while let Some(h) = d.get(off + 8..off + 12) {
+        let b = [h[0], h[1], h[2], h[3]];
+        let caplen = if le {
+            u32::from_le_bytes(b)
+        } else {
+            u32::from_be_bytes(b)
+        } as usize;
+        if off + 16 + caplen > d.len() {
+            break;
+        }
+        off += 16 + caplen;
+        n += 1;
+    }
+    n
+}
+
+#[test]
+fn every_frame_of_the_corpus_is_accounted_for() {
+    let files = captures();
+    assert!(files.len() > 400);
+    let tshark = common::have("tshark");
+    let mut sum = Accounting::default();
+    let mut damaged = 0;
+    let mut differ = Vec::new();
+    // tshark per file, on both cores.
+    let counts: Vec<usize> = if tshark {
+        let half = files.len() / 2;
+        std::thread::scope(|sc| {
+            let a = sc.spawn(|| files[..half].iter().map(reference_count).collect::<Vec<_>>());
+            let mut v = files[half..].iter().map(reference_count).collect::<Vec<_>>();
+            let mut first = a.join().unwrap();
+            first.append(&mut v);
+            first
+        })
+    } else {
+        Vec::new()
+    };
+    for (i, f) in files.iter().enumerate() {
+        let (acc, damage) = match Accounting::of_file(f) {
+            Ok(x) => x,
+            // A file that does not open (bad magic, empty) has no frames to lose.
+            Err(_) => (Accounting::default(), None),
+        };
+        damaged += usize::from(damage.is_some());
+        for (a, b) in [
+            (&mut sum.tcp, acc.tcp),
+            (&mut sum.ipv4_fragment, acc.ipv4_fragment),
+            (&mut sum.ipv4_other, acc.ipv4_other),
+            (&mut sum.not_ipv4, acc.not_ipv4),
+            (&mut sum.unsupported_link, acc.unsupported_link),
+            (&mut sum.truncated, acc.truncated),
+            (&mut sum.malformed, acc.malformed),
+            (&mut sum.cut_by_snaplen, acc.cut_by_snaplen),
+        ] {
+            *a += b;
+        }
+        if tshark {
+            let n = counts[i];
+            if n as u64 != acc.total() {
+                differ.push(format!("{}: synack {} frames, tshark {n}", f.display(), acc.total()));
+            }
+        }
+    }
+    eprintln!(
+        "accounting over {} captures ({damaged} damaged): {sum:?}, total {}",
+        files.len(),
+        sum.total()
+    );
+    for d in &differ {
+        eprintln!("  {d}");
+    }
+    assert!(
+        differ.is_empty(),
+        "{} captures where the frame counts differ from tshark's",
+        differ.len()
+    );
+}
