@@ -7,8 +7,14 @@
 //!
 //! Scenarios: `lab` (client sends "11111", server closes first), `client-close` (client
 //! closes first), `refused` (client only: nobody listens), `abort` (client resets with
-//! SO_LINGER 0), `bulk` (client sends 256 KiB, server answers "ok"). Every wait is bounded:
-//! sockets time out after 5 s, and a server exits after one connection.
+//! SO_LINGER 0), `bulk` (client sends 256 KiB, server answers "ok"), `half-close` (client
+//! sends a request and its FIN, server answers 20 KiB after it, then closes), `unanswered`
+//! (client only: SYNs to an address nobody answers, given up after 2.5 s), `reuse` (five
+//! connections in a row from the same client port), `keepalive` (an idle connection with
+//! 1-second keep-alives), `zero-window` (the server stops reading until its window is
+//! zero), `midstream` (the client waits 1.5 s before sending, so a capture can start late).
+//! Every wait is bounded: sockets time out after 5 s, and a server exits after its
+//! connections.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -29,13 +35,34 @@ fn read_to_eof(s: &mut TcpStream) -> std::io::Result<usize> {
     }
 }
 
+const REUSE: usize = 5;
+const REUSE_PORT: u16 = 45000;
+
 fn server(addr: SocketAddr, scenario: &str) -> std::io::Result<()> {
-    let listener = TcpListener::bind(addr)?;
+    let listener = if scenario == "zero-window" {
+        // A small receive buffer, set before listening so the window scale stays small.
+        let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)?;
+        sock.set_reuse_address(true)?;
+        sock.set_recv_buffer_size(4096)?;
+        sock.bind(&addr.into())?;
+        sock.listen(8)?;
+        TcpListener::from(sock)
+    } else {
+        TcpListener::bind(addr)?
+    };
     listener.set_nonblocking(true)?;
-    let deadline = Instant::now() + Duration::from_secs(10);
     // Announce readiness on stdout so the harness can start the client.
     println!("listening");
     std::io::stdout().flush()?;
+    let rounds = if scenario == "reuse" { REUSE } else { 1 };
+    for _ in 0..rounds {
+        serve_one(&listener, scenario)?;
+    }
+    Ok(())
+}
+
+fn serve_one(listener: &TcpListener, scenario: &str) -> std::io::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(10);
     let (mut s, _) = loop {
         match listener.accept() {
             Ok(c) => break c,
@@ -57,7 +84,26 @@ fn server(addr: SocketAddr, scenario: &str) -> std::io::Result<()> {
             s.shutdown(Shutdown::Write)?;
             read_to_eof(&mut s)?;
         }
-        "client-close" => {
+        "client-close" | "keepalive" | "midstream" => {
+            read_to_eof(&mut s)?;
+            s.shutdown(Shutdown::Write)?;
+        }
+        "half-close" => {
+            read_to_eof(&mut s)?;
+            // Data after the client's FIN, then our own FIN.
+            s.write_all(&vec![0x33; 20 * 1024])?;
+            std::thread::sleep(Duration::from_millis(20));
+            s.shutdown(Shutdown::Write)?;
+        }
+        "reuse" => {
+            let mut buf = [0u8; 2];
+            s.read_exact(&mut buf)?;
+            s.shutdown(Shutdown::Write)?;
+            read_to_eof(&mut s)?;
+        }
+        "zero-window" => {
+            // Let the client fill our window, then drain everything.
+            std::thread::sleep(Duration::from_millis(1500));
             read_to_eof(&mut s)?;
             s.shutdown(Shutdown::Write)?;
         }
@@ -120,6 +166,60 @@ fn client(addr: SocketAddr, scenario: &str) -> std::io::Result<()> {
             sock.set_linger(Some(Duration::ZERO))?;
             drop(s2);
             drop(s);
+        }
+        "half-close" => {
+            let mut s = connect(addr)?;
+            s.write_all(b"GET /after-my-fin")?;
+            s.shutdown(Shutdown::Write)?;
+            read_to_eof(&mut s)?;
+        }
+        "unanswered" => match TcpStream::connect_timeout(&addr, Duration::from_millis(2500)) {
+            Err(_) => {}
+            Ok(_) => return Err(std::io::Error::other("an unanswered SYN was answered")),
+        },
+        "reuse" => {
+            for _ in 0..REUSE {
+                let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)?;
+                sock.set_reuse_address(true)?;
+                let local: SocketAddr = SocketAddr::new(std::net::Ipv4Addr::UNSPECIFIED.into(), REUSE_PORT);
+                sock.bind(&local.into())?;
+                sock.connect_timeout(&addr.into(), TIMEOUT)?;
+                let mut s = TcpStream::from(sock);
+                s.set_read_timeout(Some(TIMEOUT))?;
+                s.write_all(b"hi")?;
+                read_to_eof(&mut s)?;
+                s.shutdown(Shutdown::Write)?;
+                // The server closed first, so this side ends in CLOSED, not TIME-WAIT.
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        "keepalive" => {
+            let mut s = connect(addr)?;
+            let ka = socket2::TcpKeepalive::new()
+                .with_time(Duration::from_secs(1))
+                .with_interval(Duration::from_secs(1));
+            socket2::SockRef::from(&s).set_tcp_keepalive(&ka)?;
+            s.write_all(b"ping")?;
+            std::thread::sleep(Duration::from_millis(2600));
+            s.shutdown(Shutdown::Write)?;
+            read_to_eof(&mut s)?;
+        }
+        "zero-window" => {
+            let mut s = connect(addr)?;
+            let block = vec![0x7a_u8; 16384];
+            for _ in 0..32 {
+                s.write_all(&block)?;
+            }
+            s.shutdown(Shutdown::Write)?;
+            read_to_eof(&mut s)?;
+        }
+        "midstream" => {
+            let mut s = connect(addr)?;
+            std::thread::sleep(Duration::from_millis(1500));
+            s.write_all(b"data the capture sees")?;
+            std::thread::sleep(Duration::from_millis(50));
+            s.shutdown(Shutdown::Write)?;
+            read_to_eof(&mut s)?;
         }
         "bulk" => {
             let mut s = connect(addr)?;

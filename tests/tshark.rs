@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -155,6 +156,8 @@ const NS_CLIENT: &str = "synack-c";
 const NS_SERVER: &str = "synack-s";
 const CLIENT_IP: &str = "198.18.0.1";
 const SERVER_IP: &str = "198.18.0.2";
+const SERVER_MAC: &str = "02:00:00:00:00:02";
+const UNANSWERED_IP: &str = "198.18.0.3";
 
 fn sh(args: &[&str]) -> bool {
     Command::new(args[0])
@@ -221,6 +224,22 @@ impl Netns {
             &format!("{SERVER_IP}/24"),
             "dev",
             "synack-s0",
+        ]);
+        must(&["ip", "-n", NS_SERVER, "link", "set", "synack-s0", "address", SERVER_MAC]);
+        // An address nobody answers: frames for it reach the server, which drops them.
+        must(&[
+            "ip",
+            "-n",
+            NS_CLIENT,
+            "neigh",
+            "replace",
+            UNANSWERED_IP,
+            "lladdr",
+            SERVER_MAC,
+            "dev",
+            "synack-c0",
+            "nud",
+            "permanent",
         ]);
         for (ns, dev) in [(NS_CLIENT, "synack-c0"), (NS_SERVER, "synack-s0")] {
             must(&["ip", "-n", ns, "link", "set", dev, "up"]);
@@ -317,7 +336,7 @@ impl Capture {
 /// `client_ns`, each bounded in time.
 fn play(server_ns: &str, client_ns: &str, addr: &str, scenario: &str) {
     let traffic = common::example("traffic");
-    let mut server = (scenario != "refused").then(|| {
+    let mut server = (!matches!(scenario, "refused" | "unanswered")).then(|| {
         let mut child = Command::new("ip")
             .args(["netns", "exec", server_ns])
             .arg(&traffic)
@@ -411,6 +430,20 @@ fn kernel_traffic_matches_tshark() {
     ] {
         sysctl(NS_CLIENT, key, "1");
     }
+    // The tracker's scenarios.
+    play(NS_SERVER, NS_CLIENT, &port(1040), "half-close");
+    play(NS_SERVER, NS_CLIENT, &port(1041), "reuse");
+    play(NS_SERVER, NS_CLIENT, &port(1042), "keepalive");
+    play(NS_SERVER, NS_CLIENT, &port(1043), "zero-window");
+    play(NS_SERVER, NS_CLIENT, &format!("{UNANSWERED_IP}:1044"), "unanswered");
+    cap.stop();
+
+    // A capture that starts after the handshake.
+    let mid = dir.join("midstream.pcap");
+    let player = std::thread::spawn(move || play(NS_SERVER, NS_CLIENT, &format!("{SERVER_IP}:1045"), "midstream"));
+    std::thread::sleep(Duration::from_millis(200));
+    let cap = Capture::start(NS_CLIENT, "synack-c0", &mid);
+    player.join().expect("midstream scenario");
     cap.stop();
 
     // Loopback inside one namespace: the kernel leaves partial checksums there.
@@ -421,7 +454,8 @@ fn kernel_traffic_matches_tshark() {
     cap.stop();
 
     let mut tally = Tally::default();
-    for file in [&veth, &lo] {
+    tracker_scenarios(&veth, &mid);
+    for file in [&veth, &lo, &mid] {
         let (ours, stderr) = dissect_fields(file);
         assert!(stderr.is_empty(), "dissect: {stderr}");
         let theirs = tshark_fields(file);
@@ -433,6 +467,10 @@ fn kernel_traffic_matches_tshark() {
             |r: &Vec<String>| u16::from_str_radix(ours.get(r, "tcp.flags").trim_start_matches("0x"), 16).unwrap_or(0);
         let rsts = ours.rows.iter().filter(|r| flags(r) & 0x004 != 0).count();
         let syns: Vec<&Vec<String>> = ours.rows.iter().filter(|r| flags(r) & 0x012 == 0x002).collect();
+        if file == &mid {
+            assert!(syns.is_empty(), "the midstream capture starts after the handshake");
+            continue;
+        }
         assert!(rsts >= 1, "{}: no RST", file.display());
         assert!(!syns.is_empty());
         if file == &veth {
@@ -487,4 +525,262 @@ fn kernel_traffic_matches_tshark() {
         tally.mismatches.len()
     );
     std::fs::remove_dir_all(dir).ok();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The tracker on the kernel's traffic: one scenario per outcome.
+// ---------------------------------------------------------------------------------------------
+
+/// The events and summaries of one server port.
+struct Conversation {
+    events: Vec<synack::track::Event>,
+    summaries: Vec<synack::track::ConnSummary>,
+}
+
+fn track(file: &Path) -> HashMap<u16, Conversation> {
+    use synack::capture::CaptureReader;
+    use synack::track::{Config, Tracker};
+    let mut tracker = Tracker::new(Config::default());
+    let mut events = Vec::new();
+    let mut reader = CaptureReader::open(file).unwrap();
+    while let Some(Ok(cf)) = reader.next_frame() {
+        let frame = cf.dissect();
+        events.extend_from_slice(tracker.observe(cf.timestamp, &frame));
+    }
+    let mut by_port: HashMap<u16, Conversation> = HashMap::new();
+    for e in events {
+        by_port
+            .entry(e.key.server.port)
+            .or_insert_with(|| Conversation {
+                events: vec![],
+                summaries: vec![],
+            })
+            .events
+            .push(e);
+    }
+    for s in tracker.finish() {
+        by_port
+            .entry(s.key.server.port)
+            .or_insert_with(|| Conversation {
+                events: vec![],
+                summaries: vec![],
+            })
+            .summaries
+            .push(s);
+    }
+    by_port
+}
+
+fn tracker_scenarios(veth: &Path, mid: &Path) {
+    use synack::track::{AnalysisFlags, Anomaly, CloseCause, ConnState, Direction, EventKind, Roles, TcpState};
+    let conv = track(veth);
+    let get = |port: u16| {
+        conv.get(&port)
+            .unwrap_or_else(|| panic!("no connection on port {port}"))
+    };
+    let kinds = |port: u16| get(port).events.iter().map(|e| e.kind).collect::<Vec<_>>();
+    let cause = |port: u16| {
+        kinds(port)
+            .iter()
+            .find_map(|k| if let EventKind::Closed(c) = k { Some(*c) } else { None })
+    };
+    let state = |port: u16| get(port).summaries.iter().map(|s| s.conn_state).collect::<Vec<_>>();
+    let analysis = |port: u16| {
+        kinds(port).iter().fold(AnalysisFlags::empty(), |acc, k| match k {
+            EventKind::Anomaly(Anomaly::Analysis { flags, .. }) => acc | *flags,
+            _ => acc,
+        })
+    };
+    let mut report = Vec::new();
+
+    // The lab exchange: the server closes first; every step of the teardown is seen.
+    let k = kinds(1005);
+    let steps: Vec<&str> = k
+        .iter()
+        .filter_map(|k| match k {
+            EventKind::Syn { .. } => Some("syn"),
+            EventKind::SynAck { .. } => Some("synack"),
+            EventKind::Established(_) => Some("established"),
+            EventKind::Fin { first: true, .. } => Some("fin1"),
+            EventKind::FinAcked => Some("fin1-acked"),
+            EventKind::Fin { first: false, .. } => Some("fin2"),
+            EventKind::FinalAck => Some("final-ack"),
+            EventKind::Closed(_) => Some("closed"),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "syn",
+            "synack",
+            "established",
+            "fin1",
+            "fin1-acked",
+            "fin2",
+            "final-ack",
+            "closed"
+        ]
+    );
+    assert_eq!(
+        cause(1005),
+        Some(CloseCause::Graceful {
+            initiator: Direction::ServerToClient,
+            half_close: false
+        })
+    );
+    assert_eq!(state(1005), [ConnState::SF]);
+    let fin1 = get(1005)
+        .events
+        .iter()
+        .find(|e| matches!(e.kind, EventKind::Fin { first: true, .. }))
+        .unwrap();
+    assert_eq!(fin1.direction, Direction::ServerToClient);
+    report.push("lab: graceful, server first, SF");
+
+    assert_eq!(
+        cause(1006),
+        Some(CloseCause::Graceful {
+            initiator: Direction::ClientToServer,
+            half_close: false
+        })
+    );
+    assert_eq!(state(1006), [ConnState::SF]);
+    report.push("client-close: graceful, client first, SF");
+
+    assert_eq!(cause(1007), Some(CloseCause::Refused));
+    assert_eq!(state(1007), [ConnState::REJ]);
+    report.push("refused: REJ");
+
+    assert!(
+        matches!(
+            cause(1008),
+            Some(CloseCause::Reset {
+                by: Direction::ClientToServer,
+                in_window: true,
+                ..
+            })
+        ),
+        "{:?}",
+        cause(1008)
+    );
+    assert_eq!(state(1008), [ConnState::RSTO]);
+    report.push("abort: reset by the client, RSTO");
+
+    // The server sends "ok" and closes; the client closes as soon as it reads "ok". Whether
+    // the two FINs cross on the wire (a simultaneous close) is up to the scheduler: the
+    // cause must say which happened, from the frames themselves.
+    let fins: Vec<&synack::track::Event> = get(1009)
+        .events
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::Fin { .. }))
+        .collect();
+    assert_eq!(fins.len(), 2);
+    let crossed = !get(1009)
+        .events
+        .iter()
+        .any(|e| e.kind == EventKind::FinAcked && e.frame == fins[1].frame);
+    let want = if crossed {
+        CloseCause::Simultaneous
+    } else {
+        CloseCause::Graceful {
+            initiator: fins[0].direction,
+            half_close: false,
+        }
+    };
+    assert_eq!(cause(1009), Some(want));
+    assert_eq!(state(1009), [ConnState::SF]);
+
+    // The established handshake values are the kernel's.
+    let Some(EventKind::Established(h)) = kinds(1009).into_iter().find(|k| matches!(k, EventKind::Established(_)))
+    else {
+        panic!("no handshake on 1009")
+    };
+    assert_eq!(h.mss, [Some(1460), Some(1460)]);
+    assert!(h.sack_permitted && h.timestamps && h.window_scale.is_some());
+    assert!(h.syn_to_synack.is_some() && h.synack_to_ack.is_some());
+    report.push("bulk: SF, MSS 1460/1460, SACK, timestamps, window scale");
+
+    assert_eq!(
+        cause(1040),
+        Some(CloseCause::Graceful {
+            initiator: Direction::ClientToServer,
+            half_close: true
+        })
+    );
+    assert_eq!(state(1040), [ConnState::SF]);
+    report.push("half-close: graceful with data after the first FIN, SF");
+
+    let reuse = get(1041);
+    assert_eq!(reuse.summaries.len(), 5, "five connections on one 4-tuple");
+    assert!(
+        reuse
+            .summaries
+            .iter()
+            .all(|s| s.conn_state == ConnState::SF && s.key.client.port == 45000)
+    );
+    let closes = reuse
+        .events
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::Closed(CloseCause::Graceful { .. })))
+        .count();
+    assert_eq!(closes, 5);
+    report.push("reuse: 5 connections from port 45000, each SF");
+
+    let ka = analysis(1042);
+    assert!(
+        ka.contains(AnalysisFlags::KEEP_ALIVE) && ka.contains(AnalysisFlags::KEEP_ALIVE_ACK),
+        "{ka:?}"
+    );
+    assert_eq!(state(1042), [ConnState::SF]);
+    report.push("keepalive: keep-alive and keep-alive ACK, SF");
+
+    let zw = analysis(1043);
+    assert!(zw.contains(AnalysisFlags::ZERO_WINDOW), "{zw:?}");
+    assert_eq!(state(1043), [ConnState::SF]);
+    report.push("zero-window: zero window seen, SF");
+
+    let un = get(1044);
+    assert!(
+        un.events.iter().any(|e| matches!(
+            e.kind,
+            EventKind::Syn {
+                retransmission: true,
+                ..
+            }
+        )),
+        "SYN retransmitted"
+    );
+    assert_eq!(state(1044), [ConnState::S0]);
+    assert!(matches!(
+        un.summaries[0].cause,
+        CloseCause::EndOfCapture {
+            client: TcpState::SynSent,
+            ..
+        }
+    ));
+    report.push("unanswered: SYN retransmitted, S0");
+
+    let mid = track(mid);
+    let m = mid.get(&1045).expect("the midstream connection");
+    assert_eq!(m.events[0].kind, EventKind::New { roles: Roles::Guessed });
+    assert!(!m.events.iter().any(|e| matches!(e.kind, EventKind::Established(_))));
+    assert!(matches!(
+        m.events
+            .iter()
+            .rev()
+            .find_map(|e| if let EventKind::Closed(c) = e.kind {
+                Some(c)
+            } else {
+                None
+            }),
+        Some(CloseCause::Graceful { .. })
+    ));
+    // Zeek: both sides partial, then both closed.
+    assert_eq!(m.summaries[0].conn_state, ConnState::SF);
+    assert!(!m.summaries[0].history.as_str().contains('S'));
+    report.push("midstream: roles guessed, no handshake, closed gracefully, SF without S");
+    for r in report {
+        eprintln!("tracker on kernel traffic: {r}");
+    }
 }

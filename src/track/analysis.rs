@@ -630,6 +630,8 @@ impl Analyzer {
         a.stream = idx;
         if reused {
             a.flags |= AnalysisFlags::REUSED_PORTS;
+            // Wireshark restarts the conversation before printing the field on this frame.
+            a.completeness |= completeness::SYN;
         }
         Some(a)
     }
