@@ -89,8 +89,8 @@ impl<'a> Ipv4Header<'a> {
     pub const MAX_LEN: usize = 60;
     /// The version this parser accepts.
     pub const VERSION: u8 = 4;
-    const FRAG_OFFSET_MASK: u16 = 0x1fff;
-    const FLAGS_SHIFT: u16 = 13;
+    pub(crate) const FRAG_OFFSET_MASK: u16 = 0x1fff;
+    pub(crate) const FLAGS_SHIFT: u16 = 13;
     const CHECKSUM_OFFSET: usize = 10;
 
     /// Returns a header for `payload_len` bytes of `protocol` from `src` to `dst`, with TTL

@@ -227,6 +227,7 @@ impl<'a> Frame<'a> {
 /// assert_eq!(frame.payload, b"11111");
 /// assert_eq!(frame.trailer(), &[0]);
 /// ```
+#[inline]
 pub fn parse_frame(data: &[u8]) -> Result<Frame<'_>, Error> {
     let frame = dissect_frame(LinkType::ETHERNET, data);
     match frame.error {
@@ -238,7 +239,100 @@ pub fn parse_frame(data: &[u8]) -> Result<Frame<'_>, Error> {
 /// Decodes a frame of link type `link` as far as it goes, never failing: a malformed header
 /// leaves [`Content::Malformed`] with the error in [`Frame::error`] and the layers before it
 /// set. This is what a dissector wants: show what could be read, and say where it stopped.
+#[inline]
 pub fn dissect_frame(link: LinkType, data: &[u8]) -> Frame<'_> {
+    if link == LinkType::ETHERNET {
+        if let Some(f) = ethernet_ipv4_tcp(data) {
+            return f;
+        }
+    }
+    dissect_general(link, data)
+}
+
+/// The common case in one pass: an untagged Ethernet II frame carrying an unfragmented (or
+/// first-fragment) IPv4 packet with a well-formed TCP header. One length check per layer;
+/// anything else (VLAN tags, IPv4 total length 0 or beyond the frame, malformed headers)
+/// returns `None` and takes the general path, which gives the same result for valid frames
+/// and the typed error for invalid ones.
+#[inline]
+fn ethernet_ipv4_tcp(data: &[u8]) -> Option<Frame<'_>> {
+    const ETH: usize = EthernetHeader::LEN;
+    let (eth, rest) = data.split_first_chunk::<ETH>()?;
+    if eth[12..14] != [0x08, 0x00] {
+        return None;
+    }
+    let (h, _) = rest.split_first_chunk::<{ Ipv4Header::MIN_LEN }>()?;
+    let ihl = h[0] & 0x0f;
+    let ip_len = usize::from(ihl) * 4;
+    let total_len = u16::from_be_bytes([h[2], h[3]]);
+    let ff = u16::from_be_bytes([h[6], h[7]]);
+    if h[0] >> 4 != 4
+        || ip_len < Ipv4Header::MIN_LEN
+        || usize::from(total_len) < ip_len
+        || usize::from(total_len) > rest.len()
+        || h[9] != IpProtocol::TCP.0
+        || ff & Ipv4Header::FRAG_OFFSET_MASK != 0
+    {
+        return None;
+    }
+    let segment = &rest[ip_len..usize::from(total_len)];
+    let (t, _) = segment.split_first_chunk::<{ TcpHeader::MIN_LEN }>()?;
+    let word = u16::from_be_bytes([t[12], t[13]]);
+    let data_offset = (word >> TcpHeader::DATA_OFFSET_SHIFT) as u8;
+    let tcp_len = usize::from(data_offset) * 4;
+    if tcp_len < TcpHeader::MIN_LEN || tcp_len > segment.len() {
+        return None;
+    }
+    let ethernet = EthernetHeader {
+        dst: MacAddr([eth[0], eth[1], eth[2], eth[3], eth[4], eth[5]]),
+        src: MacAddr([eth[6], eth[7], eth[8], eth[9], eth[10], eth[11]]),
+        ethertype: EtherType::IPV4,
+    };
+    let ip = Ipv4Header {
+        ihl,
+        dscp: h[1] >> 2,
+        ecn: h[1] & 0x3,
+        total_len,
+        identification: u16::from_be_bytes([h[4], h[5]]),
+        flags: Ipv4Flags::from_bits_retain((ff >> Ipv4Header::FLAGS_SHIFT) as u8),
+        fragment_offset: ff & Ipv4Header::FRAG_OFFSET_MASK,
+        ttl: h[8],
+        protocol: IpProtocol::TCP,
+        checksum: u16::from_be_bytes([h[10], h[11]]),
+        src: core::net::Ipv4Addr::new(h[12], h[13], h[14], h[15]),
+        dst: core::net::Ipv4Addr::new(h[16], h[17], h[18], h[19]),
+        options: &rest[Ipv4Header::MIN_LEN..ip_len],
+    };
+    let tcp = TcpHeader {
+        src_port: u16::from_be_bytes([t[0], t[1]]),
+        dst_port: u16::from_be_bytes([t[2], t[3]]),
+        seq: u32::from_be_bytes([t[4], t[5], t[6], t[7]]),
+        ack: u32::from_be_bytes([t[8], t[9], t[10], t[11]]),
+        data_offset,
+        flags: TcpFlags::from_bits_retain(word & TcpHeader::FLAGS_MASK),
+        window: u16::from_be_bytes([t[14], t[15]]),
+        checksum: u16::from_be_bytes([t[16], t[17]]),
+        urgent_ptr: u16::from_be_bytes([t[18], t[19]]),
+        options: &segment[TcpHeader::MIN_LEN..tcp_len],
+    };
+    Some(Frame {
+        data,
+        link: Some(LinkHeader::Ethernet(ethernet)),
+        vlans: VlanTags::default(),
+        ethertype: Some(EtherType::IPV4),
+        network_offset: ETH,
+        ipv4: Some(ip),
+        segment,
+        transport_offset: ETH + ip_len,
+        tcp: Some(tcp),
+        payload: &segment[tcp_len..],
+        content: Content::Tcp,
+        error: None,
+        reported_len: data.len(),
+    })
+}
+
+fn dissect_general(link: LinkType, data: &[u8]) -> Frame<'_> {
     let mut f = Frame::empty(data);
     let header = match link {
         LinkType::ETHERNET => parse_ethernet(data).map(|(r, h)| (r, LinkHeader::Ethernet(h))),
@@ -341,6 +435,27 @@ mod tests {
                 available: 2
             })
         );
+    }
+
+    #[test]
+    fn fast_path_equals_the_general_path() {
+        let mut frames: Vec<Vec<u8>> = crate::seed::FRAMES.iter().map(|f| f.bytes.to_vec()).collect();
+        // Variants: IPv4 options, a first fragment with MF, padding, a PSH with payload.
+        let mut with_mf = frames[3].clone();
+        with_mf[20] |= 0x20;
+        frames.push(with_mf);
+        let mut fast = 0;
+        for f in &frames {
+            for cut in 0..=f.len() {
+                let g = dissect_general(LinkType::ETHERNET, &f[..cut]);
+                if let Some(q) = ethernet_ipv4_tcp(&f[..cut]) {
+                    assert_eq!(q, g, "cut {cut}");
+                    fast += 1;
+                }
+                assert_eq!(dissect_frame(LinkType::ETHERNET, &f[..cut]), g);
+            }
+        }
+        assert!(fast >= 10);
     }
 
     #[test]

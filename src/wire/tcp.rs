@@ -214,8 +214,8 @@ impl<'a> TcpHeader<'a> {
     pub const MAX_LEN: usize = 60;
     /// Offset of the checksum field.
     pub const CHECKSUM_OFFSET: usize = 16;
-    const FLAGS_MASK: u16 = 0x0fff;
-    const DATA_OFFSET_SHIFT: u16 = 12;
+    pub(crate) const FLAGS_MASK: u16 = 0x0fff;
+    pub(crate) const DATA_OFFSET_SHIFT: u16 = 12;
 
     /// Returns a header from `src_port` to `dst_port` with the given numbers and flags, a
     /// window of 65535 and no options.

@@ -6,8 +6,7 @@
 //! dissector does. A length of 0 or 1, or one that runs past the area, ends the walk: no
 //! later byte can be trusted. Iteration ends after `EOL` (what follows is padding).
 
-use nom::Parser;
-use nom::number::complete::{be_u16, be_u32};
+use nom::number::complete::be_u16;
 
 use crate::error::{Error, Layer, out_buf};
 use crate::wire::tcp::SeqNumber;
@@ -212,35 +211,40 @@ pub fn emit_options(options: &[TcpOption<'_>], buf: &mut [u8]) -> Result<usize, 
 /// Iterator over the options of a TCP header.
 #[derive(Debug, Clone)]
 pub struct TcpOptions<'a> {
-    data: &'a [u8],
-    pos: usize,
-    done: bool,
+    /// What is left to walk; empty once done (after EOL or an error too).
+    rest: &'a [u8],
+    /// The options area's whole length, for offsets in errors.
+    len: usize,
 }
 
 impl<'a> TcpOptions<'a> {
     /// Returns an iterator over the options area `data` (the bytes after the fixed header).
+    #[inline]
     pub fn new(data: &'a [u8]) -> Self {
         TcpOptions {
-            data,
-            pos: 0,
-            done: data.is_empty(),
+            rest: data,
+            len: data.len(),
         }
     }
 
-    fn bad(&self, at: usize, kind: u8, length: u8) -> Error {
+    #[cold]
+    fn bad(&mut self, kind: u8, length: u8) -> Error {
+        let at = self.len - self.rest.len();
+        let available = self.rest.len();
+        self.rest = &[];
         Error::BadOptionLength {
             layer: Layer::TcpOptions,
             offset: at,
             kind,
             length,
-            available: self.data.len() - at,
+            available,
         }
     }
 }
 
 /// Decodes the body of an option whose length byte is sane; `Err` means the length is wrong
 /// for the kind.
-#[inline]
+#[inline(always)]
 fn decode(kind: u8, body: &[u8]) -> Result<TcpOption<'_>, ()> {
     match (kind, body.len()) {
         (kind::MSS, 2) => Ok(TcpOption::Mss(u16::from_be_bytes([body[0], body[1]]))),
@@ -248,8 +252,12 @@ fn decode(kind: u8, body: &[u8]) -> Result<TcpOption<'_>, ()> {
         (kind::SACK_PERMITTED, 0) => Ok(TcpOption::SackPermitted),
         (kind::SACK, n) if n > 0 => SackBlocks::new(body).map(TcpOption::Sack).ok_or(()),
         (kind::TIMESTAMPS, 8) => {
-            let (_, (tsval, tsecr)) = (be_u32::<_, Error>, be_u32).parse_complete(body).map_err(|_| ())?;
-            Ok(TcpOption::Timestamps { tsval, tsecr })
+            let (tsval, tsecr) = body.split_at(4);
+            let word = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+            Ok(TcpOption::Timestamps {
+                tsval: word(tsval),
+                tsecr: word(tsecr),
+            })
         }
         (kind::FAST_OPEN, _) => Ok(TcpOption::FastOpen(body)),
         (kind::EXPERIMENTAL, n) if n >= 2 => match be_u16::<_, Error>(body) {
@@ -266,36 +274,35 @@ impl<'a> Iterator for TcpOptions<'a> {
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
-            return None;
+        let (&k, tail) = self.rest.split_first()?;
+        if k == kind::NOP {
+            self.rest = tail;
+            return Some(Ok(TcpOption::Nop));
         }
-        let at = self.pos;
-        let Some(&k) = self.data.get(at) else {
-            self.done = true;
-            return None;
+        if k == kind::EOL {
+            self.rest = &[];
+            return Some(Ok(TcpOption::Eol));
+        }
+        let Some(&length) = tail.first() else {
+            return Some(Err(self.bad(k, 0)));
         };
-        match k {
-            kind::EOL => {
-                self.done = true;
-                return Some(Ok(TcpOption::Eol));
-            }
-            kind::NOP => {
-                self.pos += 1;
-                return Some(Ok(TcpOption::Nop));
-            }
-            _ => {}
+        let l = usize::from(length);
+        if l < 2 || l > self.rest.len() {
+            return Some(Err(self.bad(k, length)));
         }
-        let Some(&length) = self.data.get(at + 1) else {
-            self.done = true;
-            return Some(Err(self.bad(at, k, 0)));
-        };
-        let end = at + usize::from(length);
-        if length < 2 || end > self.data.len() {
-            self.done = true;
-            return Some(Err(self.bad(at, k, length)));
+        let (option, after) = self.rest.split_at(l);
+        match decode(k, &option[2..]) {
+            Ok(o) => {
+                self.rest = after;
+                Some(Ok(o))
+            }
+            // A length wrong for the kind: report it and go on with the next option.
+            Err(()) => {
+                let e = self.bad(k, length);
+                self.rest = after;
+                Some(Err(e))
+            }
         }
-        self.pos = end;
-        Some(decode(k, &self.data[at + 2..end]).map_err(|()| self.bad(at, k, length)))
     }
 }
 
