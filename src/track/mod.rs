@@ -381,6 +381,12 @@ impl Tracker {
         }
     }
 
+    /// Returns the bytes of state kept inline for each connection in the table (not counting
+    /// the hash table's entry: a [`FlowKey`] and a 32-bit slot index).
+    pub fn connection_size() -> usize {
+        core::mem::size_of::<Option<Conn>>()
+    }
+
     /// Returns the settings.
     pub fn config(&self) -> &Config {
         &self.config

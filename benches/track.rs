@@ -1,0 +1,170 @@
+//! Packets per second through `Tracker::observe` on a synthetic trace of complete
+//! connections (handshake, data both ways, four-way teardown: 10 frames each) with 1 000,
+//! 100 000 and 1 000 000 connections open at once; plus the state kept per connection and
+//! the allocations per packet in steady state (a counting allocator).
+//!
+//! Frames are made by patching addresses and ports into ten templates and parsing them; the
+//! `patch+parse` rows measure that part alone, so the tracker's own cost is the difference.
+//!
+//! `cargo bench --bench track`
+
+use std::alloc::System;
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
+use synack::Timestamp;
+use synack::track::{Config, Tracker};
+use synack::wire::{TcpFlags, TcpOption, parse_frame};
+
+#[path = "common/frames.rs"]
+mod frames;
+use frames::build;
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+/// The ten frames of one connection, client 198.18.0.1:40000 -> server 198.18.0.2:443:
+/// (frame, from the client?).
+fn templates() -> Vec<(Vec<u8>, bool)> {
+    let opts = [
+        TcpOption::Mss(1460),
+        TcpOption::SackPermitted,
+        TcpOption::Nop,
+        TcpOption::WindowScale(7),
+    ];
+    let (c, s) = (1000u32, 5000u32);
+    let a = TcpFlags::ACK;
+    let pa = TcpFlags::ACK | TcpFlags::PSH;
+    let fa = TcpFlags::ACK | TcpFlags::FIN;
+    vec![
+        (build(TcpFlags::SYN, c, 0, &opts, 0), true),
+        (build(TcpFlags::SYN | a, s, c + 1, &opts, 0), false),
+        (build(a, c + 1, s + 1, &[], 0), true),
+        (build(pa, c + 1, s + 1, &[], 100), true),
+        (build(pa, s + 1, c + 101, &[], 400), false),
+        (build(a, c + 101, s + 401, &[], 0), true),
+        (build(fa, c + 101, s + 401, &[], 0), true),
+        (build(a, s + 401, c + 102, &[], 0), false),
+        (build(fa, s + 401, c + 102, &[], 0), false),
+        (build(a, c + 102, s + 402, &[], 0), true),
+    ]
+}
+
+/// Swaps the template's endpoints for a server-to-client frame (build() makes them all
+/// client-to-server) and writes connection `i`'s client address and port.
+fn patch(buf: &mut [u8], from_client: bool, i: u32) {
+    let client_ip = (0xc612_0000u32 | (i >> 15)).to_be_bytes(); // 198.18.x.x
+    let client_port = (1024 + (i & 0x7fff) as u16).to_be_bytes();
+    let server_ip = [198, 19, 0, 2];
+    let server_port = 443u16.to_be_bytes();
+    let (sip, sp, dip, dp) = if from_client {
+        (client_ip, client_port, server_ip, server_port)
+    } else {
+        (server_ip, server_port, client_ip, client_port)
+    };
+    buf[26..30].copy_from_slice(&sip);
+    buf[30..34].copy_from_slice(&dip);
+    buf[34..36].copy_from_slice(&sp);
+    buf[36..38].copy_from_slice(&dp);
+}
+
+/// Plays every connection through its ten frames, one step for all connections at a time,
+/// so `n` connections are open at once. Returns the packets observed.
+fn pass(tracker: Option<&mut Tracker>, bufs: &mut [(Vec<u8>, bool)], n: u32, clock: &mut Timestamp) -> u64 {
+    let mut tracker = tracker;
+    let mut packets = 0;
+    for (buf, from_client) in bufs.iter_mut() {
+        for i in 0..n {
+            patch(buf, *from_client, i);
+            *clock = *clock + Duration::from_nanos(100);
+            let frame = parse_frame(buf).expect("template parses");
+            match tracker.as_deref_mut() {
+                Some(t) => {
+                    black_box(t.observe(*clock, &frame).len());
+                }
+                None => {
+                    black_box(&frame);
+                }
+            }
+            packets += 1;
+        }
+        if let Some(t) = tracker.as_deref_mut() {
+            t.drain_summaries().for_each(drop);
+        }
+    }
+    packets
+}
+
+fn config(n: u32) -> Config {
+    Config {
+        max_connections: n as usize * 2,
+        verify_checksums: false,
+        ..Config::default()
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    for n in [1_000u32, 100_000, 1_000_000] {
+        let mut bufs = templates();
+        let mut g = c.benchmark_group(format!("track/{n}_concurrent"));
+        g.throughput(Throughput::Elements(10 * u64::from(n)));
+        g.sample_size(10);
+        g.measurement_time(Duration::from_secs(if n >= 1_000_000 { 20 } else { 5 }));
+        g.bench_function("patch+parse", |b| {
+            let mut clock = Timestamp::new(1_700_000_000, 0);
+            b.iter(|| pass(None, &mut bufs, n, &mut clock))
+        });
+        g.bench_function("patch+parse+observe", |b| {
+            let mut tracker = Tracker::new(config(n));
+            let mut clock = Timestamp::new(1_700_000_000, 0);
+            b.iter(|| pass(Some(&mut tracker), &mut bufs, n, &mut clock))
+        });
+        g.finish();
+    }
+}
+
+/// State per connection and allocations per packet, printed once.
+fn footprint(_: &mut Criterion) {
+    let n = 100_000u32;
+    let mut bufs = templates();
+    let mut clock = Timestamp::new(1_700_000_000, 0);
+    let before = Region::new(GLOBAL);
+    let mut tracker = Tracker::new(config(n));
+    // Open n connections (first three frames each) and measure the heap they hold.
+    let mut open = bufs[..3].to_vec();
+    pass(Some(&mut tracker), &mut open, n, &mut clock);
+    let s = before.change();
+    let held = s.bytes_allocated as i64 - s.bytes_deallocated as i64;
+    eprintln!(
+        "track footprint: {} connections open, {} bytes of heap held, {:.0} bytes per connection",
+        tracker.len(),
+        held,
+        held as f64 / f64::from(n)
+    );
+    eprintln!(
+        "track footprint: size_of connection state = {} bytes",
+        Tracker::connection_size()
+    );
+    // Steady state: whole passes over the same connections (each pass reuses the 4-tuples).
+    pass(Some(&mut tracker), &mut bufs, n, &mut clock);
+    let steady = Region::new(GLOBAL);
+    let t0 = Instant::now();
+    let packets = pass(Some(&mut tracker), &mut bufs, n, &mut clock);
+    let took = t0.elapsed();
+    let s = steady.change();
+    eprintln!(
+        "track steady state: {packets} packets, {} allocations ({:.4} per packet), {:.1} M packets/s including patch+parse",
+        s.allocations,
+        s.allocations as f64 / packets as f64,
+        packets as f64 / took.as_secs_f64() / 1e6
+    );
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().warm_up_time(Duration::from_millis(500));
+    targets = footprint, bench
+}
+criterion_main!(benches);
