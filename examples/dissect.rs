@@ -104,6 +104,13 @@ fn run(args: &Args) -> io::Result<()> {
     if let Some(cols) = &args.fields {
         writeln!(out, "{}", cols.join("\t"))?;
     }
+    // Resolved once: writing a row then compares no names.
+    let columns: Vec<fields::Column> = args
+        .fields
+        .iter()
+        .flatten()
+        .filter_map(|c| fields::Column::of(c))
+        .collect();
     let mut first: Option<Timestamp> = None;
     // Wireshark's stateful columns need every frame in order.
     let mut analyzer = args
@@ -151,12 +158,12 @@ fn run(args: &Args) -> io::Result<()> {
         let frame = *row.frame();
         let start = *first.get_or_insert(cf.timestamp);
         line.clear();
-        if let Some(cols) = &args.fields {
-            for (i, c) in cols.iter().enumerate() {
+        if args.fields.is_some() {
+            for (i, c) in columns.iter().enumerate() {
                 if i > 0 {
                     line.push('\t');
                 }
-                fields::write_field(&mut line, c, &row);
+                fields::write_column(&mut line, *c, &row);
             }
         } else if args.netmon {
             netmon_line(&mut line, &cf, &frame);

@@ -24,7 +24,6 @@
 //! ```
 
 use core::cell::OnceCell;
-use core::fmt::Write;
 
 use crate::capture::CapturedFrame;
 use crate::track::{AnalysisFlags, SegmentAnalysis};
@@ -108,7 +107,7 @@ pub const SYNACK_FIELDS: &[&str] = &["synack.ip.checksum", "synack.tcp.checksum"
 
 /// Returns true for a field name [`write_field`] knows.
 pub fn is_known(name: &str) -> bool {
-    DEFAULT_FIELDS.contains(&name) || SYNACK_FIELDS.contains(&name) || ANALYSIS_FIELDS.contains(&name)
+    Column::of(name).is_some()
 }
 
 fn status(v: ChecksumVerdict) -> u8 {
@@ -116,16 +115,6 @@ fn status(v: ChecksumVerdict) -> u8 {
         ChecksumVerdict::Good => 1,
         ChecksumVerdict::Unverifiable => 2,
         ChecksumVerdict::Bad { .. } | ChecksumVerdict::Partial | ChecksumVerdict::Zero => 0,
-    }
-}
-
-/// Appends `items` comma-joined.
-fn joined<I: Iterator<Item = T>, T: core::fmt::Display>(out: &mut String, items: I) {
-    for (i, v) in items.enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        let _ = write!(out, "{v}");
     }
 }
 
@@ -188,123 +177,499 @@ impl<'a> Row<'a> {
 /// The bytes of a SACK-permitted option (kind 4, length 2), as tshark prints the field.
 const SACK_PERM_BYTES: &str = "0402";
 
-/// Appends, comma-joined, what `pick` takes from each well-formed TCP option of the frame.
-fn option_values<T: core::fmt::Display>(
-    out: &mut String,
-    frame: &Frame<'_>,
-    pick: impl Fn(TcpOption<'_>) -> Option<T>,
-) {
-    let options = frame.tcp.into_iter().flat_map(|t| t.options()).filter_map(Result::ok);
-    joined(out, options.filter_map(pick));
+/// A field resolved from its name once ([`Column::of`]), so that writing a row does not
+/// compare names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Column(F);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum F {
+    FrameNumber,
+    TimeEpoch,
+    FrameLen,
+    CapLen,
+    EthSrc,
+    EthDst,
+    EthType,
+    VlanId,
+    IpVersion,
+    IpHdrLen,
+    IpDsfield,
+    IpLen,
+    IpId,
+    IpDf,
+    IpMf,
+    IpFragOffset,
+    IpTtl,
+    IpProto,
+    IpChecksum,
+    IpChecksumStatus,
+    IpSrc,
+    IpDst,
+    TcpSrcPort,
+    TcpDstPort,
+    TcpLen,
+    TcpSeqRaw,
+    TcpAckRaw,
+    TcpHdrLen,
+    TcpFlags,
+    TcpWindowValue,
+    TcpChecksum,
+    TcpChecksumStatus,
+    TcpUrgent,
+    Mss,
+    WscaleShift,
+    SackPerm,
+    TsVal,
+    TsEcr,
+    Stream,
+    Seq,
+    Ack,
+    NxtSeq,
+    WindowSize,
+    ScaleFactor,
+    SackLe,
+    SackRe,
+    Flag(AnalysisFlags),
+    DupAckNum,
+    InitialRtt,
+    Completeness,
+    SynackIpChecksum,
+    SynackTcpChecksum,
+}
+
+const COLUMNS: &[(&str, F)] = &[
+    ("frame.number", F::FrameNumber),
+    ("frame.time_epoch", F::TimeEpoch),
+    ("frame.len", F::FrameLen),
+    ("frame.cap_len", F::CapLen),
+    ("eth.src", F::EthSrc),
+    ("eth.dst", F::EthDst),
+    ("eth.type", F::EthType),
+    ("vlan.id", F::VlanId),
+    ("ip.version", F::IpVersion),
+    ("ip.hdr_len", F::IpHdrLen),
+    ("ip.dsfield", F::IpDsfield),
+    ("ip.len", F::IpLen),
+    ("ip.id", F::IpId),
+    ("ip.flags.df", F::IpDf),
+    ("ip.flags.mf", F::IpMf),
+    ("ip.frag_offset", F::IpFragOffset),
+    ("ip.ttl", F::IpTtl),
+    ("ip.proto", F::IpProto),
+    ("ip.checksum", F::IpChecksum),
+    ("ip.checksum.status", F::IpChecksumStatus),
+    ("ip.src", F::IpSrc),
+    ("ip.dst", F::IpDst),
+    ("tcp.srcport", F::TcpSrcPort),
+    ("tcp.dstport", F::TcpDstPort),
+    ("tcp.len", F::TcpLen),
+    ("tcp.seq_raw", F::TcpSeqRaw),
+    ("tcp.ack_raw", F::TcpAckRaw),
+    ("tcp.hdr_len", F::TcpHdrLen),
+    ("tcp.flags", F::TcpFlags),
+    ("tcp.window_size_value", F::TcpWindowValue),
+    ("tcp.checksum", F::TcpChecksum),
+    ("tcp.checksum.status", F::TcpChecksumStatus),
+    ("tcp.urgent_pointer", F::TcpUrgent),
+    ("tcp.options.mss_val", F::Mss),
+    ("tcp.options.wscale.shift", F::WscaleShift),
+    ("tcp.options.sack_perm", F::SackPerm),
+    ("tcp.options.timestamp.tsval", F::TsVal),
+    ("tcp.options.timestamp.tsecr", F::TsEcr),
+    ("tcp.stream", F::Stream),
+    ("tcp.seq", F::Seq),
+    ("tcp.ack", F::Ack),
+    ("tcp.nxtseq", F::NxtSeq),
+    ("tcp.window_size", F::WindowSize),
+    ("tcp.window_size_scalefactor", F::ScaleFactor),
+    ("tcp.options.sack_le", F::SackLe),
+    ("tcp.options.sack_re", F::SackRe),
+    ("tcp.analysis.retransmission", F::Flag(AnalysisFlags::RETRANSMISSION)),
+    (
+        "tcp.analysis.fast_retransmission",
+        F::Flag(AnalysisFlags::FAST_RETRANSMISSION),
+    ),
+    (
+        "tcp.analysis.spurious_retransmission",
+        F::Flag(AnalysisFlags::SPURIOUS_RETRANSMISSION),
+    ),
+    ("tcp.analysis.out_of_order", F::Flag(AnalysisFlags::OUT_OF_ORDER)),
+    ("tcp.analysis.lost_segment", F::Flag(AnalysisFlags::LOST_SEGMENT)),
+    (
+        "tcp.analysis.ack_lost_segment",
+        F::Flag(AnalysisFlags::ACK_LOST_SEGMENT),
+    ),
+    ("tcp.analysis.duplicate_ack", F::Flag(AnalysisFlags::DUPLICATE_ACK)),
+    ("tcp.analysis.duplicate_ack_num", F::DupAckNum),
+    ("tcp.analysis.zero_window", F::Flag(AnalysisFlags::ZERO_WINDOW)),
+    (
+        "tcp.analysis.zero_window_probe",
+        F::Flag(AnalysisFlags::ZERO_WINDOW_PROBE),
+    ),
+    (
+        "tcp.analysis.zero_window_probe_ack",
+        F::Flag(AnalysisFlags::ZERO_WINDOW_PROBE_ACK),
+    ),
+    ("tcp.analysis.keep_alive", F::Flag(AnalysisFlags::KEEP_ALIVE)),
+    ("tcp.analysis.keep_alive_ack", F::Flag(AnalysisFlags::KEEP_ALIVE_ACK)),
+    ("tcp.analysis.window_update", F::Flag(AnalysisFlags::WINDOW_UPDATE)),
+    ("tcp.analysis.window_full", F::Flag(AnalysisFlags::WINDOW_FULL)),
+    ("tcp.analysis.reused_ports", F::Flag(AnalysisFlags::REUSED_PORTS)),
+    ("tcp.analysis.initial_rtt", F::InitialRtt),
+    ("tcp.completeness", F::Completeness),
+    ("synack.ip.checksum", F::SynackIpChecksum),
+    ("synack.tcp.checksum", F::SynackTcpChecksum),
+];
+
+impl Column {
+    /// Returns the column of a field name, or `None` for a name synack does not know.
+    pub fn of(name: &str) -> Option<Column> {
+        COLUMNS.iter().find(|(n, _)| *n == name).map(|&(_, f)| Column(f))
+    }
+
+    /// Returns the field's name.
+    pub fn name(self) -> &'static str {
+        COLUMNS.iter().find(|(_, f)| *f == self.0).map_or("", |(n, _)| n)
+    }
+}
+
+/// Appends `v` in decimal.
+fn dec(out: &mut String, mut v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    push_ascii(out, &buf[i..]);
+}
+
+/// Appends ASCII bytes (digits) without re-validating them as UTF-8.
+#[inline]
+fn push_ascii(out: &mut String, bytes: &[u8]) {
+    out.reserve(bytes.len());
+    for &b in bytes {
+        out.push(char::from(b));
+    }
+}
+
+/// Appends a signed value in decimal.
+fn sdec(out: &mut String, v: i64) {
+    if v < 0 {
+        out.push('-');
+    }
+    dec(out, v.unsigned_abs());
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Appends the low `digits` hex digits of `v`, zero-padded, after `0x`.
+fn hex(out: &mut String, v: u32, digits: u32) {
+    out.push_str("0x");
+    for d in (0..digits).rev() {
+        out.push(char::from(HEX[((v >> (4 * d)) & 0xf) as usize]));
+    }
+}
+
+/// Appends a decimal value zero-padded to `width` digits.
+fn dec_padded(out: &mut String, v: u64, width: usize) {
+    let mut buf = [b'0'; 20];
+    let mut v = v;
+    let mut i = buf.len();
+    while v > 0 && i > 0 {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
+    let start = (buf.len() - width).min(i);
+    push_ascii(out, &buf[start..]);
+}
+
+fn mac(out: &mut String, m: &crate::wire::MacAddr) {
+    for (i, b) in m.0.iter().enumerate() {
+        if i > 0 {
+            out.push(':');
+        }
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0xf)]));
+    }
+}
+
+fn ipv4(out: &mut String, a: core::net::Ipv4Addr) {
+    for (i, o) in a.octets().iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        dec(out, u64::from(*o));
+    }
+}
+
+/// Appends, comma-joined, the numbers `pick` takes from each well-formed TCP option.
+fn option_numbers(out: &mut String, frame: &Frame<'_>, pick: impl Fn(TcpOption<'_>) -> Option<u64>) {
+    let mut first = true;
+    for o in frame.tcp.into_iter().flat_map(|t| t.options()).filter_map(Result::ok) {
+        if let Some(v) = pick(o) {
+            if !first {
+                out.push(',');
+            }
+            first = false;
+            dec(out, v);
+        }
+    }
 }
 
 /// Appends the value of field `name` for `row` to `out`; nothing when the frame lacks the
-/// field or the name is unknown.
+/// field or the name is unknown. To write many rows, resolve the names once with
+/// [`Column::of`] and use [`write_column`].
 pub fn write_field(out: &mut String, name: &str, row: &Row<'_>) {
+    if let Some(c) = Column::of(name) {
+        write_column(out, c, row);
+    }
+}
+
+/// Appends the value of `column` for `row` to `out`; nothing when the frame lacks the field.
+pub fn write_column(out: &mut String, column: Column, row: &Row<'_>) {
     let (cf, frame) = (row.captured(), row.frame());
-    let ip = frame.ipv4;
-    let tcp = frame.tcp;
-    let eth = frame.ethernet();
-    let _ = match name {
-        "frame.number" => write!(out, "{}", cf.number),
-        "frame.time_epoch" => write!(out, "{}", cf.timestamp),
-        "frame.len" => write!(out, "{}", cf.orig_len),
-        "frame.cap_len" => write!(out, "{}", cf.cap_len()),
-        "eth.src" => eth.map_or(Ok(()), |e| write!(out, "{}", e.src)),
-        "eth.dst" => eth.map_or(Ok(()), |e| write!(out, "{}", e.dst)),
-        "eth.type" => eth.map_or(Ok(()), |e| write!(out, "0x{:04x}", e.ethertype.0)),
-        "vlan.id" => {
-            joined(out, frame.vlans.as_slice().iter().map(|t| t.vid));
-            Ok(())
+    let ip = frame.ipv4.as_ref();
+    let tcp = frame.tcp.as_ref();
+    let a = row.analysis();
+    match column.0 {
+        F::FrameNumber => dec(out, cf.number),
+        F::TimeEpoch => {
+            sdec(out, cf.timestamp.secs);
+            out.push('.');
+            dec_padded(out, u64::from(cf.timestamp.nanos), 9);
         }
-        "ip.version" => ip.map_or(Ok(()), |i| write!(out, "{}", i.version())),
-        "ip.hdr_len" => ip.map_or(Ok(()), |i| write!(out, "{}", i.header_len())),
-        "ip.dsfield" => ip.map_or(Ok(()), |i| write!(out, "0x{:02x}", i.dsfield())),
-        "ip.len" => frame.ip_total_len().map_or(Ok(()), |l| write!(out, "{l}")),
-        "ip.id" => ip.map_or(Ok(()), |i| write!(out, "0x{:04x}", i.identification)),
-        "ip.flags.df" => ip.map_or(Ok(()), |i| {
-            write!(out, "{}", u8::from(i.flags.contains(crate::wire::Ipv4Flags::DF)))
-        }),
-        "ip.flags.mf" => ip.map_or(Ok(()), |i| {
-            write!(out, "{}", u8::from(i.flags.contains(crate::wire::Ipv4Flags::MF)))
-        }),
-        "ip.frag_offset" => ip.map_or(Ok(()), |i| write!(out, "{}", i.fragment_offset_bytes())),
-        "ip.ttl" => ip.map_or(Ok(()), |i| write!(out, "{}", i.ttl)),
-        "ip.proto" => ip.map_or(Ok(()), |i| write!(out, "{}", i.protocol.0)),
-        "ip.checksum" => ip.map_or(Ok(()), |i| write!(out, "0x{:04x}", i.checksum)),
-        "ip.checksum.status" => row.ipv4_checksum().map_or(Ok(()), |v| write!(out, "{}", status(v))),
-        "ip.src" => ip.map_or(Ok(()), |i| write!(out, "{}", i.src)),
-        "ip.dst" => ip.map_or(Ok(()), |i| write!(out, "{}", i.dst)),
-        "tcp.srcport" => tcp.map_or(Ok(()), |t| write!(out, "{}", t.src_port)),
-        "tcp.dstport" => tcp.map_or(Ok(()), |t| write!(out, "{}", t.dst_port)),
-        "tcp.len" => frame.tcp_len().map_or(Ok(()), |l| write!(out, "{l}")),
-        "tcp.seq_raw" => tcp.map_or(Ok(()), |t| write!(out, "{}", t.seq)),
-        "tcp.ack_raw" => tcp.map_or(Ok(()), |t| write!(out, "{}", t.ack)),
-        "tcp.hdr_len" => tcp.map_or(Ok(()), |t| write!(out, "{}", t.header_len())),
-        "tcp.flags" => tcp.map_or(Ok(()), |t| write!(out, "0x{:04x}", t.flags.bits())),
-        "tcp.window_size_value" => tcp.map_or(Ok(()), |t| write!(out, "{}", t.window)),
-        "tcp.checksum" => tcp.map_or(Ok(()), |t| write!(out, "0x{:04x}", t.checksum)),
-        "tcp.checksum.status" => row.tcp_checksum().map_or(Ok(()), |v| write!(out, "{}", status(v))),
-        "tcp.urgent_pointer" => tcp.map_or(Ok(()), |t| write!(out, "{}", t.urgent_ptr)),
-        "tcp.options.mss_val" => {
-            option_values(out, frame, |o| if let TcpOption::Mss(m) = o { Some(m) } else { None });
-            Ok(())
+        F::FrameLen => dec(out, u64::from(cf.orig_len)),
+        F::CapLen => dec(out, cf.cap_len() as u64),
+        F::EthSrc => {
+            if let Some(e) = frame.ethernet() {
+                mac(out, &e.src);
+            }
         }
-        "tcp.options.wscale.shift" => {
-            option_values(out, frame, |o| {
-                if let TcpOption::WindowScale(s) = o {
-                    Some(s)
-                } else {
-                    None
+        F::EthDst => {
+            if let Some(e) = frame.ethernet() {
+                mac(out, &e.dst);
+            }
+        }
+        F::EthType => {
+            if let Some(e) = frame.ethernet() {
+                hex(out, u32::from(e.ethertype.0), 4);
+            }
+        }
+        F::VlanId => {
+            for (i, t) in frame.vlans.as_slice().iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
                 }
-            });
-            Ok(())
+                dec(out, u64::from(t.vid));
+            }
         }
-        "tcp.options.sack_perm" => {
+        F::IpVersion => {
+            if let Some(i) = ip {
+                dec(out, u64::from(i.version()));
+            }
+        }
+        F::IpHdrLen => {
+            if let Some(i) = ip {
+                dec(out, i.header_len() as u64);
+            }
+        }
+        F::IpDsfield => {
+            if let Some(i) = ip {
+                hex(out, u32::from(i.dsfield()), 2);
+            }
+        }
+        F::IpLen => {
+            if let Some(l) = frame.ip_total_len() {
+                dec(out, l as u64);
+            }
+        }
+        F::IpId => {
+            if let Some(i) = ip {
+                hex(out, u32::from(i.identification), 4);
+            }
+        }
+        F::IpDf => {
+            if let Some(i) = ip {
+                dec(out, u64::from(i.flags.contains(crate::wire::Ipv4Flags::DF)));
+            }
+        }
+        F::IpMf => {
+            if let Some(i) = ip {
+                dec(out, u64::from(i.flags.contains(crate::wire::Ipv4Flags::MF)));
+            }
+        }
+        F::IpFragOffset => {
+            if let Some(i) = ip {
+                dec(out, u64::from(i.fragment_offset_bytes()));
+            }
+        }
+        F::IpTtl => {
+            if let Some(i) = ip {
+                dec(out, u64::from(i.ttl));
+            }
+        }
+        F::IpProto => {
+            if let Some(i) = ip {
+                dec(out, u64::from(i.protocol.0));
+            }
+        }
+        F::IpChecksum => {
+            if let Some(i) = ip {
+                hex(out, u32::from(i.checksum), 4);
+            }
+        }
+        F::IpChecksumStatus => {
+            if let Some(v) = row.ipv4_checksum() {
+                dec(out, u64::from(status(v)));
+            }
+        }
+        F::IpSrc => {
+            if let Some(i) = ip {
+                ipv4(out, i.src);
+            }
+        }
+        F::IpDst => {
+            if let Some(i) = ip {
+                ipv4(out, i.dst);
+            }
+        }
+        F::TcpSrcPort => {
+            if let Some(t) = tcp {
+                dec(out, u64::from(t.src_port));
+            }
+        }
+        F::TcpDstPort => {
+            if let Some(t) = tcp {
+                dec(out, u64::from(t.dst_port));
+            }
+        }
+        F::TcpLen => {
+            if let Some(l) = frame.tcp_len() {
+                dec(out, l as u64);
+            }
+        }
+        F::TcpSeqRaw => {
+            if let Some(t) = tcp {
+                dec(out, u64::from(t.seq));
+            }
+        }
+        F::TcpAckRaw => {
+            if let Some(t) = tcp {
+                dec(out, u64::from(t.ack));
+            }
+        }
+        F::TcpHdrLen => {
+            if let Some(t) = tcp {
+                dec(out, t.header_len() as u64);
+            }
+        }
+        F::TcpFlags => {
+            if let Some(t) = tcp {
+                hex(out, u32::from(t.flags.bits()), 4);
+            }
+        }
+        F::TcpWindowValue => {
+            if let Some(t) = tcp {
+                dec(out, u64::from(t.window));
+            }
+        }
+        F::TcpChecksum => {
+            if let Some(t) = tcp {
+                hex(out, u32::from(t.checksum), 4);
+            }
+        }
+        F::TcpChecksumStatus => {
+            if let Some(v) = row.tcp_checksum() {
+                dec(out, u64::from(status(v)));
+            }
+        }
+        F::TcpUrgent => {
+            if let Some(t) = tcp {
+                dec(out, u64::from(t.urgent_ptr));
+            }
+        }
+        F::Mss => option_numbers(out, frame, |o| {
+            if let TcpOption::Mss(m) = o {
+                Some(u64::from(m))
+            } else {
+                None
+            }
+        }),
+        F::WscaleShift => option_numbers(out, frame, |o| {
+            if let TcpOption::WindowScale(s) = o {
+                Some(u64::from(s))
+            } else {
+                None
+            }
+        }),
+        F::SackPerm => {
             // An FT_NONE field: tshark prints the option's bytes in hex (kind 04, length 02).
-            option_values(out, frame, |o| {
-                (o == TcpOption::SackPermitted).then_some(SACK_PERM_BYTES)
-            });
-            Ok(())
-        }
-        "tcp.options.timestamp.tsval" => {
-            option_values(out, frame, |o| {
-                if let TcpOption::Timestamps { tsval, .. } = o {
-                    Some(tsval)
-                } else {
-                    None
+            let n = tcp
+                .into_iter()
+                .flat_map(|t| t.options())
+                .filter(|o| *o == Ok(TcpOption::SackPermitted))
+                .count();
+            for i in 0..n {
+                if i > 0 {
+                    out.push(',');
                 }
-            });
-            Ok(())
+                out.push_str(SACK_PERM_BYTES);
+            }
         }
-        "tcp.options.timestamp.tsecr" => {
-            option_values(out, frame, |o| {
-                if let TcpOption::Timestamps { tsecr, .. } = o {
-                    Some(tsecr)
-                } else {
-                    None
-                }
-            });
-            Ok(())
-        }
-        "tcp.stream" => row.analysis().map_or(Ok(()), |a| write!(out, "{}", a.stream)),
-        "tcp.seq" => row.analysis().map_or(Ok(()), |a| write!(out, "{}", a.seq)),
-        "tcp.ack" => row.analysis().map_or(Ok(()), |a| match a.ack {
-            Some(ack) => write!(out, "{ack}"),
-            None => write!(out, "{}", tcp.map_or(0, |t| t.ack)),
+        F::TsVal => option_numbers(out, frame, |o| {
+            if let TcpOption::Timestamps { tsval, .. } = o {
+                Some(u64::from(tsval))
+            } else {
+                None
+            }
         }),
-        "tcp.nxtseq" => row
-            .analysis()
-            .and_then(|a| a.nxtseq)
-            .map_or(Ok(()), |n| write!(out, "{n}")),
-        "tcp.window_size" => row.analysis().map_or(Ok(()), |a| write!(out, "{}", a.window_size)),
-        "tcp.window_size_scalefactor" => row
-            .analysis()
-            .and_then(|a| a.scale)
-            .map_or(Ok(()), |s| write!(out, "{}", s.factor())),
-        "tcp.options.sack_le" | "tcp.options.sack_re" => {
-            let base = row.analysis().map_or(0, |a| a.peer_base);
-            let right = name.ends_with("re");
+        F::TsEcr => option_numbers(out, frame, |o| {
+            if let TcpOption::Timestamps { tsecr, .. } = o {
+                Some(u64::from(tsecr))
+            } else {
+                None
+            }
+        }),
+        F::Stream => {
+            if let Some(a) = a {
+                dec(out, u64::from(a.stream));
+            }
+        }
+        F::Seq => {
+            if let Some(a) = a {
+                dec(out, u64::from(a.seq));
+            }
+        }
+        F::Ack => {
+            if let Some(a) = a {
+                dec(out, u64::from(a.ack.unwrap_or(tcp.map_or(0, |t| t.ack))));
+            }
+        }
+        F::NxtSeq => {
+            if let Some(n) = a.and_then(|a| a.nxtseq) {
+                dec(out, u64::from(n));
+            }
+        }
+        F::WindowSize => {
+            if let Some(a) = a {
+                dec(out, u64::from(a.window_size));
+            }
+        }
+        F::ScaleFactor => {
+            if let Some(s) = a.and_then(|a| a.scale) {
+                sdec(out, i64::from(s.factor()));
+            }
+        }
+        F::SackLe | F::SackRe => {
+            let base = a.map_or(0, |a| a.peer_base);
+            let right = column.0 == F::SackRe;
             let mut first = true;
             for o in tcp.into_iter().flat_map(|t| t.options()).filter_map(Result::ok) {
                 if let TcpOption::Sack(blocks) = o {
@@ -313,36 +678,46 @@ pub fn write_field(out: &mut String, name: &str, row: &Row<'_>) {
                             out.push(',');
                         }
                         first = false;
-                        let _ = write!(out, "{}", if right { r.0 } else { l.0 }.wrapping_sub(base));
+                        dec(out, u64::from(if right { r.0 } else { l.0 }.wrapping_sub(base)));
                     }
                 }
             }
-            Ok(())
         }
-        "tcp.analysis.duplicate_ack_num" => row
-            .analysis()
-            .filter(|a| a.flags.contains(AnalysisFlags::DUPLICATE_ACK))
-            .map_or(Ok(()), |a| write!(out, "{}", a.dupack_num)),
-        "tcp.analysis.initial_rtt" => row
-            .analysis()
-            .and_then(|a| a.initial_rtt)
-            .map_or(Ok(()), |d| write!(out, "{}.{:09}", d.as_secs(), d.subsec_nanos())),
-        "tcp.completeness" => row.analysis().map_or(Ok(()), |a| write!(out, "{}", a.completeness)),
-        n if n.starts_with("tcp.analysis.") => {
-            if let Some(a) = row.analysis() {
-                if let Some(f) = a.flags.iter().find(|f| f.field_name() == n) {
-                    // FT_NONE fields print 1 per occurrence; the duplicate-ACK field occurs twice.
-                    let _ = f;
-                    out.push('1');
-                    if n == "tcp.analysis.duplicate_ack" {
-                        out.push_str(",1");
-                    }
+        F::Flag(flag) => {
+            if a.is_some_and(|a| a.flags.contains(flag)) {
+                // FT_NONE fields print 1 per occurrence; the duplicate-ACK field occurs twice.
+                out.push('1');
+                if flag == AnalysisFlags::DUPLICATE_ACK {
+                    out.push_str(",1");
                 }
             }
-            Ok(())
         }
-        "synack.ip.checksum" => row.ipv4_checksum().map_or(Ok(()), |v| write!(out, "{}", v.name())),
-        "synack.tcp.checksum" => row.tcp_checksum().map_or(Ok(()), |v| write!(out, "{}", v.name())),
-        _ => Ok(()),
-    };
+        F::DupAckNum => {
+            if let Some(a) = a.filter(|a| a.flags.contains(AnalysisFlags::DUPLICATE_ACK)) {
+                dec(out, u64::from(a.dupack_num));
+            }
+        }
+        F::InitialRtt => {
+            if let Some(d) = a.and_then(|a| a.initial_rtt) {
+                dec(out, d.as_secs());
+                out.push('.');
+                dec_padded(out, u64::from(d.subsec_nanos()), 9);
+            }
+        }
+        F::Completeness => {
+            if let Some(a) = a {
+                dec(out, u64::from(a.completeness));
+            }
+        }
+        F::SynackIpChecksum => {
+            if let Some(v) = row.ipv4_checksum() {
+                out.push_str(v.name());
+            }
+        }
+        F::SynackTcpChecksum => {
+            if let Some(v) = row.tcp_checksum() {
+                out.push_str(v.name());
+            }
+        }
+    }
 }

@@ -563,7 +563,7 @@ impl Conversation {
 /// offline dissection; the [`Tracker`](super::Tracker) is the bounded, streaming one.
 #[derive(Debug, Default)]
 pub struct Analyzer {
-    streams: std::collections::HashMap<FlowKey, u32>,
+    streams: std::collections::HashMap<FlowKey, u32, foldhash::fast::RandomState>,
     conversations: Vec<(Endpoint, Conversation)>,
 }
 

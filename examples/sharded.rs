@@ -1,0 +1,198 @@
+//! Tracks a capture's connections on N threads: frames are spread over shards by
+//! [`FlowKey::symmetric_hash`], so both directions of a connection reach the same shard, and
+//! each shard has its own [`Tracker`]. The reading thread batches frames (copied into one
+//! buffer per batch, recycled) to keep the hand-over cheap.
+//!
+//! ```text
+//! cargo run --release --example sharded -- FILE [--threads N] [--preload]   # N: available cores
+//! ```
+//!
+//! Prints the frames, connections and conn_state counts, and the throughput. With
+//! `--preload`, the frames are read and spread over the shards first, and only the tracking
+//! is timed: that shows how the trackers themselves scale, apart from the one reading thread.
+
+use std::collections::BTreeMap;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::time::Instant;
+
+use synack::Timestamp;
+use synack::capture::CaptureReader;
+use synack::track::{Config, ConnSummary, FlowKey, Tracker};
+use synack::wire::{LinkType, dissect_frame};
+
+/// Frames handed to one shard at a time.
+const BATCH: usize = 1024;
+
+/// A batch of frames: their bytes back to back, and where each one is.
+#[derive(Default)]
+struct Batch {
+    bytes: Vec<u8>,
+    frames: Vec<(Timestamp, usize, usize, u32, LinkType)>,
+}
+
+struct Shard {
+    work: SyncSender<Batch>,
+    free: Receiver<Batch>,
+    pending: Batch,
+}
+
+fn worker(work: Receiver<Batch>, free: SyncSender<Batch>) -> (u64, Vec<ConnSummary>) {
+    let mut tracker = Tracker::new(Config::default());
+    let mut events = 0u64;
+    let mut summaries = Vec::new();
+    for mut batch in work {
+        for &(ts, start, len, orig_len, link) in &batch.frames {
+            let frame = dissect_frame(link, &batch.bytes[start..start + len]).with_reported_len(orig_len as usize);
+            events += tracker.observe(ts, &frame).len() as u64;
+        }
+        summaries.extend(tracker.drain_summaries());
+        batch.bytes.clear();
+        batch.frames.clear();
+        // The reader may have stopped listening at the end; then the batch is dropped.
+        let _ = free.try_send(batch);
+    }
+    summaries.extend(tracker.finish());
+    (events, summaries)
+}
+
+fn main() -> std::io::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let mut file = None;
+    let mut preload = false;
+    let mut threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--preload" => preload = true,
+            "--threads" => {
+                threads = args
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .filter(|&n| n > 0)
+                    .unwrap_or(threads)
+            }
+            _ => file = Some(a),
+        }
+    }
+    let Some(file) = file else {
+        eprintln!("usage: sharded FILE [--threads N]");
+        std::process::exit(2);
+    };
+    if preload {
+        return run_preloaded(&file, threads);
+    }
+    let started = Instant::now();
+    let mut reader = CaptureReader::open(&file).map_err(std::io::Error::other)?;
+    let mut shards = Vec::new();
+    let mut handles = Vec::new();
+    for _ in 0..threads {
+        let (work_tx, work_rx) = sync_channel::<Batch>(4);
+        let (free_tx, free_rx) = sync_channel::<Batch>(8);
+        handles.push(std::thread::spawn(move || worker(work_rx, free_tx)));
+        shards.push(Shard {
+            work: work_tx,
+            free: free_rx,
+            pending: Batch::default(),
+        });
+    }
+    let mut frames = 0u64;
+    let mut not_tcp = 0u64;
+    while let Some(next) = reader.next_frame() {
+        let cf = next.map_err(std::io::Error::other)?;
+        frames += 1;
+        let frame = dissect_frame(cf.link, cf.data);
+        // Frames without TCP go to shard 0, which counts them.
+        let shard = match FlowKey::of(&frame) {
+            Some(key) => (key.symmetric_hash() % threads as u64) as usize,
+            None => {
+                not_tcp += 1;
+                0
+            }
+        };
+        let s = &mut shards[shard];
+        let start = s.pending.bytes.len();
+        s.pending.bytes.extend_from_slice(cf.data);
+        s.pending
+            .frames
+            .push((cf.timestamp, start, cf.data.len(), cf.orig_len, cf.link));
+        if s.pending.frames.len() == BATCH {
+            let fresh = s.free.try_recv().unwrap_or_default();
+            let full = std::mem::replace(&mut s.pending, fresh);
+            s.work.send(full).map_err(std::io::Error::other)?;
+        }
+    }
+    for s in &mut shards {
+        let last = std::mem::take(&mut s.pending);
+        s.work.send(last).map_err(std::io::Error::other)?;
+    }
+    drop(shards);
+    let mut events = 0;
+    let mut states: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut connections = 0;
+    for h in handles {
+        let (e, summaries) = h.join().expect("shard thread");
+        events += e;
+        connections += summaries.len();
+        for s in &summaries {
+            *states.entry(s.conn_state.name()).or_default() += 1;
+        }
+    }
+    let took = started.elapsed();
+    println!(
+        "{frames} frames ({not_tcp} without TCP), {connections} connections, {events} events on {threads} shard thread(s) in {:.3} s: {:.2} M frames/s",
+        took.as_secs_f64(),
+        frames as f64 / took.as_secs_f64() / 1e6
+    );
+    println!("conn_state: {states:?}");
+    Ok(())
+}
+
+/// Reads every frame into per-shard batches, then times only the shards' tracking.
+fn run_preloaded(file: &str, threads: usize) -> std::io::Result<()> {
+    let mut reader = CaptureReader::open(file).map_err(std::io::Error::other)?;
+    let mut shards: Vec<Vec<Batch>> = (0..threads).map(|_| vec![Batch::default()]).collect();
+    let mut frames = 0u64;
+    while let Some(next) = reader.next_frame() {
+        let cf = next.map_err(std::io::Error::other)?;
+        frames += 1;
+        let frame = dissect_frame(cf.link, cf.data);
+        let shard = FlowKey::of(&frame).map_or(0, |k| (k.symmetric_hash() % threads as u64) as usize);
+        let batches = &mut shards[shard];
+        if batches.last().is_some_and(|b| b.frames.len() == BATCH) {
+            batches.push(Batch::default());
+        }
+        let b = batches.last_mut().expect("a batch");
+        let start = b.bytes.len();
+        b.bytes.extend_from_slice(cf.data);
+        b.frames
+            .push((cf.timestamp, start, cf.data.len(), cf.orig_len, cf.link));
+    }
+    let started = Instant::now();
+    let handles: Vec<_> = shards
+        .into_iter()
+        .map(|batches| {
+            std::thread::spawn(move || {
+                let (tx, rx) = sync_channel::<Batch>(batches.len() + 1);
+                let (free_tx, _free_rx) = sync_channel::<Batch>(1);
+                for b in batches {
+                    tx.send(b).expect("queue");
+                }
+                drop(tx);
+                worker(rx, free_tx)
+            })
+        })
+        .collect();
+    let mut connections = 0;
+    let mut events = 0;
+    for h in handles {
+        let (e, s) = h.join().expect("shard thread");
+        events += e;
+        connections += s.len();
+    }
+    let took = started.elapsed();
+    println!(
+        "tracking only: {frames} frames, {connections} connections, {events} events on {threads} shard thread(s) in {:.3} s: {:.2} M frames/s",
+        took.as_secs_f64(),
+        frames as f64 / took.as_secs_f64() / 1e6
+    );
+    Ok(())
+}
