@@ -12,7 +12,9 @@
 //! (client only: SYNs to an address nobody answers, given up after 2.5 s), `reuse` (five
 //! connections in a row from the same client port), `keepalive` (an idle connection with
 //! 1-second keep-alives), `zero-window` (the server stops reading until its window is
-//! zero), `midstream` (the client waits 1.5 s before sending, so a capture can start late).
+//! zero), `midstream` (the client waits 1.5 s before sending, so a capture can start late),
+//! `simultaneous-close` (after a one-byte exchange both sides send 6000 bytes and close at
+//! once; with a slow queue on the link, the harness makes the two FINs cross).
 //! Every wait is bounded: sockets time out after 5 s, and a server exits after its
 //! connections.
 
@@ -88,6 +90,7 @@ fn serve_one(listener: &TcpListener, scenario: &str) -> std::io::Result<()> {
             read_to_eof(&mut s)?;
             s.shutdown(Shutdown::Write)?;
         }
+        "simultaneous-close" => both_close(&mut s)?,
         "half-close" => {
             read_to_eof(&mut s)?;
             // Data after the client's FIN, then our own FIN.
@@ -125,6 +128,17 @@ fn serve_one(listener: &TcpListener, scenario: &str) -> std::io::Result<()> {
         }
         other => return Err(std::io::Error::other(format!("unknown scenario {other}"))),
     }
+    Ok(())
+}
+
+/// Both sides: exchange one byte, then send 6000 bytes and close without waiting.
+fn both_close(s: &mut TcpStream) -> std::io::Result<()> {
+    s.write_all(b"g")?;
+    let mut b = [0u8; 1];
+    s.read_exact(&mut b)?;
+    s.write_all(&[0x55; 6000])?;
+    s.shutdown(Shutdown::Write)?;
+    read_to_eof(s)?;
     Ok(())
 }
 
@@ -166,6 +180,10 @@ fn client(addr: SocketAddr, scenario: &str) -> std::io::Result<()> {
             sock.set_linger(Some(Duration::ZERO))?;
             drop(s2);
             drop(s);
+        }
+        "simultaneous-close" => {
+            let mut s = connect(addr)?;
+            both_close(&mut s)?;
         }
         "half-close" => {
             let mut s = connect(addr)?;

@@ -44,6 +44,8 @@ pub mod capture;
 pub mod fields;
 
 pub use error::{Error, Field, Layer};
+#[allow(unused_imports)]
+pub(crate) use time::Nanos;
 pub use time::Timestamp;
 
 /// The README's code blocks, compiled and run as doc-tests.

@@ -42,6 +42,41 @@ impl Timestamp {
     }
 }
 
+/// A timestamp in 8 bytes: nanoseconds since the epoch (saturating, ±292 years), with a
+/// reserved "none" value. The tracker keeps its times this way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct Nanos(pub(crate) i64);
+
+#[allow(dead_code)]
+impl Nanos {
+    /// No time.
+    pub(crate) const NONE: Nanos = Nanos(i64::MIN);
+
+    /// Returns the time, or `NONE` when unset.
+    pub(crate) fn get(self) -> Option<Nanos> {
+        (self != Self::NONE).then_some(self)
+    }
+
+    /// Returns the time from `earlier` to `self`, or zero when `earlier` is later.
+    pub(crate) fn since(self, earlier: Nanos) -> Duration {
+        Duration::from_nanos(self.0.saturating_sub(earlier.0).max(0) as u64)
+    }
+
+    /// Returns the timestamp.
+    pub(crate) fn timestamp(self) -> Timestamp {
+        let secs = self.0.div_euclid(1_000_000_000);
+        let nanos = self.0.rem_euclid(1_000_000_000) as u32;
+        Timestamp::new(secs, nanos)
+    }
+}
+
+impl From<Timestamp> for Nanos {
+    fn from(t: Timestamp) -> Nanos {
+        let n = t.as_nanos().clamp(i128::from(i64::MIN + 1), i128::from(i64::MAX));
+        Nanos(n as i64)
+    }
+}
+
 impl core::ops::Add<Duration> for Timestamp {
     type Output = Timestamp;
 

@@ -351,13 +351,20 @@ fn synack_before_syn_is_recognised_and_roles_flip() {
 fn simultaneous_open() {
     let mut sim = Sim::new();
     sim.send(syn(100));
+    // The server's own SYN crosses the client's (RFC 9293 §3.5, figure 7).
     let k = sim.send(Seg { dir: S2C, ..syn(5000) });
-    // Zeek treats a SYN from the other side with a new sequence as a new connection (IsReuse),
-    // so the tracker follows: the second SYN starts its own connection.
-    assert!(
-        k.iter()
-            .any(|k| matches!(k, EventKind::Syn { .. } | EventKind::SimultaneousOpen))
-    );
+    assert_eq!(k, vec![EventKind::SimultaneousOpen]);
+    // Each side answers the other's SYN with a SYN-ACK.
+    sim.send(Seg {
+        dir: C2S,
+        ..synack(100, 5001)
+    });
+    let k = sim.send(synack(5000, 101));
+    let Some(EventKind::Established(h)) = k.iter().find(|k| matches!(k, EventKind::Established(_))) else {
+        panic!("{k:?}")
+    };
+    assert!(h.simultaneous);
+    assert_eq!(sim.log.iter().map(|e| e.conn).max(), Some(0), "one connection");
 }
 
 #[test]

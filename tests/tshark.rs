@@ -436,6 +436,18 @@ fn kernel_traffic_matches_tshark() {
     play(NS_SERVER, NS_CLIENT, &port(1042), "keepalive");
     play(NS_SERVER, NS_CLIENT, &port(1043), "zero-window");
     play(NS_SERVER, NS_CLIENT, &format!("{UNANSWERED_IP}:1044"), "unanswered");
+    // A simultaneous close: a slow token bucket on both ends holds each side's data and FIN
+    // for about two seconds, so both FINs leave before either arrives.
+    for (ns, dev) in [(NS_CLIENT, "synack-c0"), (NS_SERVER, "synack-s0")] {
+        must(&[
+            "ip", "netns", "exec", ns, "tc", "qdisc", "add", "dev", dev, "root", "tbf", "rate", "16kbit", "burst",
+            "2000", "limit", "100000",
+        ]);
+    }
+    play(NS_SERVER, NS_CLIENT, &port(1046), "simultaneous-close");
+    for (ns, dev) in [(NS_CLIENT, "synack-c0"), (NS_SERVER, "synack-s0")] {
+        must(&["ip", "netns", "exec", ns, "tc", "qdisc", "del", "dev", dev, "root"]);
+    }
     cap.stop();
 
     // A capture that starts after the handshake.
@@ -739,6 +751,10 @@ fn tracker_scenarios(veth: &Path, mid: &Path) {
     assert!(zw.contains(AnalysisFlags::ZERO_WINDOW), "{zw:?}");
     assert_eq!(state(1043), [ConnState::SF]);
     report.push("zero-window: zero window seen, SF");
+
+    assert_eq!(cause(1046), Some(CloseCause::Simultaneous));
+    assert_eq!(state(1046), [ConnState::SF]);
+    report.push("simultaneous-close: the FINs crossed, SF");
 
     let un = get(1044);
     assert!(

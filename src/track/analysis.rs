@@ -124,10 +124,10 @@ pub(crate) struct FlowSeq {
     pub base_seq: u32,
     pub base_set: bool,
     pub nextseq: u32,
-    pub nextseq_time: Timestamp,
+    pub nextseq_time: i64,
     pub maxseqtobeacked: u32,
     pub lastack: u32,
-    pub lastack_time: Timestamp,
+    pub lastack_time: i64,
     pub dupacknum: u32,
     pub window: u32,
     pub scale: WindowScale,
@@ -227,15 +227,15 @@ fn le(a: u32, b: u32) -> bool {
     (a.wrapping_sub(b) as i32) <= 0
 }
 
-fn nanos_between(later: Timestamp, earlier: Timestamp) -> i128 {
-    later.as_nanos() - earlier.as_nanos()
+fn nanos_between(later: Timestamp, earlier: i64) -> i128 {
+    later.as_nanos() - i128::from(earlier)
 }
 
 /// The analysis state of one conversation, both directions.
 #[derive(Debug, Clone, Default)]
 pub struct Conversation {
     pub(crate) flows: [FlowSeq; 2],
-    mru_syn: Option<Timestamp>,
+    mru_syn: Option<crate::Nanos>,
     first_rtt: Option<Duration>,
     completeness: u8,
     frames: u32,
@@ -313,10 +313,10 @@ impl Conversation {
 
         // Initial RTT: from the most recent SYN to the first ACK after it.
         if syn && !ack_flag {
-            self.mru_syn = Some(s.ts);
+            self.mru_syn = Some(crate::Nanos::from(s.ts));
         } else if ack_flag && !syn && self.first_rtt.is_none() {
             if let Some(t) = self.mru_syn {
-                self.first_rtt = Some(s.ts.saturating_since(t));
+                self.first_rtt = Some(crate::Nanos::from(s.ts).since(t));
             }
         }
 
@@ -496,9 +496,9 @@ impl Conversation {
                 flags |= AnalysisFlags::OUT_OF_ORDER;
                 break 'rxmt;
             }
+            // Wireshark 4.0 marks a spurious retransmission as a retransmission too.
             if rev.lastack != 0 && le(seq.wrapping_add(seglen), rev.lastack) && !s.syn_fin() {
                 flags |= AnalysisFlags::SPURIOUS_RETRANSMISSION;
-                break 'rxmt;
             }
             flags |= AnalysisFlags::RETRANSMISSION;
         }
@@ -516,14 +516,14 @@ impl Conversation {
         let zwp = flags.contains(AnalysisFlags::ZERO_WINDOW_PROBE);
         if (gt(nextseq, fwd.nextseq) || fwd.nextseq == 0) && !zwp {
             fwd.nextseq = nextseq;
-            fwd.nextseq_time = s.ts;
+            fwd.nextseq_time = crate::Nanos::from(s.ts).0;
         }
         if (seq == fwd.maxseqtobeacked || fwd.maxseqtobeacked == 0) && !zwp {
             fwd.maxseqtobeacked = fwd.nextseq;
         }
         fwd.window = window;
         fwd.lastack = ack;
-        fwd.lastack_time = s.ts;
+        fwd.lastack_time = crate::Nanos::from(s.ts).0;
         fwd.last_flags = flags;
 
         // Remove what this ACK acknowledges from the other direction's list.

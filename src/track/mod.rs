@@ -270,12 +270,34 @@ pub struct Stats {
     pub bad_checksum_dropped: u64,
 }
 
+/// What a SYN offered, kept for the handshake (the event carries the full options).
+#[derive(Debug, Clone, Copy, Default)]
+struct SynSeen {
+    mss: Option<u16>,
+    window_scale: Option<u8>,
+    sack_permitted: bool,
+    timestamps: bool,
+    fast_open: bool,
+}
+
+impl From<SynOptions> for SynSeen {
+    fn from(o: SynOptions) -> SynSeen {
+        SynSeen {
+            mss: o.mss,
+            window_scale: o.window_scale,
+            sack_permitted: o.sack_permitted,
+            timestamps: o.timestamps.is_some(),
+            fast_open: o.fast_open,
+        }
+    }
+}
+
 /// One direction's state as the observer infers it.
 #[derive(Debug, Clone, Copy)]
 struct Half {
     state: TcpState,
     isn: Option<u32>,
-    syn: Option<SynOptions>,
+    syn: Option<SynSeen>,
     syn_flags: TcpFlags,
     syn_data: u32,
     /// One past the highest sequence number sent (SYN and FIN count).
@@ -316,11 +338,13 @@ enum Phase {
 
 const NIL: u32 = u32::MAX;
 
+/// How stale a connection's place in its LRU list may get before a packet moves it.
+const RELINK: Duration = Duration::from_secs(1);
+
 #[derive(Debug, Clone)]
 struct Conn {
     id: ConnId,
     key: ConnKey,
-    flow: FlowKey,
     start: Timestamp,
     last: Timestamp,
     last_dir: Direction,
@@ -328,12 +352,17 @@ struct Conn {
     zeek: ZeekConn,
     seq: Conversation,
     roles: Roles,
-    syn_ts: Option<Timestamp>,
-    synack_ts: Option<Timestamp>,
-    handshake: Option<Handshake>,
+    syn_ts: Option<crate::Nanos>,
+    synack_ts: Option<crate::Nanos>,
+    /// Both sides sent a SYN without ACK.
+    simultaneous_open: bool,
+    /// When the handshake completed (what it negotiated is recomputed from the halves).
+    established: Option<crate::Nanos>,
     first_fin: Option<Direction>,
     closed: Option<CloseCause>,
     phase: Phase,
+    /// The `last` time when it was put at its list's tail.
+    linked: crate::Nanos,
     prev: u32,
     next: u32,
 }
@@ -458,18 +487,43 @@ impl Tracker {
         self.lru[phase].1 = i;
     }
 
+    /// Records activity. The connection moves to the tail of its LRU list only when its phase
+    /// changed or its place is more than [`RELINK`] old: moving touches two neighbours at
+    /// random places in memory, which costs more than the rest of a packet at a million open
+    /// connections. A connection whose place is stale gets a second chance when it reaches
+    /// the head (see `expire` and `evict_one`), so both see true idle times.
     fn touch(&mut self, i: u32) {
+        let c = self.slots[i as usize].as_mut().expect("live slot");
+        let phase = phase_of(c);
+        if phase == c.phase && crate::Nanos::from(c.last).since(c.linked) < RELINK {
+            return;
+        }
         self.unlink(i);
         let c = self.slots[i as usize].as_mut().expect("live slot");
-        c.phase = phase_of(c);
+        c.phase = phase;
+        c.linked = crate::Nanos::from(c.last);
         self.push_back(i);
+    }
+
+    /// Moves a list head whose place is stale (active since it was linked) to the tail.
+    /// Returns false when the head's place is current.
+    fn second_chance(&mut self, i: u32) -> bool {
+        let c = self.slots[i as usize].as_ref().expect("live slot");
+        if crate::Nanos::from(c.last) <= c.linked {
+            return false;
+        }
+        self.unlink(i);
+        let c = self.slots[i as usize].as_mut().expect("live slot");
+        c.linked = crate::Nanos::from(c.last);
+        self.push_back(i);
+        true
     }
 
     fn remove(&mut self, i: u32, cause: Option<CloseCause>, at: Timestamp) {
         self.unlink(i);
         let Some(c) = self.slots[i as usize].take() else { return };
         self.free.push(i);
-        self.table.remove(&c.flow);
+        self.table.remove(&c.key.flow());
         let cause = match (c.closed, cause) {
             (Some(done), _) => done,
             (None, Some(cause)) => {
@@ -524,6 +578,9 @@ impl Tracker {
                 }
                 let c = self.slots[head as usize].as_ref().expect("live slot");
                 if now.saturating_since(c.last) <= timeout {
+                    if self.second_chance(head) {
+                        continue;
+                    }
                     break;
                 }
                 let cause = CloseCause::TimedOut {
@@ -552,9 +609,17 @@ impl Tracker {
     }
 
     fn evict_one(&mut self, now: Timestamp) {
-        // The least recently active of the three lists' heads.
+        // The least recently active of the three lists' heads, once every head's place is
+        // current (bounded, so a table of stale places cannot stall a packet).
         let mut best: Option<(Timestamp, u32)> = None;
-        for &(head, _) in &self.lru {
+        for phase in 0..self.lru.len() {
+            for _ in 0..64 {
+                let head = self.lru[phase].0;
+                if head == NIL || !self.second_chance(head) {
+                    break;
+                }
+            }
+            let head = self.lru[phase].0;
             if head != NIL {
                 let t = self.slots[head as usize].as_ref().expect("live slot").last;
                 if best.is_none_or(|(bt, _)| t < bt) {
@@ -603,7 +668,6 @@ impl Tracker {
         let conn = Conn {
             id,
             key,
-            flow,
             start: ts,
             last: ts,
             last_dir: key.direction_from(src),
@@ -613,10 +677,12 @@ impl Tracker {
             roles,
             syn_ts: None,
             synack_ts: None,
-            handshake: None,
+            established: None,
+            simultaneous_open: false,
             first_fin: None,
             closed: None,
             phase: Phase::Embryonic,
+            linked: crate::Nanos::from(ts),
             prev: NIL,
             next: NIL,
         };
@@ -731,9 +797,17 @@ impl Tracker {
     /// Port reuse, by Zeek's rule (`IsReuse`): a SYN whose sequence number differs from the
     /// connection's start, or any SYN once a side has closed, starts a new connection; so
     /// does a SYN-ACK on a connection whose originator was never seen.
-    fn is_reuse(&self, i: u32, _src: key::Endpoint, flags: TcpFlags, seq: u32) -> bool {
+    ///
+    /// One exception: a SYN from the server while the client's SYN is unanswered is a
+    /// simultaneous open (RFC 9293 §3.5, fig. 7), not a new connection. (Zeek would split it.)
+    fn is_reuse(&self, i: u32, src: key::Endpoint, flags: TcpFlags, seq: u32) -> bool {
         let c = self.slots[i as usize].as_ref().expect("live slot");
-        c.zeek.is_reuse(flags, seq)
+        let from_server = c.key.direction_from(src) == Direction::ServerToClient;
+        let simultaneous_open = from_server
+            && flags & (TcpFlags::SYN | TcpFlags::ACK) == TcpFlags::SYN
+            && c.half[1].isn.is_none()
+            && c.half[0].state == TcpState::SynSent;
+        !simultaneous_open && c.zeek.is_reuse(flags, seq)
     }
 }
 
@@ -743,7 +817,7 @@ fn phase_of(c: &Conn) -> Phase {
         || c.zeek.ep.iter().any(|e| e.state == ZeekEndpointState::Reset)
     {
         Phase::Closing
-    } else if c.handshake.is_some() || c.roles != Roles::FromSyn {
+    } else if c.established.is_some() || c.roles != Roles::FromSyn {
         Phase::Established
     } else {
         Phase::Embryonic
@@ -757,8 +831,8 @@ fn summary(c: &Conn, cause: CloseCause) -> ConnSummary {
         id: c.id,
         key: c.key,
         start: c.start,
-        last: z.last,
-        duration: logs.then(|| z.last.saturating_since(z.start)),
+        last: z.last.timestamp(),
+        duration: logs.then(|| z.last.since(z.start)),
         orig_bytes: logs.then(|| z.orig_bytes()),
         resp_bytes: logs.then(|| z.resp_bytes()),
         conn_state: z.conn_state(),
@@ -770,7 +844,7 @@ fn summary(c: &Conn, cause: CloseCause) -> ConnSummary {
         resp_ip_bytes: z.ep[1].ip_bytes,
         cause,
         states: [c.half[0].state, c.half[1].state],
-        handshake: c.handshake,
+        handshake: c.established.map(|t| handshake(c, t)),
     }
 }
 
@@ -875,6 +949,7 @@ fn process(
             let retransmission = c.half[s].isn == Some(seg.seq);
             if c.half[r].syn.is_some() && c.half[r].syn_flags & TcpFlags::ACK == TcpFlags::empty() && !retransmission {
                 out.emit(c, dir, EventKind::SimultaneousOpen);
+                c.simultaneous_open = true;
             } else {
                 out.emit(
                     c,
@@ -886,7 +961,7 @@ fn process(
                     },
                 );
             }
-            c.syn_ts = Some(seg.ts);
+            c.syn_ts = Some(crate::Nanos::from(seg.ts));
         } else {
             let retransmission = c.half[s].isn == Some(seg.seq);
             let before_syn = c.half[r].syn.is_none();
@@ -901,15 +976,15 @@ fn process(
                 },
             );
             if !retransmission || c.synack_ts.is_none() {
-                c.synack_ts = Some(seg.ts);
+                c.synack_ts = Some(crate::Nanos::from(seg.ts));
             }
         }
         let h = &mut c.half[s];
         h.isn = Some(seg.seq);
-        h.syn = Some(opts);
+        h.syn = Some(SynSeen::from(opts));
         h.syn_flags = flags;
         h.syn_data = seg.len;
-    } else if seg.len > 0 && c.half[s].state.is_handshake() && c.handshake.is_none() && c.roles == Roles::FromSyn {
+    } else if seg.len > 0 && c.half[s].state.is_handshake() && c.established.is_none() && c.roles == Roles::FromSyn {
         out.emit(c, dir, EventKind::Anomaly(Anomaly::DataBeforeEstablished));
     }
 
@@ -928,7 +1003,11 @@ fn process(
     let mut rst_in_window = true;
     if rst {
         if let Some(expected) = c.half[s].next_seq {
-            let scale = c.handshake.and_then(|h| h.window_scale).map_or(0, |w| w[r]);
+            let scale = if c.established.is_some() {
+                window_scales(c).map_or(0, |w| w[r])
+            } else {
+                0
+            };
             let window = (u32::from(c.half[r].window) << scale).max(1);
             let off = seg.seq.wrapping_sub(expected);
             // In window: [RCV.NXT, RCV.NXT + RCV.WND); a RST one below (after a FIN) also counts.
@@ -989,20 +1068,20 @@ fn process(
     let (after_s, after_r) = (c.half[s].state, c.half[r].state);
 
     // Established.
-    let established_now = c.handshake.is_none()
+    let established_now = c.established.is_none()
         && after_s == TcpState::Established
         && after_r == TcpState::Established
         && (before_s != TcpState::Established || before_r != TcpState::Established)
         && c.half[0].syn.is_some()
         && c.half[1].syn.is_some();
     if established_now
-        || (c.handshake.is_none()
+        || (c.established.is_none()
             && matches!(control, Control::Fin { .. })
             && before_s == TcpState::SynSent
             && before_r == TcpState::SynReceived)
     {
-        let hs = handshake(c, seg.ts);
-        c.handshake = Some(hs);
+        c.established = Some(crate::Nanos::from(seg.ts));
+        let hs = handshake(c, crate::Nanos::from(seg.ts));
         out.emit(c, dir, EventKind::Established(hs));
     }
 
@@ -1056,7 +1135,7 @@ fn process(
     // Closing.
     if c.closed.is_none() {
         let cause = if rst && rst_in_window {
-            if before_r == TcpState::SynSent && dir == Direction::ServerToClient && c.handshake.is_none() {
+            if before_r == TcpState::SynSent && dir == Direction::ServerToClient && c.established.is_none() {
                 Some(CloseCause::Refused)
             } else {
                 Some(CloseCause::Reset {
@@ -1095,7 +1174,16 @@ fn process(
     }
 }
 
-fn handshake(c: &Conn, ack_ts: Timestamp) -> Handshake {
+/// The window-scale shifts in force (client's, server's): only when both SYNs carried the
+/// option (RFC 7323 §2.2), clamped to 14.
+fn window_scales(c: &Conn) -> Option<[u8; 2]> {
+    match (c.half[0].syn?.window_scale, c.half[1].syn?.window_scale) {
+        (Some(a), Some(b)) => Some([a.min(14), b.min(14)]),
+        _ => None,
+    }
+}
+
+fn handshake(c: &Conn, ack_ts: crate::Nanos) -> Handshake {
     let cs = c.half[0].syn.unwrap_or_default();
     let ss = c.half[1].syn.unwrap_or_default();
     let window_scale = match (cs.window_scale, ss.window_scale) {
@@ -1105,20 +1193,20 @@ fn handshake(c: &Conn, ack_ts: Timestamp) -> Handshake {
     let ecn = c.half[0].syn_flags.contains(TcpFlags::ECE | TcpFlags::CWR)
         && c.half[1].syn_flags.contains(TcpFlags::ECE)
         && !c.half[1].syn_flags.contains(TcpFlags::CWR);
-    let simultaneous = !c.half[1].syn_flags.contains(TcpFlags::ACK) && c.half[1].syn.is_some();
+    let simultaneous = c.simultaneous_open;
     Handshake {
         mss: [cs.mss, ss.mss],
         window_scale,
         sack_permitted: cs.sack_permitted && ss.sack_permitted,
-        timestamps: cs.timestamps.is_some() && ss.timestamps.is_some(),
+        timestamps: cs.timestamps && ss.timestamps,
         ecn,
         fast_open_data: c.half[0].syn_data,
         fast_open: cs.fast_open,
         syn_to_synack: match (c.syn_ts, c.synack_ts) {
-            (Some(a), Some(b)) => Some(b.saturating_since(a)),
+            (Some(a), Some(b)) => Some(b.since(a)),
             _ => None,
         },
-        synack_to_ack: c.synack_ts.map(|b| ack_ts.saturating_since(b)),
+        synack_to_ack: c.synack_ts.map(|b| ack_ts.since(b)),
         simultaneous,
     }
 }

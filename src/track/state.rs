@@ -151,7 +151,7 @@ pub fn step(sender: TcpState, receiver: TcpState, control: Control) -> Transitio
             Established,
             "§3.5 fig. 7: the SYN,ACK completes the peer's simultaneous open",
         ),
-        (SynReceived, Established, SynAck) => t(
+        (Established, SynReceived, SynAck) => t(
             Established,
             Established,
             "§3.5 fig. 7: both SYN,ACKs seen; simultaneous open complete",

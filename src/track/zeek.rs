@@ -166,12 +166,15 @@ pub(crate) struct ZeekEndpoint {
     ack_wraps: u32,
     fin_cnt: u32,
     pub did_close: bool,
-    hist_last_syn: u64,
-    hist_last_fin: u64,
-    hist_last_rst: u64,
-    rxmt: (u32, u32),
-    win0: (u32, u32),
-    chk: (u32, u32),
+    // The low 32 bits of the relative sequence of the last SYN, FIN and RST (compared for
+    // equality only).
+    hist_last_syn: u32,
+    hist_last_fin: u32,
+    hist_last_rst: u32,
+    // Counts for the logarithmic letters: a letter at the 1st, 10th, 100th... occurrence.
+    rxmt: u32,
+    win0: u32,
+    chk: u32,
     pub pkts: u64,
     pub ip_bytes: u64,
 }
@@ -276,24 +279,28 @@ pub(crate) struct ZeekOutcome {
 }
 
 /// Zeek's per-connection state.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct ZeekConn {
     /// [originator, responder].
     pub ep: [ZeekEndpoint; 2],
     pub history: History,
     hist_seen: u32,
-    pub start: Timestamp,
-    pub last: Timestamp,
+    pub start: crate::Nanos,
+    pub last: crate::Nanos,
     /// At least one packet was analysed (duration and sizes are logged only then).
     analysed: bool,
 }
 
 impl ZeekConn {
     pub fn new(start: Timestamp) -> Self {
+        let start = crate::Nanos::from(start);
         ZeekConn {
+            ep: Default::default(),
+            history: History::default(),
+            hist_seen: 0,
             start,
             last: start,
-            ..Default::default()
+            analysed: false,
         }
     }
 
@@ -317,15 +324,15 @@ impl ZeekConn {
     }
 
     /// Zeek's ScaledHistoryEntry: the letter at the 1st, 10th, 100th... occurrence.
-    fn scaled(&mut self, orig: bool, code: u8, which: fn(&mut ZeekEndpoint) -> &mut (u32, u32)) {
+    fn scaled(&mut self, orig: bool, code: u8, which: fn(&mut ZeekEndpoint) -> &mut u32) {
         let ep = &mut self.ep[usize::from(!orig)];
-        let (count, thresh) = which(ep);
-        *count += 1;
-        if *thresh == 0 {
-            *thresh = 1;
+        let count = which(ep);
+        *count = count.saturating_add(1);
+        let mut n = *count;
+        while n % 10 == 0 {
+            n /= 10;
         }
-        if *count == *thresh {
-            *thresh = thresh.saturating_mul(10);
+        if n == 1 {
             self.add_history(orig, code);
         }
     }
@@ -458,23 +465,23 @@ impl ZeekConn {
         } else if bits == 1 {
             if syn {
                 let code = if ackf { b'H' } else { b'S' };
-                if self.check_history(orig, HIST_SYN_PKT, code) && rel_seq != self.ep[ei].hist_last_syn {
+                if self.check_history(orig, HIST_SYN_PKT, code) && rel_seq as u32 != self.ep[ei].hist_last_syn {
                     self.add_history(orig, code);
                 }
-                self.ep[ei].hist_last_syn = rel_seq;
+                self.ep[ei].hist_last_syn = rel_seq as u32;
             }
             if fin {
-                let at = rel_seq.wrapping_add(u64::from(len));
+                let at = rel_seq.wrapping_add(u64::from(len)) as u32;
                 if self.check_history(orig, HIST_FIN_PKT, b'F') && at != self.ep[ei].hist_last_fin {
                     self.add_history(orig, b'F');
                 }
                 self.ep[ei].hist_last_fin = at;
             }
             if rst {
-                if self.check_history(orig, HIST_RST_PKT, b'R') && rel_seq != self.ep[ei].hist_last_rst {
+                if self.check_history(orig, HIST_RST_PKT, b'R') && rel_seq as u32 != self.ep[ei].hist_last_rst {
                     self.add_history(orig, b'R');
                 }
-                self.ep[ei].hist_last_rst = rel_seq;
+                self.ep[ei].hist_last_rst = rel_seq as u32;
             }
         } else if len > 0 {
             self.check_history(orig, HIST_DATA_PKT, b'D');
@@ -492,7 +499,7 @@ impl ZeekConn {
         }
 
         if !self.ep[0].did_close || !self.ep[1].did_close {
-            self.last = ts;
+            self.last = crate::Nanos::from(ts);
         }
         if fin {
             self.ep[ei].fin_cnt += 1;
