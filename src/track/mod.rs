@@ -577,11 +577,15 @@ impl Tracker {
                     break;
                 }
                 let c = self.slots[head as usize].as_ref().expect("live slot");
-                if now.saturating_since(c.last) <= timeout {
-                    if self.second_chance(head) {
-                        continue;
-                    }
+                // The list is ordered by `linked`, and `last >= linked`: once the head was
+                // linked within the timeout, nothing behind it can have expired.
+                if crate::Nanos::from(now).since(c.linked) <= timeout {
                     break;
+                }
+                if now.saturating_since(c.last) <= timeout {
+                    // Active since it was linked: move it back and look at the next head.
+                    self.second_chance(head);
+                    continue;
                 }
                 let cause = CloseCause::TimedOut {
                     client: c.half[0].state,
