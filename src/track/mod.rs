@@ -111,7 +111,7 @@ pub use state::{Control, TcpState, Transition, step};
 pub use zeek::{ConnState, History, MAX_HISTORY, ZeekEndpointState, ZeekSettings};
 
 use crate::Timestamp;
-use crate::wire::{ChecksumVerdict, Frame, SynOptions, TcpFlags};
+use crate::wire::{ChecksumVerdict, Frame, SeqNumber, SynOptions, TcpFlags};
 use analysis::Seg;
 use zeek::ZeekConn;
 
@@ -296,18 +296,18 @@ impl From<SynOptions> for SynSeen {
 #[derive(Debug, Clone, Copy)]
 struct Half {
     state: TcpState,
-    isn: Option<u32>,
+    isn: Option<SeqNumber>,
     syn: Option<SynSeen>,
     syn_flags: TcpFlags,
     syn_data: u32,
     /// One past the highest sequence number sent (SYN and FIN count).
-    next_seq: Option<u32>,
+    next_seq: Option<SeqNumber>,
     /// The highest acknowledgment sent.
-    max_ack: Option<u32>,
+    max_ack: Option<SeqNumber>,
     /// The last window advertised, unscaled.
     window: u16,
     /// The sequence number of its FIN.
-    fin_seq: Option<u32>,
+    fin_seq: Option<SeqNumber>,
     /// Payload bytes sent after the peer's FIN.
     data_after_peer_fin: bool,
 }
@@ -880,10 +880,6 @@ fn flip(c: &mut Conn) {
     c.seq.flows.swap(0, 1);
 }
 
-fn seq_ge(a: u32, b: u32) -> bool {
-    (a.wrapping_sub(b) as i32) >= 0
-}
-
 #[allow(clippy::too_many_arguments)]
 fn process(
     c: &mut Conn,
@@ -940,17 +936,15 @@ fn process(
 
     let s = dir.index();
     let r = 1 - s;
-    let seg_end = seg
-        .seq
-        .wrapping_add(seg.len)
-        .wrapping_add(u32::from(syn))
-        .wrapping_add(u32::from(fin));
+    let seq = SeqNumber(seg.seq);
+    let ack = SeqNumber(seg.ack);
+    let seg_end = seq + (seg.len + u32::from(syn) + u32::from(fin));
 
     // Handshake segments.
     if syn && !rst {
         let opts = syn_opts.unwrap_or_default();
         if !ackf {
-            let retransmission = c.half[s].isn == Some(seg.seq);
+            let retransmission = c.half[s].isn == Some(seq);
             if c.half[r].syn.is_some() && c.half[r].syn_flags & TcpFlags::ACK == TcpFlags::empty() && !retransmission {
                 out.emit(c, dir, EventKind::SimultaneousOpen);
                 c.simultaneous_open = true;
@@ -967,7 +961,7 @@ fn process(
             }
             c.syn_ts = Some(crate::Nanos::from(seg.ts));
         } else {
-            let retransmission = c.half[s].isn == Some(seg.seq);
+            let retransmission = c.half[s].isn == Some(seq);
             let before_syn = c.half[r].syn.is_none();
             out.emit(
                 c,
@@ -984,7 +978,7 @@ fn process(
             }
         }
         let h = &mut c.half[s];
-        h.isn = Some(seg.seq);
+        h.isn = Some(seq);
         h.syn = Some(SynSeen::from(opts));
         h.syn_flags = flags;
         h.syn_data = seg.len;
@@ -1013,13 +1007,13 @@ fn process(
                 0
             };
             let window = (u32::from(c.half[r].window) << scale).max(1);
-            let off = seg.seq.wrapping_sub(expected);
+            let off = seq.diff(expected) as u32;
             // In window: [RCV.NXT, RCV.NXT + RCV.WND); a RST one below (after a FIN) also counts.
-            rst_in_window = off < window || seg.seq == expected.wrapping_sub(1);
+            rst_in_window = off < window || seq + 1 == expected;
         }
         if c.half[s].next_seq.is_none() && c.half[r].state == TcpState::SynSent {
             // A RST answering a SYN: acceptable when it acknowledges the SYN (RFC 9293 §3.10.7.3).
-            rst_in_window = !ackf || c.half[r].isn.is_none_or(|isn| seg.ack == isn.wrapping_add(1));
+            rst_in_window = !ackf || c.half[r].isn.is_none_or(|isn| ack == isn + 1);
         }
         if !rst_in_window {
             out.emit(c, dir, EventKind::Anomaly(Anomaly::RstOutOfWindow));
@@ -1027,7 +1021,7 @@ fn process(
     }
 
     // FIN events.
-    let new_fin = fin && c.half[s].fin_seq.is_none_or(|f| f != seg.seq.wrapping_add(seg.len));
+    let new_fin = fin && c.half[s].fin_seq.is_none_or(|f| f != seq + seg.len);
     if new_fin && !rst {
         let first = c.first_fin.is_none() || c.first_fin == Some(dir) && c.half[r].fin_seq.is_none();
         if c.first_fin.is_none() {
@@ -1040,8 +1034,8 @@ fn process(
     }
 
     // The state machine.
-    let acks_syn = ackf && c.half[r].isn.is_some_and(|isn| seq_ge(seg.ack, isn.wrapping_add(1)));
-    let acks_fin = ackf && c.half[r].fin_seq.is_some_and(|f| seq_ge(seg.ack, f.wrapping_add(1)));
+    let acks_syn = ackf && c.half[r].isn.is_some_and(|isn| ack >= isn + 1);
+    let acks_fin = ackf && c.half[r].fin_seq.is_some_and(|f| ack >= f + 1);
     let control = if rst {
         Control::Rst
     } else if syn && ackf {
@@ -1104,8 +1098,8 @@ fn process(
 
     // Data events.
     if data_events && seg.len > 0 && !rst {
-        let base = c.half[s].isn.unwrap_or(c.seq.flows[s].base_seq);
-        let mut rel = u64::from(seg.seq.wrapping_sub(base));
+        let base = c.half[s].isn.unwrap_or(SeqNumber(c.seq.flows[s].base_seq));
+        let mut rel = u64::from(seq.diff(base) as u32);
         if syn {
             rel += 1;
         }
@@ -1122,17 +1116,17 @@ fn process(
     // Bookkeeping.
     {
         let h = &mut c.half[s];
-        if !rst && h.next_seq.is_none_or(|n| (seg_end.wrapping_sub(n) as i32) > 0) {
+        if !rst && h.next_seq.is_none_or(|n| seg_end > n) {
             h.next_seq = Some(seg_end);
         }
-        if ackf && !rst && h.max_ack.is_none_or(|m| (seg.ack.wrapping_sub(m) as i32) > 0) {
-            h.max_ack = Some(seg.ack);
+        if ackf && !rst && h.max_ack.is_none_or(|m| ack > m) {
+            h.max_ack = Some(ack);
         }
         if !rst {
             h.window = seg.window;
         }
         if fin && !rst {
-            h.fin_seq = Some(seg.seq.wrapping_add(seg.len));
+            h.fin_seq = Some(seq + seg.len);
         }
     }
 
