@@ -1034,8 +1034,8 @@ fn process(
     }
 
     // The state machine.
-    let acks_syn = ackf && c.half[r].isn.is_some_and(|isn| ack >= isn + 1);
-    let acks_fin = ackf && c.half[r].fin_seq.is_some_and(|f| ack >= f + 1);
+    let acks_syn = ackf && c.half[r].isn.is_some_and(|isn| ack > isn);
+    let acks_fin = ackf && c.half[r].fin_seq.is_some_and(|f| ack > f);
     let control = if rst {
         Control::Rst
     } else if syn && ackf {
