@@ -50,7 +50,8 @@ fn synack_parse(data: &[u8]) -> u64 {
         u64::from(tcp.data_offset) ^ u64::from(tcp.flags.bits()) ^ u64::from(tcp.window),
     );
     a = mix(a, u64::from(tcp.checksum) ^ u64::from(tcp.urgent_ptr));
-    for o in tcp.options().flatten() {
+    for o in tcp.options() {
+        let Ok(o) = o else { continue };
         let v = match o {
             synack::wire::TcpOption::Mss(m) => u64::from(m),
             synack::wire::TcpOption::WindowScale(s) => u64::from(s),
@@ -115,7 +116,8 @@ fn etherparse_parse(data: &[u8]) -> u64 {
         | u64::from(tcp.ns()) << 8;
     a = mix(a, u64::from(tcp.data_offset()) ^ flags ^ u64::from(tcp.window_size()));
     a = mix(a, u64::from(tcp.checksum()) ^ u64::from(tcp.urgent_pointer()));
-    for o in tcp.options_iterator().flatten() {
+    for o in tcp.options_iterator() {
+        let Ok(o) = o else { continue };
         let v = match o {
             TcpOptionElement::MaximumSegmentSize(m) => u64::from(m),
             TcpOptionElement::WindowScale(s) => u64::from(s),

@@ -139,7 +139,7 @@ fn option_length_0_1_or_past_the_header() {
         let mut b = syn();
         b[55] = len; // the MSS option's length byte (options start at 54)
         let f = parse_frame(&b).unwrap();
-        let opts: Vec<_> = f.tcp.unwrap().options().collect();
+        let opts: Vec<_> = f.tcp.unwrap().options().map(|o| o.map_err(Error::from)).collect();
         assert!(
             opts.iter().any(|o| matches!(
                 o,
@@ -179,7 +179,7 @@ fn sack_length_not_2_plus_8n() {
     // Replace MSS (kind 2 len 4) with a SACK of length 4: not 2 + 8n.
     b[54] = 5;
     let f = parse_frame(&b).unwrap();
-    let opts: Vec<_> = f.tcp.unwrap().options().collect();
+    let opts: Vec<_> = f.tcp.unwrap().options().map(|o| o.map_err(Error::from)).collect();
     assert!(
         opts.iter()
             .any(|o| matches!(o, Err(Error::BadOptionLength { kind: 5, length: 4, .. }))),

@@ -47,7 +47,7 @@ pub use ethernet::{EtherType, EthernetHeader, MacAddr, VlanTag, VlanTags, parse_
 pub use ipv4::{IpProtocol, Ipv4Flags, Ipv4Header, Ipv4Option, Ipv4Options, parse_ipv4};
 pub use link::{LinkHeader, LinkType, parse_null, parse_sll, parse_sll2};
 pub use tcp::{NetmonFlags, SeqNumber, TcpFlags, TcpHeader, WiresharkFlags, fill_tcp_checksum, parse_tcp};
-pub use tcp_options::{MAX_WINDOW_SCALE, SackBlocks, SynOptions, TcpOption, TcpOptions, emit_options, kind};
+pub use tcp_options::{BadOption, MAX_WINDOW_SCALE, SackBlocks, SynOptions, TcpOption, TcpOptions, emit_options, kind};
 
 pub use crate::error::{Error, Field, Layer};
 

@@ -1,7 +1,8 @@
 //! TCP options: a zero-copy iterator and a writer.
 //!
-//! The iterator walks the options area lazily. A malformed option is yielded as an
-//! [`Error::BadOptionLength`] in its place: the options before it are not lost, and when its
+//! The iterator walks the options area lazily. A malformed option is yielded as a
+//! [`BadOption`] (which converts into [`Error::BadOptionLength`]) in its place: the options
+//! before it are not lost, and when its
 //! length byte is usable (≥ 2 and within the area) iteration goes on past it, as Wireshark's
 //! dissector does. A length of 0 or 1, or one that runs past the area, ends the walk: no
 //! later byte can be trusted. Iteration ends after `EOL` (what follows is padding).
@@ -208,6 +209,48 @@ pub fn emit_options(options: &[TcpOption<'_>], buf: &mut [u8]) -> Result<usize, 
     Ok(padded)
 }
 
+/// A malformed TCP option: where it starts, its kind, what its length byte said, and how many
+/// bytes were left. It is what [`TcpOptions`] yields instead of an option; it converts into
+/// [`Error::BadOptionLength`] (layer `TcpOptions`), and prints the same. It is kept small
+/// because the iterator returns it by value on the hot path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct BadOption {
+    /// Offset of the option in the options area.
+    pub offset: u32,
+    /// The option's kind.
+    pub kind: u8,
+    /// Its length byte (0 when the byte is missing).
+    pub length: u8,
+    /// Bytes left in the options area from the option on.
+    pub available: u32,
+}
+
+impl From<BadOption> for Error {
+    fn from(b: BadOption) -> Error {
+        Error::BadOptionLength {
+            layer: Layer::TcpOptions,
+            offset: b.offset as usize,
+            kind: b.kind,
+            length: b.length,
+            available: b.available as usize,
+        }
+    }
+}
+
+impl PartialEq<Error> for BadOption {
+    fn eq(&self, other: &Error) -> bool {
+        Error::from(*self) == *other
+    }
+}
+
+impl core::fmt::Display for BadOption {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Display::fmt(&Error::from(*self), f)
+    }
+}
+
+impl core::error::Error for BadOption {}
+
 /// Iterator over the options of a TCP header.
 #[derive(Debug, Clone)]
 pub struct TcpOptions<'a> {
@@ -228,16 +271,16 @@ impl<'a> TcpOptions<'a> {
     }
 
     #[cold]
-    fn bad(&mut self, kind: u8, length: u8) -> Error {
+    #[inline(never)]
+    fn bad(&mut self, kind: u8, length: u8) -> BadOption {
         let at = self.len - self.rest.len();
         let available = self.rest.len();
         self.rest = &[];
-        Error::BadOptionLength {
-            layer: Layer::TcpOptions,
-            offset: at,
+        BadOption {
+            offset: u32::try_from(at).unwrap_or(u32::MAX),
             kind,
             length,
-            available,
+            available: u32::try_from(available).unwrap_or(u32::MAX),
         }
     }
 }
@@ -270,9 +313,11 @@ fn decode(kind: u8, body: &[u8]) -> Result<TcpOption<'_>, ()> {
 }
 
 impl<'a> Iterator for TcpOptions<'a> {
-    type Item = Result<TcpOption<'a>, Error>;
+    type Item = Result<TcpOption<'a>, BadOption>;
 
-    #[inline]
+    // Always inlined: the caller's match on the option then folds into the decoding, which
+    // halves the instructions per option (measured with callgrind).
+    #[inline(always)]
     fn next(&mut self) -> Option<Self::Item> {
         let (&k, tail) = self.rest.split_first()?;
         if k == kind::NOP {
@@ -349,7 +394,7 @@ mod tests {
     use std::vec::Vec;
 
     fn all(data: &[u8]) -> Vec<Result<TcpOption<'_>, Error>> {
-        TcpOptions::new(data).collect()
+        TcpOptions::new(data).map(|o| o.map_err(Error::from)).collect()
     }
 
     #[test]
