@@ -554,6 +554,29 @@ fn port_reuse_starts_a_new_connection() {
     assert_eq!(sim.finish().len(), 2);
 }
 
+#[test]
+fn content_gaps_are_counted_when_reported() {
+    let mut config = Config::default();
+    config.zeek.report_gaps = true;
+    let mut sim = Sim::with(config);
+    sim.send(syn(100));
+    sim.send(synack(5000, 101));
+    sim.send(ack(C2S, 101, 5001));
+    sim.send(data(C2S, 101, 5001, 100));
+    // The server's 300 bytes at 5001 are never captured; the client acknowledges them.
+    sim.send(ack(S2C, 5001, 201));
+    sim.send(ack(C2S, 201, 5301));
+    let s = sim.finish();
+    assert_eq!(s[0].missed_bytes, 300);
+    assert_eq!(s[0].history.as_str(), "ShADag");
+    // Off by default, as in a Zeek run that does not reassemble.
+    let mut sim = Sim::new();
+    sim.send(syn(100));
+    sim.send(synack(5000, 101));
+    sim.send(ack(C2S, 101, 5301));
+    assert_eq!(sim.finish()[0].missed_bytes, 0);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Partial views
 // ---------------------------------------------------------------------------------------------

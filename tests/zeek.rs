@@ -4,7 +4,7 @@
 //! Each row is run with the settings its Zeek run had: `-C` or not (bad checksums ignored or
 //! counted), and the `likely_server_ports` of the scripts it loaded. Compared per row:
 //! conn_state, history (with `X`/`x`, an application-analyzer limit, stripped as the corpus
-//! README says), the packet counts and the byte counts, where the baseline has them.
+//! README says), the packet, byte and missed-byte counts, where the baseline has them.
 
 mod common;
 
@@ -38,6 +38,8 @@ fn config_for(flags: &str, scripts: &str) -> Config {
     let mut config = Config::default();
     let ignores_checksums = flags.split_whitespace().any(|f| f == "-C") || flags.contains("ignore_checksums_nets");
     config.zeek.count_bad_checksums = !ignores_checksums;
+    // Zeek reports content gaps of a partial connection when the script asks for it.
+    config.zeek.report_gaps = scripts.contains("report_gaps_for_partial = T");
     config.likely_server_ports = if scripts.starts_with("(not bare") {
         ZEEK_LIKELY_SERVER_PORTS.to_vec()
     } else {
@@ -193,8 +195,12 @@ fn conn_log_rows_match_zeek() {
             s.resp_pkts.to_string(),
             s.orig_bytes.map_or("-".into(), |b| b.to_string()),
             s.resp_bytes.map_or("-".into(), |b| b.to_string()),
+            s.missed_bytes.to_string(),
         ];
-        for (name, got) in ["orig_pkts", "resp_pkts", "orig_bytes", "resp_bytes"].iter().zip(got) {
+        for (name, got) in ["orig_pkts", "resp_pkts", "orig_bytes", "resp_bytes", "missed_bytes"]
+            .iter()
+            .zip(got)
+        {
             let want = row[col(name)];
             if want.is_empty() {
                 continue;

@@ -163,6 +163,7 @@ impl Default for Config {
             verify_checksums: true,
             zeek: ZeekSettings {
                 count_bad_checksums: false,
+                report_gaps: false,
             },
             likely_server_ports: Vec::new(),
         }
@@ -188,8 +189,8 @@ pub struct ConnSummary {
     pub resp_bytes: Option<u64>,
     /// Zeek's `conn_state`.
     pub conn_state: ConnState,
-    /// Zeek's `missed_bytes`: synack does not reassemble, so this is 0 (as in Zeek runs that
-    /// do not reassemble the stream).
+    /// Zeek's `missed_bytes`: data acknowledged but never seen, counted when
+    /// [`ZeekSettings::report_gaps`] is on (as Zeek counts it when it reassembles), else 0.
     pub missed_bytes: u64,
     /// Zeek's `history`.
     pub history: History,
@@ -662,7 +663,7 @@ impl Tracker {
                 roles = Roles::GuessedFromPort;
             }
         }
-        let mut zeek = ZeekConn::new(ts);
+        let mut zeek = ZeekConn::new(ts).with_gaps(self.config.zeek.report_gaps);
         if roles == Roles::GuessedFromPort {
             zeek.flip();
         }
@@ -840,7 +841,7 @@ fn summary(c: &Conn, cause: CloseCause) -> ConnSummary {
         orig_bytes: logs.then(|| z.orig_bytes()),
         resp_bytes: logs.then(|| z.resp_bytes()),
         conn_state: z.conn_state(),
-        missed_bytes: 0,
+        missed_bytes: z.missed_bytes,
         history: z.history,
         orig_pkts: z.ep[0].pkts,
         orig_ip_bytes: z.ep[0].ip_bytes,

@@ -175,6 +175,11 @@ pub(crate) struct ZeekEndpoint {
     rxmt: u32,
     win0: u32,
     chk: u32,
+    gap: u32,
+    /// The next data byte expected in order (for gap reports).
+    frontier: Option<u32>,
+    /// The sequence number of its FIN: data ends there.
+    data_end: Option<u32>,
     pub pkts: u64,
     pub ip_bytes: u64,
 }
@@ -188,6 +193,8 @@ impl ZeekEndpoint {
     }
 
     fn init_seqs(&mut self, start: u32, last: u32) {
+        self.frontier = Some(start.wrapping_add(1));
+        self.data_end = None;
         self.start_seq = start;
         self.ack_seq = start;
         self.last_seq = last;
@@ -269,6 +276,11 @@ pub struct ZeekSettings {
     /// Count packets with a bad TCP checksum as Zeek does without `-C`: they get a `C` in the
     /// history and are otherwise ignored. Off by default (Zeek's `-C`).
     pub count_bad_checksums: bool,
+    /// Report content gaps as Zeek does when it reassembles a stream (an analyzer wants the
+    /// content, or `report_gaps_for_partial`): data acknowledged but never seen counts in
+    /// `missed_bytes`, and the history gets `G`/`g` (logarithmic). Off by default, as in a
+    /// Zeek run that does not reassemble.
+    pub report_gaps: bool,
 }
 
 /// What happened to the Zeek state on one packet.
@@ -289,6 +301,10 @@ pub(crate) struct ZeekConn {
     pub last: crate::Nanos,
     /// At least one packet was analysed (duration and sizes are logged only then).
     analysed: bool,
+    /// Report content gaps ([`ZeekSettings::report_gaps`]).
+    gaps: bool,
+    /// Bytes acknowledged but never seen, when gaps are reported.
+    pub missed_bytes: u64,
 }
 
 impl ZeekConn {
@@ -301,7 +317,15 @@ impl ZeekConn {
             start,
             last: start,
             analysed: false,
+            gaps: false,
+            missed_bytes: 0,
         }
+    }
+
+    /// Turns gap reports on ([`ZeekSettings::report_gaps`]).
+    pub fn with_gaps(mut self, on: bool) -> Self {
+        self.gaps = on;
+        self
     }
 
     fn check_history(&mut self, orig: bool, mask: u32, code: u8) -> bool {
@@ -511,6 +535,7 @@ impl ZeekConn {
                 p.start_seq = ack.wrapping_sub(1);
                 p.ack_seq = ack.wrapping_sub(1);
                 p.last_seq = ack.wrapping_sub(1);
+                p.frontier = Some(ack);
             } else {
                 let p = &self.ep[pi];
                 let (_, underflow) = p.relative_seq(ack, p.ack_seq, p.ack_wraps);
@@ -545,10 +570,46 @@ impl ZeekConn {
             d
         };
 
+        // In-order data moves the sender's frontier; its FIN marks where data ends.
+        if self.gaps && !rst {
+            let e = &mut self.ep[ei];
+            let start = seq.wrapping_add(u32::from(syn));
+            let end = start.wrapping_add(len);
+            if let Some(f) = e.frontier {
+                if seq_delta(start, f) <= 0 && seq_delta(end, f) > 0 {
+                    e.frontier = Some(end);
+                }
+            }
+            if fin {
+                e.data_end = Some(end);
+            }
+        }
+
         let (do_close, reversed) = self.update_state_machine(ei, pi, orig, seq, ack, len, delta_last, flags);
         out.flipped |= reversed;
         // After a SYN/SYN-ACK reversal the sender is the originator.
-        let ei = if reversed { 0 } else { ei };
+        let (ei, pi, orig) = if reversed { (0, 1, true) } else { (ei, pi, orig) };
+
+        // An ACK beyond the peer's frontier reveals data never seen: a content gap. Gaps an
+        // ACK on a FIN or RST reveals are counted but not put in the history (Zeek finds them
+        // unreliable at the very end of a connection).
+        if self.gaps && ackf && !rst {
+            let p = &mut self.ep[pi];
+            if let Some(f) = p.frontier {
+                let limit = match p.data_end {
+                    Some(end) if seq_delta(ack, end) > 0 => end,
+                    _ => ack,
+                };
+                let gap = seq_delta(limit, f);
+                if gap > 0 && gap < TOO_LARGE_SEQ_DELTA {
+                    p.frontier = Some(limit);
+                    self.missed_bytes += gap as u64;
+                    if !fin {
+                        self.scaled(!orig, b'G', |e| &mut e.gap);
+                    }
+                }
+            }
+        }
         if do_close && !self.ep[ei].did_close {
             self.ep[ei].did_close = true;
         }
