@@ -288,33 +288,8 @@ fn ethernet_ipv4_tcp(data: &[u8]) -> Option<Frame<'_>> {
         src: MacAddr([eth[6], eth[7], eth[8], eth[9], eth[10], eth[11]]),
         ethertype: EtherType::IPV4,
     };
-    let ip = Ipv4Header {
-        ihl,
-        dscp: h[1] >> 2,
-        ecn: h[1] & 0x3,
-        total_len,
-        identification: u16::from_be_bytes([h[4], h[5]]),
-        flags: Ipv4Flags::from_bits_retain((ff >> Ipv4Header::FLAGS_SHIFT) as u8),
-        fragment_offset: ff & Ipv4Header::FRAG_OFFSET_MASK,
-        ttl: h[8],
-        protocol: IpProtocol::TCP,
-        checksum: u16::from_be_bytes([h[10], h[11]]),
-        src: core::net::Ipv4Addr::new(h[12], h[13], h[14], h[15]),
-        dst: core::net::Ipv4Addr::new(h[16], h[17], h[18], h[19]),
-        options: &rest[Ipv4Header::MIN_LEN..ip_len],
-    };
-    let tcp = TcpHeader {
-        src_port: u16::from_be_bytes([t[0], t[1]]),
-        dst_port: u16::from_be_bytes([t[2], t[3]]),
-        seq: u32::from_be_bytes([t[4], t[5], t[6], t[7]]),
-        ack: u32::from_be_bytes([t[8], t[9], t[10], t[11]]),
-        data_offset,
-        flags: TcpFlags::from_bits_retain(word & TcpHeader::FLAGS_MASK),
-        window: u16::from_be_bytes([t[14], t[15]]),
-        checksum: u16::from_be_bytes([t[16], t[17]]),
-        urgent_ptr: u16::from_be_bytes([t[18], t[19]]),
-        options: &segment[TcpHeader::MIN_LEN..tcp_len],
-    };
+    let ip = Ipv4Header::from_fixed(h, &rest[Ipv4Header::MIN_LEN..ip_len]);
+    let tcp = TcpHeader::from_fixed(t, &segment[TcpHeader::MIN_LEN..tcp_len]);
     Some(Frame {
         data,
         link: Some(LinkHeader::Ethernet(ethernet)),
