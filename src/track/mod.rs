@@ -100,8 +100,8 @@ pub mod state;
 mod zeek;
 
 use core::fmt;
+use core::hash::BuildHasher;
 use core::time::Duration;
-use std::collections::HashMap;
 use std::vec::Vec;
 
 pub use analysis::{AnalysisFlags, Analyzer, Conversation, SegmentAnalysis, WindowScale};
@@ -375,7 +375,10 @@ type Hasher = foldhash::fast::RandomState;
 pub struct Tracker {
     config: Config,
     likely_ports: Vec<u64>,
-    table: HashMap<FlowKey, u32, Hasher>,
+    /// Slot indices, hashed by their connection's flow key: 4 bytes a bucket, and the key
+    /// compared in the connection itself, which the packet reads next anyway.
+    table: hashbrown::HashTable<u32>,
+    hasher: Hasher,
     slots: Vec<Option<Conn>>,
     free: Vec<u32>,
     /// Least recently active first, one list per phase: (head, tail).
@@ -397,7 +400,8 @@ impl Tracker {
         }
         Tracker {
             likely_ports,
-            table: HashMap::with_hasher(Hasher::default()),
+            table: hashbrown::HashTable::new(),
+            hasher: Hasher::default(),
             slots: Vec::new(),
             free: Vec::new(),
             lru: [(NIL, NIL); 3],
@@ -446,8 +450,7 @@ impl Tracker {
     /// Returns the table's hash of a key. The hasher is keyed at random for each tracker, so
     /// endpoints crafted to collide for one tracker (or for a fixed hasher) do not collide here.
     pub fn table_hash(&self, key: &FlowKey) -> u64 {
-        use core::hash::BuildHasher;
-        self.table.hasher().hash_one(key)
+        self.hasher.hash_one(key)
     }
 
     fn is_likely_server_port(&self, p: u16) -> bool {
@@ -553,8 +556,10 @@ impl Tracker {
         } else {
             self.stats.summaries_dropped += 1;
         }
-        let flow = c.key.flow();
-        self.table.remove(&flow);
+        let hash = self.hasher.hash_one(c.key.flow());
+        if let Ok(entry) = self.table.find_entry(hash, |&j| j == i) {
+            entry.remove();
+        }
         self.slots[i as usize] = None;
         self.free.push(i);
     }
@@ -609,7 +614,7 @@ impl Tracker {
     /// Closes every remaining connection (cause [`CloseCause::EndOfCapture`] unless it had
     /// closed) and returns all summaries not yet taken, in the order the connections ended.
     pub fn finish(mut self) -> Vec<ConnSummary> {
-        let mut live: Vec<u32> = self.table.values().copied().collect();
+        let mut live: Vec<u32> = self.table.iter().copied().collect();
         live.sort_by_key(|&i| self.slots[i as usize].as_ref().map(|c| c.id));
         for i in live {
             let at = self.clock;
@@ -706,7 +711,9 @@ impl Tracker {
                 (self.slots.len() - 1) as u32
             }
         };
-        self.table.insert(flow, i);
+        let (slots, hasher) = (&self.slots, &self.hasher);
+        let rehash = |&j: &u32| slots[j as usize].as_ref().map_or(0, |c| hasher.hash_one(c.key.flow()));
+        self.table.insert_unique(hasher.hash_one(flow), i, rehash);
         self.push_back(i);
         self.events.push(Event {
             conn: id,
@@ -751,7 +758,12 @@ impl Tracker {
             self.stats.bad_checksum_dropped += 1;
             return &self.events;
         }
-        let idx = match self.table.get(&flow).copied() {
+        let hash = self.hasher.hash_one(flow);
+        let slots = &self.slots;
+        let found = self.table.find(hash, |&j| {
+            slots[j as usize].as_ref().is_some_and(|c| c.key.flow() == flow)
+        });
+        let idx = match found.copied() {
             Some(i) if self.is_reuse(i, src, flags, tcp.seq) => {
                 self.remove(i, None, timestamp);
                 self.create(flow, src, dst, flags, timestamp)
