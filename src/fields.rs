@@ -285,37 +285,7 @@ const COLUMNS: &[(&str, F)] = &[
     ("tcp.window_size_scalefactor", F::ScaleFactor),
     ("tcp.options.sack_le", F::SackLe),
     ("tcp.options.sack_re", F::SackRe),
-    ("tcp.analysis.retransmission", F::Flag(AnalysisFlags::RETRANSMISSION)),
-    (
-        "tcp.analysis.fast_retransmission",
-        F::Flag(AnalysisFlags::FAST_RETRANSMISSION),
-    ),
-    (
-        "tcp.analysis.spurious_retransmission",
-        F::Flag(AnalysisFlags::SPURIOUS_RETRANSMISSION),
-    ),
-    ("tcp.analysis.out_of_order", F::Flag(AnalysisFlags::OUT_OF_ORDER)),
-    ("tcp.analysis.lost_segment", F::Flag(AnalysisFlags::LOST_SEGMENT)),
-    (
-        "tcp.analysis.ack_lost_segment",
-        F::Flag(AnalysisFlags::ACK_LOST_SEGMENT),
-    ),
-    ("tcp.analysis.duplicate_ack", F::Flag(AnalysisFlags::DUPLICATE_ACK)),
     ("tcp.analysis.duplicate_ack_num", F::DupAckNum),
-    ("tcp.analysis.zero_window", F::Flag(AnalysisFlags::ZERO_WINDOW)),
-    (
-        "tcp.analysis.zero_window_probe",
-        F::Flag(AnalysisFlags::ZERO_WINDOW_PROBE),
-    ),
-    (
-        "tcp.analysis.zero_window_probe_ack",
-        F::Flag(AnalysisFlags::ZERO_WINDOW_PROBE_ACK),
-    ),
-    ("tcp.analysis.keep_alive", F::Flag(AnalysisFlags::KEEP_ALIVE)),
-    ("tcp.analysis.keep_alive_ack", F::Flag(AnalysisFlags::KEEP_ALIVE_ACK)),
-    ("tcp.analysis.window_update", F::Flag(AnalysisFlags::WINDOW_UPDATE)),
-    ("tcp.analysis.window_full", F::Flag(AnalysisFlags::WINDOW_FULL)),
-    ("tcp.analysis.reused_ports", F::Flag(AnalysisFlags::REUSED_PORTS)),
     ("tcp.analysis.initial_rtt", F::InitialRtt),
     ("tcp.completeness", F::Completeness),
     ("synack.ip.checksum", F::SynackIpChecksum),
@@ -325,12 +295,22 @@ const COLUMNS: &[(&str, F)] = &[
 impl Column {
     /// Returns the column of a field name, or `None` for a name synack does not know.
     pub fn of(name: &str) -> Option<Column> {
-        COLUMNS.iter().find(|(n, _)| *n == name).map(|&(_, f)| Column(f))
+        let named = COLUMNS.iter().find(|(n, _)| *n == name).map(|&(_, f)| Column(f));
+        // The analysis flags are named once, by AnalysisFlags::field_name.
+        named.or_else(|| {
+            AnalysisFlags::all()
+                .iter()
+                .find(|f| f.field_name() == name)
+                .map(|f| Column(F::Flag(f)))
+        })
     }
 
     /// Returns the field's name.
     pub fn name(self) -> &'static str {
-        COLUMNS.iter().find(|(_, f)| *f == self.0).map_or("", |(n, _)| n)
+        match self.0 {
+            F::Flag(f) => f.field_name(),
+            _ => COLUMNS.iter().find(|(_, f)| *f == self.0).map_or("", |(n, _)| n),
+        }
     }
 }
 
@@ -719,5 +699,19 @@ pub fn write_column(out: &mut String, column: Column, row: &Row<'_>) {
                 out.push_str(v.name());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_listed_field_resolves_and_names_itself() {
+        for n in DEFAULT_FIELDS.iter().chain(ANALYSIS_FIELDS).chain(SYNACK_FIELDS) {
+            let c = Column::of(n).unwrap_or_else(|| panic!("{n} does not resolve"));
+            assert_eq!(c.name(), *n);
+        }
+        assert_eq!(Column::of("tcp.analysis"), None);
     }
 }

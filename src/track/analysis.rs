@@ -12,7 +12,7 @@ use bitflags::bitflags;
 
 use super::key::{Endpoint, FlowKey};
 use crate::Timestamp;
-use crate::wire::{Frame, TcpFlags, TcpOption};
+use crate::wire::{Frame, SynOptions, TcpFlags};
 
 bitflags! {
     /// Wireshark's `tcp.analysis.*` flags for one segment.
@@ -185,16 +185,10 @@ pub(crate) struct Seg {
 }
 
 impl Seg {
-    pub(crate) fn of(frame: &Frame<'_>, ts: Timestamp) -> Option<Seg> {
+    /// The segment of a frame; `wscale` is the window-scale shift its SYN carries (read by
+    /// the caller, which walks a SYN's options once for all it needs).
+    pub(crate) fn new(frame: &Frame<'_>, ts: Timestamp, wscale: Option<u8>) -> Option<Seg> {
         let tcp = frame.tcp.as_ref()?;
-        let mut wscale = None;
-        if tcp.flags.contains(TcpFlags::SYN) {
-            for o in tcp.options().flatten() {
-                if let TcpOption::WindowScale(s) = o {
-                    wscale = Some(s);
-                }
-            }
-        }
         Some(Seg {
             seq: tcp.seq,
             ack: tcp.ack,
@@ -204,6 +198,17 @@ impl Seg {
             wscale,
             ts,
         })
+    }
+
+    /// The segment of a frame, its SYN options read here.
+    pub(crate) fn of(frame: &Frame<'_>, ts: Timestamp) -> Option<Seg> {
+        let tcp = frame.tcp.as_ref()?;
+        let wscale = if tcp.flags.contains(TcpFlags::SYN) {
+            SynOptions::collect(tcp.options()).window_scale
+        } else {
+            None
+        };
+        Self::new(frame, ts, wscale)
     }
 
     fn syn_fin(&self) -> bool {
@@ -276,12 +281,7 @@ impl Conversation {
         // first segment's; the receiver's from the first ACK.
         {
             let fwd = &mut self.flows[from];
-            if syn && !ack_flag {
-                if !fwd.base_set || fwd.base_seq != s.seq {
-                    fwd.base_seq = s.seq;
-                    fwd.base_set = true;
-                }
-            } else if syn {
+            if syn {
                 fwd.base_seq = s.seq;
                 fwd.base_set = true;
             } else if !fwd.base_set {
@@ -552,7 +552,6 @@ impl Conversation {
                 }
             }
         }
-        let _ = rev;
         (flags, dupack_num, acked_something)
     }
 }

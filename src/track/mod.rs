@@ -111,7 +111,7 @@ pub use state::{Control, TcpState, Transition, step};
 pub use zeek::{ConnState, History, MAX_HISTORY, ZeekEndpointState, ZeekSettings};
 
 use crate::Timestamp;
-use crate::wire::{ChecksumVerdict, Frame, SeqNumber, SynOptions, TcpFlags};
+use crate::wire::{ChecksumVerdict, Frame, MAX_WINDOW_SCALE, SeqNumber, SynOptions, TcpFlags};
 use analysis::Seg;
 use zeek::ZeekConn;
 
@@ -784,16 +784,16 @@ impl Tracker {
                 verdict,
                 Some(ChecksumVerdict::Bad { .. } | ChecksumVerdict::Partial | ChecksumVerdict::Zero)
             );
-        let Some(seg) = Seg::of(frame, timestamp) else {
-            return &self.events;
-        };
-        let ip_len = frame.ip_total_len().unwrap_or(frame.segment.len() + 20) as u64;
-        let data_events = self.config.data_events;
         let syn_opts = if flags.contains(TcpFlags::SYN) {
             Some(SynOptions::collect(tcp.options()))
         } else {
             None
         };
+        let Some(seg) = Seg::new(frame, timestamp, syn_opts.and_then(|o| o.window_scale)) else {
+            return &self.events;
+        };
+        let ip_len = frame.ip_total_len().unwrap_or(frame.segment.len() + 20) as u64;
+        let data_events = self.config.data_events;
 
         let conn = self.slots[idx as usize].as_mut().expect("live slot");
         let mut out = Emitter {
@@ -1194,7 +1194,7 @@ fn process(
 /// option (RFC 7323 §2.2), clamped to 14.
 fn window_scales(c: &Conn) -> Option<[u8; 2]> {
     match (c.half[0].syn?.window_scale, c.half[1].syn?.window_scale) {
-        (Some(a), Some(b)) => Some([a.min(14), b.min(14)]),
+        (Some(a), Some(b)) => Some([a.min(MAX_WINDOW_SCALE), b.min(MAX_WINDOW_SCALE)]),
         _ => None,
     }
 }
@@ -1202,17 +1202,13 @@ fn window_scales(c: &Conn) -> Option<[u8; 2]> {
 fn handshake(c: &Conn, ack_ts: crate::Nanos) -> Handshake {
     let cs = c.half[0].syn.unwrap_or_default();
     let ss = c.half[1].syn.unwrap_or_default();
-    let window_scale = match (cs.window_scale, ss.window_scale) {
-        (Some(a), Some(b)) => Some([a.min(14), b.min(14)]),
-        _ => None,
-    };
     let ecn = c.half[0].syn_flags.contains(TcpFlags::ECE | TcpFlags::CWR)
         && c.half[1].syn_flags.contains(TcpFlags::ECE)
         && !c.half[1].syn_flags.contains(TcpFlags::CWR);
     let simultaneous = c.simultaneous_open;
     Handshake {
         mss: [cs.mss, ss.mss],
-        window_scale,
+        window_scale: window_scales(c),
         sack_permitted: cs.sack_permitted && ss.sack_permitted,
         timestamps: cs.timestamps && ss.timestamps,
         ecn,

@@ -550,8 +550,8 @@ impl ZeekConn {
             }
         }
 
-        // update_last_seq
-        let delta_last = {
+        // update_last_seq (its delta only feeds Zeek's weirds, which synack does not report)
+        {
             let e = &mut self.ep[ei];
             let d = seq_delta(seq_one_past, e.last_seq);
             let mut rxmit = false;
@@ -567,8 +567,7 @@ impl ZeekConn {
             if rxmit {
                 self.scaled(orig, b'T', |e| &mut e.rxmt);
             }
-            d
-        };
+        }
 
         // In-order data moves the sender's frontier; its FIN marks where data ends.
         if self.gaps && !rst {
@@ -585,7 +584,7 @@ impl ZeekConn {
             }
         }
 
-        let (do_close, reversed) = self.update_state_machine(ei, pi, orig, seq, ack, len, delta_last, flags);
+        let (do_close, reversed) = self.update_state_machine(ei, pi, orig, seq, len, flags);
         out.flipped |= reversed;
         // After a SYN/SYN-ACK reversal the sender is the originator.
         let (ei, pi, orig) = if reversed { (0, 1, true) } else { (ei, pi, orig) };
@@ -616,16 +615,13 @@ impl ZeekConn {
         out
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn update_state_machine(
         &mut self,
         ei: usize,
         pi: usize,
         orig: bool,
         seq: u32,
-        _ack: u32,
         len: u32,
-        delta_last: i32,
         flags: TcpFlags,
     ) -> (bool, bool) {
         use ZeekEndpointState::*;
@@ -703,7 +699,6 @@ impl ZeekConn {
                 }
             }
             Closed => {
-                let _ = delta_last;
                 if rst && self.ep[pi].state != Closed {
                     self.ep[ei].set_state(Reset);
                     if !self.ep[ei].did_close {
