@@ -115,7 +115,7 @@ impl<'a> Ipv4Header<'a> {
 
     /// Reads the fixed 20 bytes; `options` are the bytes between them and the IHL's end. The
     /// callers have checked the lengths.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn from_fixed(h: &[u8; 20], options: &'a [u8]) -> Self {
         let ff = u16::from_be_bytes([h[6], h[7]]);
         Ipv4Header {

@@ -229,7 +229,10 @@ impl<'a> Frame<'a> {
 /// ```
 #[inline]
 pub fn parse_frame(data: &[u8]) -> Result<Frame<'_>, Error> {
-    let frame = dissect_frame(LinkType::ETHERNET, data);
+    if let Some(frame) = ethernet_ipv4_tcp(data) {
+        return Ok(frame);
+    }
+    let frame = dissect_general(LinkType::ETHERNET, data);
     match frame.error {
         Some(e) => Err(e),
         None => Ok(frame),
@@ -254,7 +257,7 @@ pub fn dissect_frame(link: LinkType, data: &[u8]) -> Frame<'_> {
 /// anything else (VLAN tags, IPv4 total length 0 or beyond the frame, malformed headers)
 /// returns `None` and takes the general path, which gives the same result for valid frames
 /// and the typed error for invalid ones.
-#[inline]
+#[inline(always)]
 fn ethernet_ipv4_tcp(data: &[u8]) -> Option<Frame<'_>> {
     const ETH: usize = EthernetHeader::LEN;
     let (eth, rest) = data.split_first_chunk::<ETH>()?;
@@ -307,6 +310,7 @@ fn ethernet_ipv4_tcp(data: &[u8]) -> Option<Frame<'_>> {
     })
 }
 
+#[inline(never)]
 fn dissect_general(link: LinkType, data: &[u8]) -> Frame<'_> {
     let mut f = Frame::empty(data);
     let header = match link {

@@ -236,7 +236,7 @@ impl<'a> TcpHeader<'a> {
 
     /// Reads the fixed 20 bytes; `options` are the bytes up to the data offset. The callers
     /// have checked the lengths.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn from_fixed(h: &[u8; 20], options: &'a [u8]) -> Self {
         let word = u16::from_be_bytes([h[12], h[13]]);
         TcpHeader {
