@@ -63,6 +63,52 @@ fn synack_parse(data: &[u8]) -> u64 {
     mix(a, f.payload.len() as u64)
 }
 
+/// synack's lazy views: lengths checked once, each field read from the bytes when asked.
+fn synack_views(data: &[u8]) -> u64 {
+    let Ok(Some(p)) = synack::wire::TcpPacket::parse(data) else {
+        return 0;
+    };
+    let (eth, ip, tcp) = (p.ethernet, p.ipv4, p.tcp);
+    let mut a = 0u64;
+    a = mix(
+        a,
+        u64::from(eth.src().0[5]) ^ u64::from(eth.dst().0[5]) ^ u64::from(eth.ethertype().0),
+    );
+    a = mix(
+        a,
+        u64::from(ip.ihl()) ^ u64::from(ip.dscp()) ^ u64::from(ip.ecn()) ^ u64::from(ip.total_len()),
+    );
+    a = mix(
+        a,
+        u64::from(ip.identification()) ^ u64::from(ip.flags().bits()) ^ u64::from(ip.fragment_offset()),
+    );
+    a = mix(
+        a,
+        u64::from(ip.ttl()) ^ u64::from(ip.protocol().0) ^ u64::from(ip.checksum()),
+    );
+    a = mix(a, u64::from(ip.src().to_bits()) ^ u64::from(ip.dst().to_bits()));
+    a = mix(
+        a,
+        u64::from(tcp.src_port()) ^ u64::from(tcp.dst_port()) ^ u64::from(tcp.seq()) ^ u64::from(tcp.ack()),
+    );
+    a = mix(
+        a,
+        u64::from(tcp.data_offset()) ^ u64::from(tcp.flags().bits()) ^ u64::from(tcp.window()),
+    );
+    a = mix(a, u64::from(tcp.checksum()) ^ u64::from(tcp.urgent_ptr()));
+    for o in tcp.options() {
+        let Ok(o) = o else { continue };
+        let v = match o {
+            synack::wire::TcpOption::Mss(m) => u64::from(m),
+            synack::wire::TcpOption::WindowScale(s) => u64::from(s),
+            synack::wire::TcpOption::Timestamps { tsval, tsecr } => u64::from(tsval) ^ u64::from(tsecr),
+            other => u64::from(other.kind()),
+        };
+        a = mix(a, v);
+    }
+    mix(a, p.payload.len() as u64)
+}
+
 fn etherparse_parse(data: &[u8]) -> u64 {
     use etherparse::{LinkSlice, NetSlice, SlicedPacket, TcpOptionElement, TransportSlice};
     let Ok(p) = SlicedPacket::from_ethernet(data) else {
@@ -327,8 +373,9 @@ fn hand_written(d: &[u8]) -> u64 {
 
 type Adapter = (&'static str, fn(&[u8]) -> u64);
 
-const ADAPTERS: [Adapter; 5] = [
+const ADAPTERS: [Adapter; 6] = [
     ("synack", synack_parse),
+    ("synack-views", synack_views),
     ("hand-written", hand_written),
     ("smoltcp", smoltcp_parse),
     ("pnet", pnet_parse),
@@ -340,6 +387,7 @@ fn bench(c: &mut Criterion) {
     for f in [seed_syn(), data_1514()] {
         let d = synack_parse(&f);
         assert_ne!(d, 0);
+        assert_eq!(synack_views(&f), d);
         for (name, a) in ADAPTERS {
             assert_ne!(a(&f), 0, "{name} could not parse");
         }

@@ -148,6 +148,19 @@ impl VlanTag {
     const DEI_MASK: u16 = 0x1000;
     const VID_MASK: u16 = 0x0fff;
 
+    /// Decodes a tag body (TCI and inner EtherType) introduced by `tpid`.
+    #[inline]
+    pub(crate) fn from_body(tpid: EtherType, t: &[u8; Self::LEN]) -> VlanTag {
+        let tci = u16::from_be_bytes([t[0], t[1]]);
+        VlanTag {
+            tpid: tpid.0,
+            pcp: (tci >> Self::PCP_SHIFT) as u8,
+            dei: tci & Self::DEI_MASK != 0,
+            vid: tci & Self::VID_MASK,
+            ethertype: EtherType(u16::from_be_bytes([t[2], t[3]])),
+        }
+    }
+
     /// Returns the 16-bit tag control information.
     pub fn tci(&self) -> u16 {
         (u16::from(self.pcp & 0x7) << Self::PCP_SHIFT)
@@ -176,17 +189,7 @@ pub fn parse_vlan(tpid: EtherType) -> impl Fn(&[u8]) -> IResult<&[u8], VlanTag, 
                 available: input.len(),
             });
         };
-        let tci = u16::from_be_bytes([t[0], t[1]]);
-        Ok((
-            rest,
-            VlanTag {
-                tpid: tpid.0,
-                pcp: (tci >> VlanTag::PCP_SHIFT) as u8,
-                dei: tci & VlanTag::DEI_MASK != 0,
-                vid: tci & VlanTag::VID_MASK,
-                ethertype: EtherType(u16::from_be_bytes([t[2], t[3]])),
-            },
-        ))
+        Ok((rest, VlanTag::from_body(tpid, t)))
     }
 }
 

@@ -8,6 +8,7 @@ use nom::IResult;
 
 use crate::error::{Error, Field, Layer, fail, out_buf};
 use crate::wire::checksum::{self, ChecksumVerdict};
+use crate::wire::slice::Ipv4Slice;
 
 bitflags! {
     /// The three IPv4 flag bits (the top of the flags/fragment-offset word).
@@ -110,28 +111,6 @@ impl<'a> Ipv4Header<'a> {
             src,
             dst,
             options: &[],
-        }
-    }
-
-    /// Reads the fixed 20 bytes; `options` are the bytes between them and the IHL's end. The
-    /// callers have checked the lengths.
-    #[inline(always)]
-    pub(crate) fn from_fixed(h: &[u8; 20], options: &'a [u8]) -> Self {
-        let ff = u16::from_be_bytes([h[6], h[7]]);
-        Ipv4Header {
-            ihl: h[0] & 0x0f,
-            dscp: h[1] >> 2,
-            ecn: h[1] & 0x3,
-            total_len: u16::from_be_bytes([h[2], h[3]]),
-            identification: u16::from_be_bytes([h[4], h[5]]),
-            flags: Ipv4Flags::from_bits_retain((ff >> Self::FLAGS_SHIFT) as u8),
-            fragment_offset: ff & Self::FRAG_OFFSET_MASK,
-            ttl: h[8],
-            protocol: IpProtocol(h[9]),
-            checksum: u16::from_be_bytes([h[10], h[11]]),
-            src: Ipv4Addr::new(h[12], h[13], h[14], h[15]),
-            dst: Ipv4Addr::new(h[16], h[17], h[18], h[19]),
-            options,
         }
     }
 
@@ -289,7 +268,11 @@ pub fn parse_ipv4(input: &[u8]) -> IResult<&[u8], Ipv4Header<'_>, Error> {
     } else {
         usize::from(total_len).min(input.len())
     };
-    let header = Ipv4Header::from_fixed(h, &input[Ipv4Header::MIN_LEN..header_len]);
+    let header = Ipv4Slice {
+        fixed: h,
+        options: &input[Ipv4Header::MIN_LEN..header_len],
+    }
+    .to_header();
     Ok((&input[header_len..end], header))
 }
 

@@ -19,6 +19,10 @@
 //!   payload. `20 <= IHL*4 <= total length` is checked before any subtraction.
 //! * **Unknown values are kept, not rejected**: EtherTypes, IP protocols, IPv4 option kinds and
 //!   TCP option kinds come back as values. Flag combinations are reported, never refused.
+//! * **Two ways in.** [`parse_frame`] / [`dissect_frame`] decode every field into a
+//!   [`Frame`]; [`TcpPacket::parse`] checks the lengths once and hands out lazy views
+//!   ([`Ipv4Slice`], [`TcpSlice`]) whose accessors read a field when asked. The decoded
+//!   headers are built from the views, so both read every field the same way.
 //! * **What is not checked:** checksums (ask for a verdict with [`Frame::ipv4_checksum`],
 //!   [`Frame::tcp_checksum`]), and protocol semantics (that is the `track` module's work).
 //!
@@ -39,6 +43,7 @@ pub mod checksum;
 mod ethernet;
 mod ipv4;
 mod link;
+mod slice;
 mod tcp;
 mod tcp_options;
 
@@ -46,6 +51,7 @@ pub use checksum::ChecksumVerdict;
 pub use ethernet::{EtherType, EthernetHeader, MacAddr, VlanTag, VlanTags, parse_ethernet, parse_vlan};
 pub use ipv4::{IpProtocol, Ipv4Flags, Ipv4Header, Ipv4Option, Ipv4Options, parse_ipv4};
 pub use link::{LinkHeader, LinkType, parse_null, parse_sll, parse_sll2};
+pub use slice::{EthernetSlice, Ipv4Slice, TcpPacket, TcpSlice};
 pub use tcp::{NetmonFlags, SeqNumber, TcpFlags, TcpHeader, WiresharkFlags, fill_tcp_checksum, parse_tcp};
 pub use tcp_options::{BadOption, MAX_WINDOW_SCALE, SackBlocks, SynOptions, TcpOption, TcpOptions, emit_options, kind};
 
@@ -259,51 +265,20 @@ pub fn dissect_frame(link: LinkType, data: &[u8]) -> Frame<'_> {
 /// and the typed error for invalid ones.
 #[inline(always)]
 fn ethernet_ipv4_tcp(data: &[u8]) -> Option<Frame<'_>> {
-    const ETH: usize = EthernetHeader::LEN;
-    let (eth, rest) = data.split_first_chunk::<ETH>()?;
-    if eth[12..14] != [0x08, 0x00] {
-        return None;
-    }
-    let (h, _) = rest.split_first_chunk::<{ Ipv4Header::MIN_LEN }>()?;
-    let ihl = h[0] & 0x0f;
-    let ip_len = usize::from(ihl) * 4;
-    let total_len = u16::from_be_bytes([h[2], h[3]]);
-    let ff = u16::from_be_bytes([h[6], h[7]]);
-    if h[0] >> 4 != 4
-        || ip_len < Ipv4Header::MIN_LEN
-        || usize::from(total_len) < ip_len
-        || usize::from(total_len) > rest.len()
-        || h[9] != IpProtocol::TCP.0
-        || ff & Ipv4Header::FRAG_OFFSET_MASK != 0
-    {
-        return None;
-    }
-    let segment = &rest[ip_len..usize::from(total_len)];
-    let (t, _) = segment.split_first_chunk::<{ TcpHeader::MIN_LEN }>()?;
-    let word = u16::from_be_bytes([t[12], t[13]]);
-    let data_offset = (word >> TcpHeader::DATA_OFFSET_SHIFT) as u8;
-    let tcp_len = usize::from(data_offset) * 4;
-    if tcp_len < TcpHeader::MIN_LEN || tcp_len > segment.len() {
-        return None;
-    }
-    let ethernet = EthernetHeader {
-        dst: MacAddr([eth[0], eth[1], eth[2], eth[3], eth[4], eth[5]]),
-        src: MacAddr([eth[6], eth[7], eth[8], eth[9], eth[10], eth[11]]),
-        ethertype: EtherType::IPV4,
-    };
-    let ip = Ipv4Header::from_fixed(h, &rest[Ipv4Header::MIN_LEN..ip_len]);
-    let tcp = TcpHeader::from_fixed(t, &segment[TcpHeader::MIN_LEN..tcp_len]);
+    let p = slice::split_ethernet_ipv4_tcp(data)?;
+    let network_offset = EthernetHeader::LEN;
+    let transport_offset = network_offset + p.ipv4.header_len();
     Some(Frame {
         data,
-        link: Some(LinkHeader::Ethernet(ethernet)),
+        link: Some(LinkHeader::Ethernet(p.ethernet.to_header())),
         vlans: VlanTags::default(),
         ethertype: Some(EtherType::IPV4),
-        network_offset: ETH,
-        ipv4: Some(ip),
-        segment,
-        transport_offset: ETH + ip_len,
-        tcp: Some(tcp),
-        payload: &segment[tcp_len..],
+        network_offset,
+        ipv4: Some(p.ipv4.to_header()),
+        segment: data.get(transport_offset..network_offset + usize::from(p.ipv4.total_len()))?,
+        transport_offset,
+        tcp: Some(p.tcp.to_header()),
+        payload: p.payload,
         content: Content::Tcp,
         error: None,
         reported_len: data.len(),

@@ -8,6 +8,7 @@ use nom::IResult;
 
 use crate::error::{Error, Field, Layer, fail, out_buf};
 use crate::wire::checksum::{self, ChecksumVerdict};
+use crate::wire::slice::TcpSlice;
 use crate::wire::tcp_options::TcpOptions;
 
 bitflags! {
@@ -234,25 +235,6 @@ impl<'a> TcpHeader<'a> {
         }
     }
 
-    /// Reads the fixed 20 bytes; `options` are the bytes up to the data offset. The callers
-    /// have checked the lengths.
-    #[inline(always)]
-    pub(crate) fn from_fixed(h: &[u8; 20], options: &'a [u8]) -> Self {
-        let word = u16::from_be_bytes([h[12], h[13]]);
-        TcpHeader {
-            src_port: u16::from_be_bytes([h[0], h[1]]),
-            dst_port: u16::from_be_bytes([h[2], h[3]]),
-            seq: u32::from_be_bytes([h[4], h[5], h[6], h[7]]),
-            ack: u32::from_be_bytes([h[8], h[9], h[10], h[11]]),
-            data_offset: (word >> Self::DATA_OFFSET_SHIFT) as u8,
-            flags: TcpFlags::from_bits_retain(word & Self::FLAGS_MASK),
-            window: u16::from_be_bytes([h[14], h[15]]),
-            checksum: u16::from_be_bytes([h[16], h[17]]),
-            urgent_ptr: u16::from_be_bytes([h[18], h[19]]),
-            options,
-        }
-    }
-
     /// Returns the header length in bytes (data offset * 4).
     pub fn header_len(&self) -> usize {
         usize::from(self.data_offset) * 4
@@ -361,7 +343,11 @@ pub fn parse_tcp(input: &[u8]) -> IResult<&[u8], TcpHeader<'_>, Error> {
             available: input.len(),
         });
     }
-    let header = TcpHeader::from_fixed(h, &input[TcpHeader::MIN_LEN..header_len]);
+    let header = TcpSlice {
+        fixed: h,
+        options: &input[TcpHeader::MIN_LEN..header_len],
+    }
+    .to_header();
     Ok((&input[header_len..], header))
 }
 

@@ -270,18 +270,25 @@ impl<'a> TcpOptions<'a> {
         }
     }
 
-    #[cold]
-    #[inline(never)]
+    /// Ends the walk and describes the option at the front of what is left.
+    #[inline(always)]
     fn bad(&mut self, kind: u8, length: u8) -> BadOption {
-        let at = self.len - self.rest.len();
-        let available = self.rest.len();
+        let e = bad_option(self.len, self.rest.len(), kind, length);
         self.rest = &[];
-        BadOption {
-            offset: u32::try_from(at).unwrap_or(u32::MAX),
-            kind,
-            length,
-            available: u32::try_from(available).unwrap_or(u32::MAX),
-        }
+        e
+    }
+}
+
+/// Builds the error out of line and from values only, so the iterator never has its address
+/// taken and stays in registers on the hot path.
+#[cold]
+#[inline(never)]
+fn bad_option(area_len: usize, left: usize, kind: u8, length: u8) -> BadOption {
+    BadOption {
+        offset: u32::try_from(area_len.saturating_sub(left)).unwrap_or(u32::MAX),
+        kind,
+        length,
+        available: u32::try_from(left).unwrap_or(u32::MAX),
     }
 }
 

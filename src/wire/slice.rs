@@ -1,0 +1,408 @@
+//! Lazy views of an Ethernet / IPv4 / TCP packet: the lengths are checked once, every field
+//! is read from the bytes when asked for. See [`TcpPacket`].
+
+use core::net::Ipv4Addr;
+
+use crate::error::Error;
+use crate::wire::ethernet::{EtherType, EthernetHeader, MacAddr, VlanTag};
+use crate::wire::ipv4::{IpProtocol, Ipv4Flags, Ipv4Header, Ipv4Options};
+use crate::wire::link::{LinkHeader, LinkType};
+use crate::wire::tcp::{SeqNumber, TcpFlags, TcpHeader};
+use crate::wire::tcp_options::TcpOptions;
+use crate::wire::{Content, Frame, dissect_frame};
+
+#[inline(always)]
+fn be16(a: u8, b: u8) -> u16 {
+    u16::from_be_bytes([a, b])
+}
+
+#[inline(always)]
+fn be32(h: &[u8; 20], at: usize) -> u32 {
+    // `at` is a constant at every call site, so the compiler drops the bound check.
+    u32::from_be_bytes([h[at], h[at + 1], h[at + 2], h[at + 3]])
+}
+
+/// The 14 bytes of an Ethernet II header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EthernetSlice<'a>(pub &'a [u8; EthernetHeader::LEN]);
+
+impl EthernetSlice<'_> {
+    /// Destination address.
+    #[inline]
+    pub fn dst(&self) -> MacAddr {
+        let h = self.0;
+        MacAddr([h[0], h[1], h[2], h[3], h[4], h[5]])
+    }
+
+    /// Source address.
+    #[inline]
+    pub fn src(&self) -> MacAddr {
+        let h = self.0;
+        MacAddr([h[6], h[7], h[8], h[9], h[10], h[11]])
+    }
+
+    /// The EtherType field (a VLAN TPID when tags follow).
+    #[inline]
+    pub fn ethertype(&self) -> EtherType {
+        EtherType(be16(self.0[12], self.0[13]))
+    }
+
+    /// Decodes the header.
+    pub fn to_header(&self) -> EthernetHeader {
+        EthernetHeader {
+            dst: self.dst(),
+            src: self.src(),
+            ethertype: self.ethertype(),
+        }
+    }
+}
+
+/// An IPv4 header whose lengths have been checked: the fixed 20 bytes and the options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Ipv4Slice<'a> {
+    /// The fixed part of the header.
+    pub fixed: &'a [u8; Ipv4Header::MIN_LEN],
+    /// The options (IHL * 4 - 20 bytes).
+    pub options: &'a [u8],
+}
+
+impl<'a> Ipv4Slice<'a> {
+    /// The version field (4 for every slice [`TcpPacket::parse`] returns).
+    #[inline]
+    pub fn version(&self) -> u8 {
+        self.fixed[0] >> 4
+    }
+    /// Internet header length in 32-bit words.
+    #[inline]
+    pub fn ihl(&self) -> u8 {
+        self.fixed[0] & 0x0f
+    }
+    /// Header length in bytes.
+    #[inline]
+    pub fn header_len(&self) -> usize {
+        usize::from(self.ihl()) * 4
+    }
+    /// Differentiated services code point.
+    #[inline]
+    pub fn dscp(&self) -> u8 {
+        self.fixed[1] >> 2
+    }
+    /// Explicit congestion notification.
+    #[inline]
+    pub fn ecn(&self) -> u8 {
+        self.fixed[1] & 0x3
+    }
+    /// Total length as on the wire.
+    #[inline]
+    pub fn total_len(&self) -> u16 {
+        be16(self.fixed[2], self.fixed[3])
+    }
+    /// Identification.
+    #[inline]
+    pub fn identification(&self) -> u16 {
+        be16(self.fixed[4], self.fixed[5])
+    }
+    /// Flags: reserved, DF, MF.
+    #[inline]
+    pub fn flags(&self) -> Ipv4Flags {
+        Ipv4Flags::from_bits_retain(self.fixed[6] >> 5)
+    }
+    /// Fragment offset in 8-byte units.
+    #[inline]
+    pub fn fragment_offset(&self) -> u16 {
+        be16(self.fixed[6], self.fixed[7]) & Ipv4Header::FRAG_OFFSET_MASK
+    }
+    /// Time to live.
+    #[inline]
+    pub fn ttl(&self) -> u8 {
+        self.fixed[8]
+    }
+    /// Protocol of the payload.
+    #[inline]
+    pub fn protocol(&self) -> IpProtocol {
+        IpProtocol(self.fixed[9])
+    }
+    /// Header checksum as on the wire.
+    #[inline]
+    pub fn checksum(&self) -> u16 {
+        be16(self.fixed[10], self.fixed[11])
+    }
+    /// Source address.
+    #[inline]
+    pub fn src(&self) -> Ipv4Addr {
+        Ipv4Addr::from_bits(be32(self.fixed, 12))
+    }
+    /// Destination address.
+    #[inline]
+    pub fn dst(&self) -> Ipv4Addr {
+        Ipv4Addr::from_bits(be32(self.fixed, 16))
+    }
+    /// Walks the options.
+    #[inline]
+    pub fn options(&self) -> Ipv4Options<'a> {
+        Ipv4Options::new(self.options)
+    }
+
+    /// Decodes every field.
+    #[inline(always)]
+    pub fn to_header(&self) -> Ipv4Header<'a> {
+        Ipv4Header {
+            ihl: self.ihl(),
+            dscp: self.dscp(),
+            ecn: self.ecn(),
+            total_len: self.total_len(),
+            identification: self.identification(),
+            flags: self.flags(),
+            fragment_offset: self.fragment_offset(),
+            ttl: self.ttl(),
+            protocol: self.protocol(),
+            checksum: self.checksum(),
+            src: self.src(),
+            dst: self.dst(),
+            options: self.options,
+        }
+    }
+}
+
+/// A TCP header whose lengths have been checked: the fixed 20 bytes and the options area.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TcpSlice<'a> {
+    /// The fixed part of the header.
+    pub fixed: &'a [u8; TcpHeader::MIN_LEN],
+    /// The options area (data offset * 4 - 20 bytes).
+    pub options: &'a [u8],
+}
+
+impl<'a> TcpSlice<'a> {
+    /// Source port.
+    #[inline]
+    pub fn src_port(&self) -> u16 {
+        be16(self.fixed[0], self.fixed[1])
+    }
+    /// Destination port.
+    #[inline]
+    pub fn dst_port(&self) -> u16 {
+        be16(self.fixed[2], self.fixed[3])
+    }
+    /// Sequence number.
+    #[inline]
+    pub fn seq(&self) -> u32 {
+        be32(self.fixed, 4)
+    }
+    /// Acknowledgment number.
+    #[inline]
+    pub fn ack(&self) -> u32 {
+        be32(self.fixed, 8)
+    }
+    /// Sequence number as a [`SeqNumber`].
+    #[inline]
+    pub fn seq_number(&self) -> SeqNumber {
+        SeqNumber(self.seq())
+    }
+    /// Acknowledgment number as a [`SeqNumber`].
+    #[inline]
+    pub fn ack_number(&self) -> SeqNumber {
+        SeqNumber(self.ack())
+    }
+    /// Data offset in 32-bit words.
+    #[inline]
+    pub fn data_offset(&self) -> u8 {
+        self.fixed[12] >> 4
+    }
+    /// Header length in bytes.
+    #[inline]
+    pub fn header_len(&self) -> usize {
+        usize::from(self.data_offset()) * 4
+    }
+    /// Flags, reserved bits kept.
+    #[inline]
+    pub fn flags(&self) -> TcpFlags {
+        TcpFlags::from_bits_retain(be16(self.fixed[12], self.fixed[13]) & TcpHeader::FLAGS_MASK)
+    }
+    /// Window as on the wire (unscaled).
+    #[inline]
+    pub fn window(&self) -> u16 {
+        be16(self.fixed[14], self.fixed[15])
+    }
+    /// Checksum as on the wire.
+    #[inline]
+    pub fn checksum(&self) -> u16 {
+        be16(self.fixed[16], self.fixed[17])
+    }
+    /// Urgent pointer.
+    #[inline]
+    pub fn urgent_ptr(&self) -> u16 {
+        be16(self.fixed[18], self.fixed[19])
+    }
+    /// Walks the options.
+    #[inline]
+    pub fn options(&self) -> TcpOptions<'a> {
+        TcpOptions::new(self.options)
+    }
+
+    /// Decodes every field.
+    #[inline(always)]
+    pub fn to_header(&self) -> TcpHeader<'a> {
+        TcpHeader {
+            src_port: self.src_port(),
+            dst_port: self.dst_port(),
+            seq: self.seq(),
+            ack: self.ack(),
+            data_offset: self.data_offset(),
+            flags: self.flags(),
+            window: self.window(),
+            checksum: self.checksum(),
+            urgent_ptr: self.urgent_ptr(),
+            options: self.options,
+        }
+    }
+}
+
+/// An Ethernet II frame carrying TCP over IPv4, as lazy views of its headers: the lengths are
+/// checked once, every field is read from the bytes when asked for.
+///
+/// [`parse_frame`](crate::wire::parse_frame) decodes every field of every layer into a
+/// [`Frame`](crate::wire::Frame), which is what a dissector wants. A sensor that looks at a
+/// few fields of millions of packets (ports and flags, say) pays for the rest; these views
+/// cost only the checks that make every accessor total. They are the same zero-copy slices
+/// etherparse's `SlicedPacket` and smoltcp's `wire` packets give, and the decoded headers are
+/// built from them ([`Ipv4Slice::to_header`], [`TcpSlice::to_header`]), so the two APIs read
+/// every field the same way.
+///
+/// ```
+/// use synack::wire::{TcpFlags, TcpPacket};
+///
+/// let syn = synack::seed::FRAMES[0].bytes;
+/// let p = TcpPacket::parse(syn).unwrap().expect("an IPv4/TCP frame");
+/// assert_eq!((p.tcp.src_port(), p.tcp.dst_port()), (50030, 1005));
+/// assert_eq!(p.tcp.flags(), TcpFlags::SYN);
+/// assert_eq!(p.ipv4.src().to_string(), "10.7.92.177");
+/// assert_eq!(p.tcp.options().count(), 6);
+/// assert!(p.payload.is_empty());
+/// // The decoded header says the same.
+/// assert_eq!(p.tcp.to_header(), synack::wire::parse_frame(syn).unwrap().tcp.unwrap());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TcpPacket<'a> {
+    /// The Ethernet header (its EtherType is the outer TPID when VLAN tags follow).
+    pub ethernet: EthernetSlice<'a>,
+    /// The VLAN tags between the Ethernet header and IPv4, 4 bytes each (usually empty).
+    pub vlan_tags: &'a [u8],
+    /// The IPv4 header.
+    pub ipv4: Ipv4Slice<'a>,
+    /// The TCP header.
+    pub tcp: TcpSlice<'a>,
+    /// The TCP payload: cut by the IPv4 total length, so Ethernet padding is not in it.
+    pub payload: &'a [u8],
+}
+
+impl<'a> TcpPacket<'a> {
+    /// Checks the lengths of an Ethernet II frame down to TCP and returns views of its
+    /// headers. `Ok(None)` is a well-formed frame that is not TCP over IPv4 (or a later
+    /// fragment); ask [`dissect_frame`] what it carries. A header that cannot be parsed is
+    /// the same typed error [`parse_frame`](crate::wire::parse_frame) gives.
+    ///
+    /// Untagged frames with one unfragmented (or first-fragment) datagram are checked in
+    /// one pass; everything else (VLAN tags, a total length of 0, a length beyond the
+    /// frame, malformed headers) goes through [`dissect_frame`], so the two always agree.
+    #[inline]
+    pub fn parse(data: &'a [u8]) -> Result<Option<TcpPacket<'a>>, Error> {
+        match split_ethernet_ipv4_tcp(data) {
+            Some(p) => Ok(Some(p)),
+            None => Self::parse_general(data),
+        }
+    }
+
+    #[inline(never)]
+    fn parse_general(data: &'a [u8]) -> Result<Option<TcpPacket<'a>>, Error> {
+        let frame = dissect_frame(LinkType::ETHERNET, data);
+        match frame.error {
+            Some(e) => Err(e),
+            None => Ok(Self::from_frame(&frame)),
+        }
+    }
+
+    /// Returns the views of a decoded frame that carries TCP over IPv4 behind Ethernet II.
+    pub fn from_frame(frame: &Frame<'a>) -> Option<TcpPacket<'a>> {
+        if frame.content != Content::Tcp || !matches!(frame.link, Some(LinkHeader::Ethernet(_))) {
+            return None;
+        }
+        let (ip, tcp) = (frame.ipv4?, frame.tcp?);
+        let data = frame.data;
+        let ethernet = EthernetSlice(data.first_chunk()?);
+        let vlan_tags = data.get(EthernetHeader::LEN..frame.network_offset)?;
+        let ipv4 = Ipv4Slice {
+            fixed: data.get(frame.network_offset..)?.first_chunk()?,
+            options: ip.options,
+        };
+        let tcp = TcpSlice {
+            fixed: data.get(frame.transport_offset..)?.first_chunk()?,
+            options: tcp.options,
+        };
+        Some(TcpPacket {
+            ethernet,
+            vlan_tags,
+            ipv4,
+            tcp,
+            payload: frame.payload,
+        })
+    }
+
+    /// Returns the VLAN tags, outermost first.
+    pub fn vlans(&self) -> impl Iterator<Item = VlanTag> + 'a {
+        let mut tpid = self.ethernet.ethertype();
+        let tags = self
+            .vlan_tags
+            .chunks_exact(VlanTag::LEN)
+            .filter_map(<[u8]>::first_chunk);
+        tags.map(move |t| {
+            let tag = VlanTag::from_body(tpid, t);
+            tpid = tag.ethertype;
+            tag
+        })
+    }
+}
+
+/// The one-pass split of the common case: an untagged Ethernet II frame carrying an
+/// unfragmented (or first-fragment) IPv4 packet, whose total length fits in the frame, with a
+/// well-formed TCP header. One length check per layer; `None` for anything else.
+#[inline(always)]
+pub(crate) fn split_ethernet_ipv4_tcp(data: &[u8]) -> Option<TcpPacket<'_>> {
+    let (eth, rest) = data.split_first_chunk::<{ EthernetHeader::LEN }>()?;
+    if eth[12..14] != [0x08, 0x00] {
+        return None;
+    }
+    let (h, _) = rest.split_first_chunk::<{ Ipv4Header::MIN_LEN }>()?;
+    let ip = Ipv4Slice { fixed: h, options: &[] };
+    let ip_len = ip.header_len();
+    let total_len = usize::from(ip.total_len());
+    // Version 4 and IHL 5..=15 in one comparison of the first byte.
+    if !(0x45..=0x4f).contains(&h[0])
+        || total_len < ip_len
+        || total_len > rest.len()
+        || ip.protocol() != IpProtocol::TCP
+        || ip.fragment_offset() != 0
+    {
+        return None;
+    }
+    let segment = &rest[ip_len..total_len];
+    let (t, _) = segment.split_first_chunk::<{ TcpHeader::MIN_LEN }>()?;
+    let tcp = TcpSlice { fixed: t, options: &[] };
+    let tcp_len = tcp.header_len();
+    if tcp_len < TcpHeader::MIN_LEN || tcp_len > segment.len() {
+        return None;
+    }
+    Some(TcpPacket {
+        ethernet: EthernetSlice(eth),
+        vlan_tags: &[],
+        ipv4: Ipv4Slice {
+            fixed: h,
+            options: &rest[Ipv4Header::MIN_LEN..ip_len],
+        },
+        tcp: TcpSlice {
+            fixed: t,
+            options: &segment[TcpHeader::MIN_LEN..tcp_len],
+        },
+        payload: &segment[tcp_len..],
+    })
+}
