@@ -104,6 +104,11 @@ impl History {
         }
     }
 
+    /// Returns the history's letters (ASCII).
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[..usize::from(self.len)]
+    }
+
     /// Returns the history as a string.
     pub fn as_str(&self) -> &str {
         core::str::from_utf8(&self.buf[..usize::from(self.len)]).unwrap_or("")
@@ -420,7 +425,7 @@ impl ZeekConn {
         let mut orig = orig;
         // A lone SYN-ACK answered by an ACK or data: the SYN-ACK's sender is the responder.
         if !orig
-            && self.history.as_str() == "H"
+            && self.history.as_bytes() == b"H"
             && !flags.intersects(TcpFlags::SYN | TcpFlags::FIN | TcpFlags::RST)
             && (len > 0 || flags.contains(TcpFlags::ACK))
         {
