@@ -313,6 +313,7 @@ impl<'a> TcpPacket<'a> {
         }
     }
 
+    #[cold]
     #[inline(never)]
     fn parse_general(data: &'a [u8]) -> Result<Option<TcpPacket<'a>>, Error> {
         let frame = dissect_frame(LinkType::ETHERNET, data);
