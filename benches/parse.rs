@@ -19,6 +19,22 @@ fn mix(acc: u64, v: u64) -> u64 {
     acc.rotate_left(5) ^ v
 }
 
+/// Walks synack's options, as both synack adapters do.
+#[inline(always)]
+fn mix_options(mut a: u64, options: synack::wire::TcpOptions<'_>) -> u64 {
+    for o in options {
+        let Ok(o) = o else { continue };
+        let v = match o {
+            synack::wire::TcpOption::Mss(m) => u64::from(m),
+            synack::wire::TcpOption::WindowScale(s) => u64::from(s),
+            synack::wire::TcpOption::Timestamps { tsval, tsecr } => u64::from(tsval) ^ u64::from(tsecr),
+            other => u64::from(other.kind()),
+        };
+        a = mix(a, v);
+    }
+    a
+}
+
 fn synack_parse(data: &[u8]) -> u64 {
     let Ok(f) = synack::wire::parse_frame(data) else {
         return 0;
@@ -50,16 +66,7 @@ fn synack_parse(data: &[u8]) -> u64 {
         u64::from(tcp.data_offset) ^ u64::from(tcp.flags.bits()) ^ u64::from(tcp.window),
     );
     a = mix(a, u64::from(tcp.checksum) ^ u64::from(tcp.urgent_ptr));
-    for o in tcp.options() {
-        let Ok(o) = o else { continue };
-        let v = match o {
-            synack::wire::TcpOption::Mss(m) => u64::from(m),
-            synack::wire::TcpOption::WindowScale(s) => u64::from(s),
-            synack::wire::TcpOption::Timestamps { tsval, tsecr } => u64::from(tsval) ^ u64::from(tsecr),
-            other => u64::from(other.kind()),
-        };
-        a = mix(a, v);
-    }
+    a = mix_options(a, tcp.options());
     mix(a, f.payload.len() as u64)
 }
 
@@ -96,16 +103,7 @@ fn synack_views(data: &[u8]) -> u64 {
         u64::from(tcp.data_offset()) ^ u64::from(tcp.flags().bits()) ^ u64::from(tcp.window()),
     );
     a = mix(a, u64::from(tcp.checksum()) ^ u64::from(tcp.urgent_ptr()));
-    for o in tcp.options() {
-        let Ok(o) = o else { continue };
-        let v = match o {
-            synack::wire::TcpOption::Mss(m) => u64::from(m),
-            synack::wire::TcpOption::WindowScale(s) => u64::from(s),
-            synack::wire::TcpOption::Timestamps { tsval, tsecr } => u64::from(tsval) ^ u64::from(tsecr),
-            other => u64::from(other.kind()),
-        };
-        a = mix(a, v);
-    }
+    a = mix_options(a, tcp.options());
     mix(a, p.payload.len() as u64)
 }
 
