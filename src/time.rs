@@ -30,17 +30,18 @@ impl Timestamp {
 
     /// Returns the time from `earlier` to `self`, or zero when `earlier` is later.
     pub fn saturating_since(self, earlier: Timestamp) -> Duration {
-        let d = self.as_nanos() - earlier.as_nanos();
-        if d <= 0 {
-            Duration::ZERO
-        } else {
-            Duration::new(
-                (d / i128::from(Self::NANOS_PER_SEC)) as u64,
-                (d % i128::from(Self::NANOS_PER_SEC)) as u32,
-            )
+        // Seconds and nanoseconds apart, with no 128-bit division: the tracker asks on every
+        // packet. (`nanos` may be unnormalised when a caller built the struct by hand.)
+        let nanos = i64::from(self.nanos) - i64::from(earlier.nanos);
+        let secs = i128::from(self.secs) - i128::from(earlier.secs) + i128::from(nanos.div_euclid(NANOS));
+        if secs < 0 {
+            return Duration::ZERO;
         }
+        Duration::new(u64::try_from(secs).unwrap_or(u64::MAX), nanos.rem_euclid(NANOS) as u32)
     }
 }
+
+const NANOS: i64 = Timestamp::NANOS_PER_SEC as i64;
 
 /// A timestamp in 8 bytes: nanoseconds since the epoch (saturating, ±292 years), with a
 /// reserved "none" value. The tracker keeps its times this way.
@@ -71,9 +72,15 @@ impl Nanos {
 }
 
 impl From<Timestamp> for Nanos {
+    /// Saturates at ±292 years (`i64::MIN` is kept for [`Nanos::NONE`]).
     fn from(t: Timestamp) -> Nanos {
-        let n = t.as_nanos().clamp(i128::from(i64::MIN + 1), i128::from(i64::MAX));
-        Nanos(n as i64)
+        // Within ±292 years less a few seconds no arithmetic can overflow, even with
+        // unnormalised nanoseconds; only the edges need 128 bits.
+        const SAFE: i64 = i64::MAX / NANOS - 5;
+        if (-SAFE..=SAFE).contains(&t.secs) {
+            return Nanos(t.secs * NANOS + i64::from(t.nanos));
+        }
+        Nanos(t.as_nanos().clamp(i128::from(i64::MIN + 1), i128::from(i64::MAX)) as i64)
     }
 }
 
@@ -118,5 +125,47 @@ mod tests {
         );
         assert_eq!(b.saturating_since(a), Duration::from_millis(700));
         assert_eq!(a.saturating_since(b), Duration::ZERO);
+    }
+
+    /// The same answers as exact 128-bit arithmetic, at the extremes and with nanoseconds
+    /// left unnormalised by a caller.
+    #[test]
+    fn fast_paths_match_exact_arithmetic() {
+        let exact_since = |a: Timestamp, b: Timestamp| {
+            let d = a.as_nanos() - b.as_nanos();
+            if d <= 0 {
+                Duration::ZERO
+            } else {
+                let secs = d / 1_000_000_000;
+                let secs = u64::try_from(secs).unwrap_or(u64::MAX);
+                Duration::new(secs, (d % 1_000_000_000) as u32)
+            }
+        };
+        let exact_nanos = |t: Timestamp| t.as_nanos().clamp(i128::from(i64::MIN + 1), i128::from(i64::MAX)) as i64;
+        let secs = [
+            i64::MIN,
+            i64::MIN + 1,
+            -9_223_372_037,
+            -9_223_372_036,
+            -1,
+            0,
+            1,
+            1_700_000_000,
+            9_223_372_036,
+            9_223_372_037,
+            i64::MAX - 1,
+            i64::MAX,
+        ];
+        let nanos = [0u32, 1, 999_999_999, 1_000_000_000, u32::MAX];
+        let all: std::vec::Vec<Timestamp> = secs
+            .iter()
+            .flat_map(|&s| nanos.iter().map(move |&n| Timestamp { secs: s, nanos: n }))
+            .collect();
+        for &a in &all {
+            assert_eq!(Nanos::from(a).0, exact_nanos(a), "{a:?}");
+            for &b in &all {
+                assert_eq!(a.saturating_since(b), exact_since(a, b), "{a:?} since {b:?}");
+            }
+        }
     }
 }
