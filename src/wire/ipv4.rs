@@ -225,7 +225,9 @@ pub fn parse_ipv4(input: &[u8]) -> IResult<&[u8], Ipv4Header<'_>, Error> {
             available: input.len(),
         });
     };
-    let version = h[0] >> 4;
+    // The fixed fields are read through the view, the one place that knows their bits.
+    let mut view = Ipv4Slice { fixed: h, options: &[] };
+    let version = view.version();
     if version != Ipv4Header::VERSION {
         return fail(Error::InvalidField {
             layer: Layer::Ipv4,
@@ -235,8 +237,8 @@ pub fn parse_ipv4(input: &[u8]) -> IResult<&[u8], Ipv4Header<'_>, Error> {
             reason: "not 4",
         });
     }
-    let ihl = h[0] & 0x0f;
-    let header_len = usize::from(ihl) * 4;
+    let ihl = view.ihl();
+    let header_len = view.header_len();
     if header_len < Ipv4Header::MIN_LEN {
         return fail(Error::InvalidField {
             layer: Layer::Ipv4,
@@ -254,7 +256,7 @@ pub fn parse_ipv4(input: &[u8]) -> IResult<&[u8], Ipv4Header<'_>, Error> {
             available: input.len(),
         });
     }
-    let total_len = u16::from_be_bytes([h[2], h[3]]);
+    let total_len = view.total_len();
     let end = if total_len == 0 {
         input.len()
     } else if usize::from(total_len) < header_len {
@@ -268,11 +270,8 @@ pub fn parse_ipv4(input: &[u8]) -> IResult<&[u8], Ipv4Header<'_>, Error> {
     } else {
         usize::from(total_len).min(input.len())
     };
-    let header = Ipv4Slice {
-        fixed: h,
-        options: &input[Ipv4Header::MIN_LEN..header_len],
-    }
-    .to_header();
+    view.options = &input[Ipv4Header::MIN_LEN..header_len];
+    let header = view.to_header();
     Ok((&input[header_len..end], header))
 }
 

@@ -265,7 +265,7 @@ pub fn dissect_frame(link: LinkType, data: &[u8]) -> Frame<'_> {
 /// and the typed error for invalid ones.
 #[inline(always)]
 fn ethernet_ipv4_tcp(data: &[u8]) -> Option<Frame<'_>> {
-    let p = slice::split_ethernet_ipv4_tcp(data)?;
+    let (p, segment) = slice::split_ethernet_ipv4_tcp(data)?;
     let network_offset = EthernetHeader::LEN;
     let transport_offset = network_offset + p.ipv4.header_len();
     Some(Frame {
@@ -275,7 +275,7 @@ fn ethernet_ipv4_tcp(data: &[u8]) -> Option<Frame<'_>> {
         ethertype: Some(EtherType::IPV4),
         network_offset,
         ipv4: Some(p.ipv4.to_header()),
-        segment: data.get(transport_offset..network_offset + usize::from(p.ipv4.total_len()))?,
+        segment,
         transport_offset,
         tcp: Some(p.tcp.to_header()),
         payload: p.payload,

@@ -105,7 +105,7 @@ impl<'a> Ipv4Slice<'a> {
     /// Flags: reserved, DF, MF.
     #[inline]
     pub fn flags(&self) -> Ipv4Flags {
-        Ipv4Flags::from_bits_retain(self.fixed[6] >> 5)
+        Ipv4Flags::from_bits_retain((be16(self.fixed[6], self.fixed[7]) >> Ipv4Header::FLAGS_SHIFT) as u8)
     }
     /// Fragment offset in 8-byte units.
     #[inline]
@@ -207,7 +207,7 @@ impl<'a> TcpSlice<'a> {
     /// Data offset in 32-bit words.
     #[inline]
     pub fn data_offset(&self) -> u8 {
-        self.fixed[12] >> 4
+        (be16(self.fixed[12], self.fixed[13]) >> TcpHeader::DATA_OFFSET_SHIFT) as u8
     }
     /// Header length in bytes.
     #[inline]
@@ -308,7 +308,7 @@ impl<'a> TcpPacket<'a> {
     #[inline]
     pub fn parse(data: &'a [u8]) -> Result<Option<TcpPacket<'a>>, Error> {
         match split_ethernet_ipv4_tcp(data) {
-            Some(p) => Ok(Some(p)),
+            Some((p, _)) => Ok(Some(p)),
             None => Self::parse_general(data),
         }
     }
@@ -366,11 +366,13 @@ impl<'a> TcpPacket<'a> {
 
 /// The one-pass split of the common case: an untagged Ethernet II frame carrying an
 /// unfragmented (or first-fragment) IPv4 packet, whose total length fits in the frame, with a
-/// well-formed TCP header. One length check per layer; `None` for anything else.
+/// well-formed TCP header. One length check per layer; `None` for anything else. Returns the
+/// views and the IPv4 payload (TCP header and data) as cut by the total length.
 #[inline(always)]
-pub(crate) fn split_ethernet_ipv4_tcp(data: &[u8]) -> Option<TcpPacket<'_>> {
+pub(crate) fn split_ethernet_ipv4_tcp(data: &[u8]) -> Option<(TcpPacket<'_>, &[u8])> {
     let (eth, rest) = data.split_first_chunk::<{ EthernetHeader::LEN }>()?;
-    if eth[12..14] != [0x08, 0x00] {
+    let ethernet = EthernetSlice(eth);
+    if ethernet.ethertype() != EtherType::IPV4 {
         return None;
     }
     let (h, _) = rest.split_first_chunk::<{ Ipv4Header::MIN_LEN }>()?;
@@ -393,8 +395,8 @@ pub(crate) fn split_ethernet_ipv4_tcp(data: &[u8]) -> Option<TcpPacket<'_>> {
     if tcp_len < TcpHeader::MIN_LEN || tcp_len > segment.len() {
         return None;
     }
-    Some(TcpPacket {
-        ethernet: EthernetSlice(eth),
+    let packet = TcpPacket {
+        ethernet,
         vlan_tags: &[],
         ipv4: Ipv4Slice {
             fixed: h,
@@ -405,5 +407,6 @@ pub(crate) fn split_ethernet_ipv4_tcp(data: &[u8]) -> Option<TcpPacket<'_>> {
             options: &segment[TcpHeader::MIN_LEN..tcp_len],
         },
         payload: &segment[tcp_len..],
-    })
+    };
+    Some((packet, segment))
 }

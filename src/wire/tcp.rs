@@ -323,9 +323,10 @@ pub fn parse_tcp(input: &[u8]) -> IResult<&[u8], TcpHeader<'_>, Error> {
             available: input.len(),
         });
     };
-    let word = u16::from_be_bytes([h[12], h[13]]);
-    let data_offset = (word >> TcpHeader::DATA_OFFSET_SHIFT) as u8;
-    let header_len = usize::from(data_offset) * 4;
+    // The fixed fields are read through the view, the one place that knows their bits.
+    let mut view = TcpSlice { fixed: h, options: &[] };
+    let data_offset = view.data_offset();
+    let header_len = view.header_len();
     if header_len < TcpHeader::MIN_LEN {
         return fail(Error::InvalidField {
             layer: Layer::Tcp,
@@ -343,11 +344,8 @@ pub fn parse_tcp(input: &[u8]) -> IResult<&[u8], TcpHeader<'_>, Error> {
             available: input.len(),
         });
     }
-    let header = TcpSlice {
-        fixed: h,
-        options: &input[TcpHeader::MIN_LEN..header_len],
-    }
-    .to_header();
+    view.options = &input[TcpHeader::MIN_LEN..header_len];
+    let header = view.to_header();
     Ok((&input[header_len..], header))
 }
 
