@@ -373,6 +373,32 @@ fn play(server_ns: &str, client_ns: &str, addr: &str, scenario: &str) {
     }
 }
 
+/// Waits (at most 20 s) until the root queues of `devs` have held nothing for two looks
+/// 300 ms apart: an ACK leaving one queue may put an answer into the other.
+fn drain(devs: &[(&str, &str)]) {
+    let empty = |ns: &str, dev: &str| {
+        let out = Command::new("ip")
+            .args(["netns", "exec", ns, "tc", "-s", "qdisc", "show", "dev", dev])
+            .output()
+            .expect("run tc");
+        String::from_utf8_lossy(&out.stdout).contains("backlog 0b 0p")
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let mut quiet = 0;
+    while quiet < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "queues on {devs:?} did not drain in 20 s"
+        );
+        quiet = if devs.iter().all(|&(ns, dev)| empty(ns, dev)) {
+            quiet + 1
+        } else {
+            0
+        };
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
 fn sysctl(ns: &str, key: &str, value: &str) {
     must(&[
         "ip",
@@ -445,7 +471,11 @@ fn kernel_traffic_matches_tshark() {
         ]);
     }
     play(NS_SERVER, NS_CLIENT, &port(1046), "simultaneous-close");
-    for (ns, dev) in [(NS_CLIENT, "synack-c0"), (NS_SERVER, "synack-s0")] {
+    // The programs exit once each has read the other's FIN, while the last ACKs still wait in
+    // the slow queues; deleting a queue drops what it holds, so let both drain first.
+    let queues = [(NS_CLIENT, "synack-c0"), (NS_SERVER, "synack-s0")];
+    drain(&queues);
+    for (ns, dev) in queues {
         must(&["ip", "netns", "exec", ns, "tc", "qdisc", "del", "dev", dev, "root"]);
     }
     cap.stop();
