@@ -1,6 +1,7 @@
 //! Packet timestamps.
 
 use core::fmt;
+use core::num::NonZeroI64;
 use core::time::Duration;
 
 /// A packet timestamp: seconds and nanoseconds since the Unix epoch, as captures record them.
@@ -43,44 +44,62 @@ impl Timestamp {
 
 const NANOS: i64 = Timestamp::NANOS_PER_SEC as i64;
 
-/// A timestamp in 8 bytes: nanoseconds since the epoch (saturating, ±292 years), with a
-/// reserved "none" value. The tracker keeps its times this way.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) struct Nanos(pub(crate) i64);
+/// A timestamp in 8 bytes: nanoseconds since the epoch (saturating, ±292 years). `i64::MIN`
+/// is never a time, so `Option<Nanos>` is 8 bytes too (the tracker keeps its times this way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct Nanos(NonZeroI64);
 
-#[allow(dead_code)]
 impl Nanos {
-    /// No time.
-    pub(crate) const NONE: Nanos = Nanos(i64::MIN);
+    /// Returns the time `n` nanoseconds after the epoch (`i64::MIN` is taken as one later).
+    pub(crate) const fn new(n: i64) -> Nanos {
+        // Stored with the sign bit flipped: `i64::MIN` becomes the excluded zero.
+        match NonZeroI64::new(n ^ i64::MIN) {
+            Some(v) => Nanos(v),
+            None => Nanos(NonZeroI64::MIN),
+        }
+    }
 
-    /// Returns the time, or `NONE` when unset.
-    pub(crate) fn get(self) -> Option<Nanos> {
-        (self != Self::NONE).then_some(self)
+    /// Returns the nanoseconds since the epoch.
+    pub(crate) const fn get(self) -> i64 {
+        self.0.get() ^ i64::MIN
     }
 
     /// Returns the time from `earlier` to `self`, or zero when `earlier` is later.
     pub(crate) fn since(self, earlier: Nanos) -> Duration {
-        Duration::from_nanos(self.0.saturating_sub(earlier.0).max(0) as u64)
+        Duration::from_nanos(self.get().saturating_sub(earlier.get()).max(0) as u64)
     }
 
     /// Returns the timestamp.
     pub(crate) fn timestamp(self) -> Timestamp {
-        let secs = self.0.div_euclid(1_000_000_000);
-        let nanos = self.0.rem_euclid(1_000_000_000) as u32;
+        let n = self.get();
+        let secs = n.div_euclid(1_000_000_000);
+        let nanos = n.rem_euclid(1_000_000_000) as u32;
         Timestamp::new(secs, nanos)
     }
 }
 
+impl PartialOrd for Nanos {
+    fn partial_cmp(&self, other: &Nanos) -> Option<core::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Nanos {
+    fn cmp(&self, other: &Nanos) -> core::cmp::Ordering {
+        self.get().cmp(&other.get())
+    }
+}
+
 impl From<Timestamp> for Nanos {
-    /// Saturates at ±292 years (`i64::MIN` is kept for [`Nanos::NONE`]).
+    /// Saturates at ±292 years (`i64::MIN` is never a time: see [`Nanos::new`]).
     fn from(t: Timestamp) -> Nanos {
         // Within ±292 years less a few seconds no arithmetic can overflow, even with
         // unnormalised nanoseconds; only the edges need 128 bits.
         const SAFE: i64 = i64::MAX / NANOS - 5;
         if (-SAFE..=SAFE).contains(&t.secs) {
-            return Nanos(t.secs * NANOS + i64::from(t.nanos));
+            return Nanos::new(t.secs * NANOS + i64::from(t.nanos));
         }
-        Nanos(t.as_nanos().clamp(i128::from(i64::MIN + 1), i128::from(i64::MAX)) as i64)
+        Nanos::new(t.as_nanos().clamp(i128::from(i64::MIN + 1), i128::from(i64::MAX)) as i64)
     }
 }
 
@@ -162,7 +181,7 @@ mod tests {
             .flat_map(|&s| nanos.iter().map(move |&n| Timestamp { secs: s, nanos: n }))
             .collect();
         for &a in &all {
-            assert_eq!(Nanos::from(a).0, exact_nanos(a), "{a:?}");
+            assert_eq!(Nanos::from(a).get(), exact_nanos(a), "{a:?}");
             for &b in &all {
                 assert_eq!(a.saturating_since(b), exact_since(a, b), "{a:?} since {b:?}");
             }

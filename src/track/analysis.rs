@@ -236,12 +236,19 @@ fn nanos_between(later: Timestamp, earlier: i64) -> i128 {
     later.as_nanos() - i128::from(earlier)
 }
 
+/// An RTT kept as a [`crate::Nanos`] (see `Conversation::first_rtt`).
+fn rtt_duration(n: crate::Nanos) -> Duration {
+    Duration::from_nanos(n.get().max(0) as u64)
+}
+
 /// The analysis state of one conversation, both directions.
 #[derive(Debug, Clone, Default)]
 pub struct Conversation {
     pub(crate) flows: [FlowSeq; 2],
     mru_syn: Option<crate::Nanos>,
-    first_rtt: Option<Duration>,
+    /// The initial RTT in nanoseconds (at most `i64::MAX`: a difference of two `Nanos`),
+    /// kept as a `Nanos` for its 8-byte `Option`.
+    first_rtt: Option<crate::Nanos>,
     completeness: u8,
     frames: u32,
     unacked: Option<Box<[Vec<Unacked>; 2]>>,
@@ -263,7 +270,7 @@ impl Conversation {
 
     /// Returns the initial round-trip time (SYN to the ACK of the SYN-ACK), once known.
     pub fn initial_rtt(&self) -> Option<Duration> {
-        self.first_rtt
+        self.first_rtt.map(rtt_duration)
     }
 
     /// Analyses a segment sent by side `from` (0 or 1; the other side is `1 - from`).
@@ -316,7 +323,7 @@ impl Conversation {
             self.mru_syn = Some(crate::Nanos::from(s.ts));
         } else if ack_flag && !syn && self.first_rtt.is_none() {
             if let Some(t) = self.mru_syn {
-                self.first_rtt = Some(crate::Nanos::from(s.ts).since(t));
+                self.first_rtt = Some(crate::Nanos::new(crate::Nanos::from(s.ts).since(t).as_nanos() as i64));
             }
         }
 
@@ -357,7 +364,7 @@ impl Conversation {
             peer_base: self.flows[to].base_seq,
             flags,
             dupack_num,
-            initial_rtt: if tree { self.first_rtt } else { None },
+            initial_rtt: if tree { self.first_rtt.map(rtt_duration) } else { None },
             completeness,
         }
     }
@@ -385,7 +392,7 @@ impl Conversation {
         let f = s.flags;
         let mut flags = AnalysisFlags::empty();
         let mut dupack_num = 0;
-        let first_rtt = self.first_rtt;
+        let first_rtt = self.first_rtt.map(rtt_duration);
         let [a, b] = &mut self.flows;
         let (fwd, rev) = if from == 0 { (a, b) } else { (b, a) };
 
@@ -516,14 +523,14 @@ impl Conversation {
         let zwp = flags.contains(AnalysisFlags::ZERO_WINDOW_PROBE);
         if (gt(nextseq, fwd.nextseq) || fwd.nextseq == 0) && !zwp {
             fwd.nextseq = nextseq;
-            fwd.nextseq_time = crate::Nanos::from(s.ts).0;
+            fwd.nextseq_time = crate::Nanos::from(s.ts).get();
         }
         if (seq == fwd.maxseqtobeacked || fwd.maxseqtobeacked == 0) && !zwp {
             fwd.maxseqtobeacked = fwd.nextseq;
         }
         fwd.window = window;
         fwd.lastack = ack;
-        fwd.lastack_time = crate::Nanos::from(s.ts).0;
+        fwd.lastack_time = crate::Nanos::from(s.ts).get();
         fwd.last_flags = flags;
 
         // Remove what this ACK acknowledges from the other direction's list.

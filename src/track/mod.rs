@@ -271,62 +271,125 @@ pub struct Stats {
     pub bad_checksum_dropped: u64,
 }
 
-/// What a SYN offered, kept for the handshake (the event carries the full options).
+/// What a SYN offered, kept for the handshake (the event carries the full options), in
+/// 4 bytes: the MSS, the window-scale shift and a bit for each option seen.
 #[derive(Debug, Clone, Copy, Default)]
 struct SynSeen {
-    mss: Option<u16>,
-    window_scale: Option<u8>,
-    sack_permitted: bool,
-    timestamps: bool,
-    fast_open: bool,
+    mss: u16,
+    window_scale: u8,
+    bits: u8,
+}
+
+impl SynSeen {
+    const MSS: u8 = 1;
+    const WINDOW_SCALE: u8 = 2;
+    const SACK_PERMITTED: u8 = 4;
+    const TIMESTAMPS: u8 = 8;
+    const FAST_OPEN: u8 = 16;
+
+    fn mss(self) -> Option<u16> {
+        (self.bits & Self::MSS != 0).then_some(self.mss)
+    }
+
+    fn window_scale(self) -> Option<u8> {
+        (self.bits & Self::WINDOW_SCALE != 0).then_some(self.window_scale)
+    }
+
+    fn sack_permitted(self) -> bool {
+        self.bits & Self::SACK_PERMITTED != 0
+    }
+
+    fn timestamps(self) -> bool {
+        self.bits & Self::TIMESTAMPS != 0
+    }
+
+    fn fast_open(self) -> bool {
+        self.bits & Self::FAST_OPEN != 0
+    }
 }
 
 impl From<SynOptions> for SynSeen {
     fn from(o: SynOptions) -> SynSeen {
+        let bit = |on: bool, b: u8| if on { b } else { 0 };
         SynSeen {
-            mss: o.mss,
-            window_scale: o.window_scale,
-            sack_permitted: o.sack_permitted,
-            timestamps: o.timestamps.is_some(),
-            fast_open: o.fast_open,
+            mss: o.mss.unwrap_or(0),
+            window_scale: o.window_scale.unwrap_or(0),
+            bits: bit(o.mss.is_some(), Self::MSS)
+                | bit(o.window_scale.is_some(), Self::WINDOW_SCALE)
+                | bit(o.sack_permitted, Self::SACK_PERMITTED)
+                | bit(o.timestamps.is_some(), Self::TIMESTAMPS)
+                | bit(o.fast_open, Self::FAST_OPEN),
         }
     }
 }
 
-/// One direction's state as the observer infers it.
+/// One direction's state as the observer infers it, in 28 bytes: the sequence numbers are
+/// plain `u32`s with a presence bit each in `has` (an `Option<SeqNumber>` takes 8 bytes, and
+/// a million connections make every byte count).
 #[derive(Debug, Clone, Copy)]
 struct Half {
     state: TcpState,
-    isn: Option<SeqNumber>,
-    syn: Option<SynSeen>,
+    /// Which of the optional fields are set (`Half::ISN`, ...), and `DATA_AFTER_PEER_FIN`.
+    has: u8,
     syn_flags: TcpFlags,
-    syn_data: u32,
-    /// One past the highest sequence number sent (SYN and FIN count).
-    next_seq: Option<SeqNumber>,
-    /// The highest acknowledgment sent.
-    max_ack: Option<SeqNumber>,
     /// The last window advertised, unscaled.
     window: u16,
+    syn: SynSeen,
+    isn: u32,
+    /// One past the highest sequence number sent (SYN and FIN count).
+    next_seq: u32,
     /// The sequence number of its FIN.
-    fin_seq: Option<SeqNumber>,
-    /// Payload bytes sent after the peer's FIN.
-    data_after_peer_fin: bool,
+    fin_seq: u32,
+    syn_data: u32,
 }
 
 impl Default for Half {
     fn default() -> Self {
         Half {
             state: TcpState::Closed,
-            isn: None,
-            syn: None,
+            has: 0,
             syn_flags: TcpFlags::empty(),
-            syn_data: 0,
-            next_seq: None,
-            max_ack: None,
             window: 0,
-            fin_seq: None,
-            data_after_peer_fin: false,
+            syn: SynSeen::default(),
+            isn: 0,
+            next_seq: 0,
+            fin_seq: 0,
+            syn_data: 0,
         }
+    }
+}
+
+impl Half {
+    const ISN: u8 = 1;
+    const NEXT_SEQ: u8 = 2;
+    const FIN_SEQ: u8 = 4;
+    const SYN: u8 = 8;
+    /// Payload bytes sent after the peer's FIN.
+    const DATA_AFTER_PEER_FIN: u8 = 16;
+
+    fn get(&self, bit: u8, v: u32) -> Option<SeqNumber> {
+        (self.has & bit != 0).then_some(SeqNumber(v))
+    }
+
+    fn isn(&self) -> Option<SeqNumber> {
+        self.get(Self::ISN, self.isn)
+    }
+
+    fn next_seq(&self) -> Option<SeqNumber> {
+        self.get(Self::NEXT_SEQ, self.next_seq)
+    }
+
+    fn fin_seq(&self) -> Option<SeqNumber> {
+        self.get(Self::FIN_SEQ, self.fin_seq)
+    }
+
+    /// What its SYN offered, once it sent one.
+    fn syn(&self) -> Option<SynSeen> {
+        (self.has & Self::SYN != 0).then_some(self.syn)
+    }
+
+    fn data_after_peer_fin(&self) -> bool {
+        self.has & Self::DATA_AFTER_PEER_FIN != 0
     }
 }
 
@@ -346,8 +409,8 @@ const RELINK: Duration = Duration::from_secs(1);
 struct Conn {
     id: ConnId,
     key: ConnKey,
-    start: Timestamp,
-    last: Timestamp,
+    /// The last packet's time.
+    last: crate::Nanos,
     last_dir: Direction,
     half: [Half; 2],
     zeek: ZeekConn,
@@ -499,13 +562,13 @@ impl Tracker {
     fn touch(&mut self, i: u32) {
         let c = self.slots[i as usize].as_mut().expect("live slot");
         let phase = phase_of(c);
-        if phase == c.phase && crate::Nanos::from(c.last).since(c.linked) < RELINK {
+        if phase == c.phase && c.last.since(c.linked) < RELINK {
             return;
         }
         self.unlink(i);
         let c = self.slots[i as usize].as_mut().expect("live slot");
         c.phase = phase;
-        c.linked = crate::Nanos::from(c.last);
+        c.linked = c.last;
         self.push_back(i);
     }
 
@@ -513,12 +576,12 @@ impl Tracker {
     /// Returns false when the head's place is current.
     fn second_chance(&mut self, i: u32) -> bool {
         let c = self.slots[i as usize].as_ref().expect("live slot");
-        if crate::Nanos::from(c.last) <= c.linked {
+        if c.last <= c.linked {
             return false;
         }
         self.unlink(i);
         let c = self.slots[i as usize].as_mut().expect("live slot");
-        c.linked = crate::Nanos::from(c.last);
+        c.linked = c.last;
         self.push_back(i);
         true
     }
@@ -593,7 +656,7 @@ impl Tracker {
                 if crate::Nanos::from(now).since(c.linked) <= timeout {
                     break;
                 }
-                if now.saturating_since(c.last) <= timeout {
+                if crate::Nanos::from(now).since(c.last) <= timeout {
                     // Active since it was linked: move it back and look at the next head.
                     self.second_chance(head);
                     continue;
@@ -605,7 +668,7 @@ impl Tracker {
                 if c.closed.is_none() {
                     self.stats.timed_out += 1;
                 }
-                let at = c.last + timeout;
+                let at = c.last.timestamp() + timeout;
                 self.remove(head, Some(cause), at);
             }
         }
@@ -626,7 +689,7 @@ impl Tracker {
     fn evict_one(&mut self, now: Timestamp) {
         // The least recently active of the three lists' heads, once every head's place is
         // current (bounded, so a table of stale places cannot stall a packet).
-        let mut best: Option<(Timestamp, u32)> = None;
+        let mut best: Option<(crate::Nanos, u32)> = None;
         for phase in 0..self.lru.len() {
             for _ in 0..64 {
                 let head = self.lru[phase].0;
@@ -683,8 +746,7 @@ impl Tracker {
         let conn = Conn {
             id,
             key,
-            start: ts,
-            last: ts,
+            last: crate::Nanos::from(ts),
             last_dir: key.direction_from(src),
             half: [Half::default(); 2],
             zeek,
@@ -827,7 +889,7 @@ impl Tracker {
         let from_server = c.key.direction_from(src) == Direction::ServerToClient;
         let simultaneous_open = from_server
             && flags & (TcpFlags::SYN | TcpFlags::ACK) == TcpFlags::SYN
-            && c.half[1].isn.is_none()
+            && c.half[1].isn().is_none()
             && c.half[0].state == TcpState::SynSent;
         !simultaneous_open && c.zeek.is_reuse(flags, seq)
     }
@@ -835,7 +897,7 @@ impl Tracker {
 
 fn phase_of(c: &Conn) -> Phase {
     if c.closed.is_some()
-        || c.half.iter().any(|h| h.fin_seq.is_some())
+        || c.half.iter().any(|h| h.fin_seq().is_some())
         || c.zeek.ep.iter().any(|e| e.state == ZeekEndpointState::Reset)
     {
         Phase::Closing
@@ -852,7 +914,7 @@ fn summary(c: &Conn, cause: CloseCause) -> ConnSummary {
     ConnSummary {
         id: c.id,
         key: c.key,
-        start: c.start,
+        start: z.start.timestamp(),
         last: z.last.timestamp(),
         duration: logs.then(|| z.last.since(z.start)),
         orig_bytes: logs.then(|| z.orig_bytes()),
@@ -940,7 +1002,7 @@ fn process(
         }
     }
     let dir = c.key.direction_from(src);
-    c.last = seg.ts;
+    c.last = crate::Nanos::from(seg.ts);
     c.last_dir = dir;
     if bad_checksum {
         out.emit(c, dir, EventKind::Anomaly(Anomaly::BadChecksum));
@@ -962,8 +1024,9 @@ fn process(
     if syn && !rst {
         let opts = syn_opts.unwrap_or_default();
         if !ackf {
-            let retransmission = c.half[s].isn == Some(seq);
-            if c.half[r].syn.is_some() && c.half[r].syn_flags & TcpFlags::ACK == TcpFlags::empty() && !retransmission {
+            let retransmission = c.half[s].isn() == Some(seq);
+            if c.half[r].syn().is_some() && c.half[r].syn_flags & TcpFlags::ACK == TcpFlags::empty() && !retransmission
+            {
                 out.emit(c, dir, EventKind::SimultaneousOpen);
                 c.simultaneous_open = true;
             } else {
@@ -979,8 +1042,8 @@ fn process(
             }
             c.syn_ts = Some(crate::Nanos::from(seg.ts));
         } else {
-            let retransmission = c.half[s].isn == Some(seq);
-            let before_syn = c.half[r].syn.is_none();
+            let retransmission = c.half[s].isn() == Some(seq);
+            let before_syn = c.half[r].syn().is_none();
             out.emit(
                 c,
                 dir,
@@ -996,8 +1059,9 @@ fn process(
             }
         }
         let h = &mut c.half[s];
-        h.isn = Some(seq);
-        h.syn = Some(SynSeen::from(opts));
+        h.isn = seq.0;
+        h.syn = SynSeen::from(opts);
+        h.has |= Half::ISN | Half::SYN;
         h.syn_flags = flags;
         h.syn_data = seg.len;
     } else if seg.len > 0 && c.half[s].state.is_handshake() && c.established.is_none() && c.roles == Roles::FromSyn {
@@ -1018,7 +1082,7 @@ fn process(
     // RST: accepted when in the receiver's window (RFC 5961 §3.2), or when no window is known.
     let mut rst_in_window = true;
     if rst {
-        if let Some(expected) = c.half[s].next_seq {
+        if let Some(expected) = c.half[s].next_seq() {
             let scale = if c.established.is_some() {
                 window_scales(c).map_or(0, |w| w[r])
             } else {
@@ -1029,9 +1093,9 @@ fn process(
             // In window: [RCV.NXT, RCV.NXT + RCV.WND); a RST one below (after a FIN) also counts.
             rst_in_window = off < window || seq + 1 == expected;
         }
-        if c.half[s].next_seq.is_none() && c.half[r].state == TcpState::SynSent {
+        if c.half[s].next_seq().is_none() && c.half[r].state == TcpState::SynSent {
             // A RST answering a SYN: acceptable when it acknowledges the SYN (RFC 9293 §3.10.7.3).
-            rst_in_window = !ackf || c.half[r].isn.is_none_or(|isn| ack == isn + 1);
+            rst_in_window = !ackf || c.half[r].isn().is_none_or(|isn| ack == isn + 1);
         }
         if !rst_in_window {
             out.emit(c, dir, EventKind::Anomaly(Anomaly::RstOutOfWindow));
@@ -1039,21 +1103,21 @@ fn process(
     }
 
     // FIN events.
-    let new_fin = fin && c.half[s].fin_seq.is_none_or(|f| f != seq + seg.len);
+    let new_fin = fin && c.half[s].fin_seq().is_none_or(|f| f != seq + seg.len);
     if new_fin && !rst {
-        let first = c.first_fin.is_none() || c.first_fin == Some(dir) && c.half[r].fin_seq.is_none();
+        let first = c.first_fin.is_none() || c.first_fin == Some(dir) && c.half[r].fin_seq().is_none();
         if c.first_fin.is_none() {
             c.first_fin = Some(dir);
         }
         out.emit(c, dir, EventKind::Fin { first, data: seg.len });
     }
-    if seg.len > 0 && c.half[r].fin_seq.is_some() {
-        c.half[s].data_after_peer_fin = true;
+    if seg.len > 0 && c.half[r].fin_seq().is_some() {
+        c.half[s].has |= Half::DATA_AFTER_PEER_FIN;
     }
 
     // The state machine.
-    let acks_syn = ackf && c.half[r].isn.is_some_and(|isn| ack > isn);
-    let acks_fin = ackf && c.half[r].fin_seq.is_some_and(|f| ack > f);
+    let acks_syn = ackf && c.half[r].isn().is_some_and(|isn| ack > isn);
+    let acks_fin = ackf && c.half[r].fin_seq().is_some_and(|f| ack > f);
     let control = if rst {
         Control::Rst
     } else if syn && ackf {
@@ -1069,7 +1133,7 @@ fn process(
     };
     let (before_s, before_r) = (c.half[s].state, c.half[r].state);
     // A connection first seen midstream is taken as established on both sides.
-    if c.roles != Roles::FromSyn && c.half[s].isn.is_none() && before_s == TcpState::Closed && !syn {
+    if c.roles != Roles::FromSyn && c.half[s].isn().is_none() && before_s == TcpState::Closed && !syn {
         c.half[s].state = TcpState::Established;
         if c.half[r].state == TcpState::Closed {
             c.half[r].state = TcpState::Established;
@@ -1088,8 +1152,8 @@ fn process(
         && after_s == TcpState::Established
         && after_r == TcpState::Established
         && (before_s != TcpState::Established || before_r != TcpState::Established)
-        && c.half[0].syn.is_some()
-        && c.half[1].syn.is_some();
+        && c.half[0].syn().is_some()
+        && c.half[1].syn().is_some();
     if established_now
         || (c.established.is_none()
             && matches!(control, Control::Fin { .. })
@@ -1116,7 +1180,7 @@ fn process(
 
     // Data events.
     if data_events && seg.len > 0 && !rst {
-        let base = c.half[s].isn.unwrap_or(SeqNumber(c.seq.flows[s].base_seq));
+        let base = c.half[s].isn().unwrap_or(SeqNumber(c.seq.flows[s].base_seq));
         let mut rel = u64::from(seq.diff(base) as u32);
         if syn {
             rel += 1;
@@ -1134,17 +1198,16 @@ fn process(
     // Bookkeeping.
     {
         let h = &mut c.half[s];
-        if !rst && h.next_seq.is_none_or(|n| seg_end > n) {
-            h.next_seq = Some(seg_end);
-        }
-        if ackf && !rst && h.max_ack.is_none_or(|m| ack > m) {
-            h.max_ack = Some(ack);
+        if !rst && h.next_seq().is_none_or(|n| seg_end > n) {
+            h.next_seq = seg_end.0;
+            h.has |= Half::NEXT_SEQ;
         }
         if !rst {
             h.window = seg.window;
         }
         if fin && !rst {
-            h.fin_seq = Some(seq + seg.len);
+            h.fin_seq = (seq + seg.len).0;
+            h.has |= Half::FIN_SEQ;
         }
     }
 
@@ -1164,8 +1227,8 @@ fn process(
             let done = |st: TcpState| matches!(st, TcpState::TimeWait | TcpState::Closed);
             if done(c.half[0].state)
                 && done(c.half[1].state)
-                && c.half[0].fin_seq.is_some()
-                && c.half[1].fin_seq.is_some()
+                && c.half[0].fin_seq().is_some()
+                && c.half[1].fin_seq().is_some()
             {
                 let both_closing = before_s == TcpState::Closing || before_r == TcpState::Closing;
                 let simultaneous =
@@ -1176,7 +1239,7 @@ fn process(
                     let initiator = c.first_fin.unwrap_or(dir);
                     CloseCause::Graceful {
                         initiator,
-                        half_close: c.half[initiator.reverse().index()].data_after_peer_fin,
+                        half_close: c.half[initiator.reverse().index()].data_after_peer_fin(),
                     }
                 })
             } else {
@@ -1193,27 +1256,27 @@ fn process(
 /// The window-scale shifts in force (client's, server's): only when both SYNs carried the
 /// option (RFC 7323 §2.2), clamped to 14.
 fn window_scales(c: &Conn) -> Option<[u8; 2]> {
-    match (c.half[0].syn?.window_scale, c.half[1].syn?.window_scale) {
+    match (c.half[0].syn()?.window_scale(), c.half[1].syn()?.window_scale()) {
         (Some(a), Some(b)) => Some([a.min(MAX_WINDOW_SCALE), b.min(MAX_WINDOW_SCALE)]),
         _ => None,
     }
 }
 
 fn handshake(c: &Conn, ack_ts: crate::Nanos) -> Handshake {
-    let cs = c.half[0].syn.unwrap_or_default();
-    let ss = c.half[1].syn.unwrap_or_default();
+    let cs = c.half[0].syn().unwrap_or_default();
+    let ss = c.half[1].syn().unwrap_or_default();
     let ecn = c.half[0].syn_flags.contains(TcpFlags::ECE | TcpFlags::CWR)
         && c.half[1].syn_flags.contains(TcpFlags::ECE)
         && !c.half[1].syn_flags.contains(TcpFlags::CWR);
     let simultaneous = c.simultaneous_open;
     Handshake {
-        mss: [cs.mss, ss.mss],
+        mss: [cs.mss(), ss.mss()],
         window_scale: window_scales(c),
-        sack_permitted: cs.sack_permitted && ss.sack_permitted,
-        timestamps: cs.timestamps && ss.timestamps,
+        sack_permitted: cs.sack_permitted() && ss.sack_permitted(),
+        timestamps: cs.timestamps() && ss.timestamps(),
         ecn,
         fast_open_data: c.half[0].syn_data,
-        fast_open: cs.fast_open,
+        fast_open: cs.fast_open(),
         syn_to_synack: match (c.syn_ts, c.synack_ts) {
             (Some(a), Some(b)) => Some(b.since(a)),
             _ => None,

@@ -181,15 +181,33 @@ pub(crate) struct ZeekEndpoint {
     win0: u32,
     chk: u32,
     gap: u32,
-    /// The next data byte expected in order (for gap reports).
-    frontier: Option<u32>,
-    /// The sequence number of its FIN: data ends there.
-    data_end: Option<u32>,
+    /// The next data byte expected in order (for gap reports), when `has & FRONTIER`.
+    frontier: u32,
+    /// The sequence number of its FIN, where data ends, when `has & DATA_END`.
+    data_end: u32,
+    /// Which of `frontier` and `data_end` are set (8 bytes less than two `Option<u32>`s).
+    has: u8,
     pub pkts: u64,
     pub ip_bytes: u64,
 }
 
 impl ZeekEndpoint {
+    const FRONTIER: u8 = 1;
+    const DATA_END: u8 = 2;
+
+    fn frontier(&self) -> Option<u32> {
+        (self.has & Self::FRONTIER != 0).then_some(self.frontier)
+    }
+
+    fn data_end(&self) -> Option<u32> {
+        (self.has & Self::DATA_END != 0).then_some(self.data_end)
+    }
+
+    fn set_frontier(&mut self, f: u32) {
+        self.frontier = f;
+        self.has |= Self::FRONTIER;
+    }
+
     fn set_state(&mut self, s: ZeekEndpointState) {
         if s != self.state {
             self.prev_state = self.state;
@@ -198,8 +216,8 @@ impl ZeekEndpoint {
     }
 
     fn init_seqs(&mut self, start: u32, last: u32) {
-        self.frontier = Some(start.wrapping_add(1));
-        self.data_end = None;
+        self.frontier = start.wrapping_add(1);
+        self.has = Self::FRONTIER;
         self.start_seq = start;
         self.ack_seq = start;
         self.last_seq = last;
@@ -540,7 +558,7 @@ impl ZeekConn {
                 p.start_seq = ack.wrapping_sub(1);
                 p.ack_seq = ack.wrapping_sub(1);
                 p.last_seq = ack.wrapping_sub(1);
-                p.frontier = Some(ack);
+                p.set_frontier(ack);
             } else {
                 let p = &self.ep[pi];
                 let (_, underflow) = p.relative_seq(ack, p.ack_seq, p.ack_wraps);
@@ -579,13 +597,14 @@ impl ZeekConn {
             let e = &mut self.ep[ei];
             let start = seq.wrapping_add(u32::from(syn));
             let end = start.wrapping_add(len);
-            if let Some(f) = e.frontier {
+            if let Some(f) = e.frontier() {
                 if seq_delta(start, f) <= 0 && seq_delta(end, f) > 0 {
-                    e.frontier = Some(end);
+                    e.set_frontier(end);
                 }
             }
             if fin {
-                e.data_end = Some(end);
+                e.data_end = end;
+                e.has |= ZeekEndpoint::DATA_END;
             }
         }
 
@@ -599,14 +618,14 @@ impl ZeekConn {
         // unreliable at the very end of a connection).
         if self.gaps && ackf && !rst {
             let p = &mut self.ep[pi];
-            if let Some(f) = p.frontier {
-                let limit = match p.data_end {
+            if let Some(f) = p.frontier() {
+                let limit = match p.data_end() {
                     Some(end) if seq_delta(ack, end) > 0 => end,
                     _ => ack,
                 };
                 let gap = seq_delta(limit, f);
                 if gap > 0 && gap < TOO_LARGE_SEQ_DELTA {
-                    p.frontier = Some(limit);
+                    p.set_frontier(limit);
                     self.missed_bytes += gap as u64;
                     if !fin {
                         self.scaled(!orig, b'G', |e| &mut e.gap);
