@@ -143,6 +143,12 @@ pub struct Config {
     pub data_events: bool,
     /// Verify TCP checksums and report bad ones ([`Anomaly::BadChecksum`]).
     pub verify_checksums: bool,
+    /// Run Wireshark's sequence analysis on every segment and report what it finds
+    /// ([`Anomaly::Analysis`]: retransmissions, duplicate ACKs, zero windows, ...), as
+    /// Wireshark's `tcp.analyze_sequence_numbers` preference does. On by default. Off, each
+    /// connection keeps [`Tracker::SEQUENCE_ANALYSIS_SIZE`] bytes less and a packet costs
+    /// about a fifth less; the handshake, teardown and Zeek's summaries are the same.
+    pub analyze_sequence_numbers: bool,
     /// Zeek settings for the summaries.
     pub zeek: ZeekSettings,
     /// Source ports that make Zeek take a midstream connection's first sender for the
@@ -161,6 +167,7 @@ impl Default for Config {
             summary_backlog: 1 << 16,
             data_events: false,
             verify_checksums: true,
+            analyze_sequence_numbers: true,
             zeek: ZeekSettings {
                 count_bad_checksums: false,
                 report_gaps: false,
@@ -323,7 +330,7 @@ impl From<SynOptions> for SynSeen {
     }
 }
 
-/// One direction's state as the observer infers it, in 28 bytes: the sequence numbers are
+/// One direction's state as the observer infers it, in 32 bytes: the sequence numbers are
 /// plain `u32`s with a presence bit each in `has` (an `Option<SeqNumber>` takes 8 bytes, and
 /// a million connections make every byte count).
 #[derive(Debug, Clone, Copy)]
@@ -341,6 +348,9 @@ struct Half {
     /// The sequence number of its FIN.
     fin_seq: u32,
     syn_data: u32,
+    /// Wireshark's base for relative sequence numbers (its SYN's, or one below the first
+    /// sequence or the peer's first acknowledgment), when `has & BASE`.
+    base: u32,
 }
 
 impl Default for Half {
@@ -355,6 +365,7 @@ impl Default for Half {
             next_seq: 0,
             fin_seq: 0,
             syn_data: 0,
+            base: 0,
         }
     }
 }
@@ -366,6 +377,7 @@ impl Half {
     const SYN: u8 = 8;
     /// Payload bytes sent after the peer's FIN.
     const DATA_AFTER_PEER_FIN: u8 = 16;
+    const BASE: u8 = 32;
 
     fn get(&self, bit: u8, v: u32) -> Option<SeqNumber> {
         (self.has & bit != 0).then_some(SeqNumber(v))
@@ -414,7 +426,6 @@ struct Conn {
     last_dir: Direction,
     half: [Half; 2],
     zeek: ZeekConn,
-    seq: Conversation,
     roles: Roles,
     syn_ts: Option<crate::Nanos>,
     synack_ts: Option<crate::Nanos>,
@@ -443,6 +454,9 @@ pub struct Tracker {
     table: hashbrown::HashTable<u32>,
     hasher: Hasher,
     slots: Vec<Option<Conn>>,
+    /// Each slot's sequence analysis, when [`Config::analyze_sequence_numbers`] is on (kept
+    /// apart so that the connections are smaller when it is off).
+    seqs: Vec<Conversation>,
     free: Vec<u32>,
     /// Least recently active first, one list per phase: (head, tail).
     lru: [(u32, u32); 3],
@@ -466,6 +480,7 @@ impl Tracker {
             table: hashbrown::HashTable::new(),
             hasher: Hasher::default(),
             slots: Vec::new(),
+            seqs: Vec::new(),
             free: Vec::new(),
             lru: [(NIL, NIL); 3],
             events: Vec::with_capacity(16),
@@ -479,9 +494,25 @@ impl Tracker {
     }
 
     /// Returns the bytes of state kept inline for each connection in the table (not counting
-    /// the hash table's entry: a [`FlowKey`] and a 32-bit slot index).
+    /// the hash table's entry, a 32-bit slot index, nor the sequence analysis: see
+    /// [`Tracker::bytes_per_connection`]).
     pub fn connection_size() -> usize {
         core::mem::size_of::<Option<Conn>>()
+    }
+
+    /// The bytes of Wireshark's sequence analysis kept for each connection when
+    /// [`Config::analyze_sequence_numbers`] is on.
+    pub const SEQUENCE_ANALYSIS_SIZE: usize = core::mem::size_of::<Conversation>();
+
+    /// Returns the bytes of state this tracker keeps for each connection, with its settings
+    /// (not counting the hash table's entry).
+    pub fn bytes_per_connection(&self) -> usize {
+        let seq = if self.config.analyze_sequence_numbers {
+            Self::SEQUENCE_ANALYSIS_SIZE
+        } else {
+            0
+        };
+        Self::connection_size() + seq
     }
 
     /// Returns the settings.
@@ -750,7 +781,6 @@ impl Tracker {
             last_dir: key.direction_from(src),
             half: [Half::default(); 2],
             zeek,
-            seq: Conversation::new(false),
             roles,
             syn_ts: None,
             synack_ts: None,
@@ -773,6 +803,13 @@ impl Tracker {
                 (self.slots.len() - 1) as u32
             }
         };
+        if self.config.analyze_sequence_numbers {
+            let seq = Conversation::new(false);
+            match self.seqs.get_mut(i as usize) {
+                Some(s) => *s = seq,
+                None => self.seqs.push(seq),
+            }
+        }
         let (slots, hasher) = (&self.slots, &self.hasher);
         let rehash = |&j: &u32| slots[j as usize].as_ref().map_or(0, |c| hasher.hash_one(c.key.flow()));
         self.table.insert_unique(hasher.hash_one(flow), i, rehash);
@@ -858,6 +895,7 @@ impl Tracker {
         let data_events = self.config.data_events;
 
         let conn = self.slots[idx as usize].as_mut().expect("live slot");
+        let seq = self.seqs.get_mut(idx as usize);
         let mut out = Emitter {
             events: &mut self.events,
             frame: frame_no,
@@ -865,6 +903,7 @@ impl Tracker {
         };
         process(
             conn,
+            seq,
             &mut out,
             src,
             &seg,
@@ -954,15 +993,18 @@ impl Emitter<'_> {
     }
 }
 
-fn flip(c: &mut Conn) {
+fn flip(c: &mut Conn, seq: Option<&mut Conversation>) {
     c.key = c.key.flipped();
     c.half.swap(0, 1);
-    c.seq.flows.swap(0, 1);
+    if let Some(seq) = seq {
+        seq.flows.swap(0, 1);
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
 fn process(
     c: &mut Conn,
+    mut seq_analysis: Option<&mut Conversation>,
     out: &mut Emitter<'_>,
     src: key::Endpoint,
     seg: &Seg,
@@ -997,7 +1039,7 @@ fn process(
             ip_len,
         );
         if o.flipped {
-            flip(c);
+            flip(c, seq_analysis.as_deref_mut());
             out.emit(c, c.key.direction_from(src), EventKind::RolesFlipped);
         }
     }
@@ -1012,7 +1054,25 @@ fn process(
     }
 
     // Wireshark's sequence analysis (its anomalies are reported after the handshake events).
-    let a = c.seq.segment(dir.index(), seg);
+    // Relative sequence numbers start where Wireshark's do.
+    {
+        let (s, r) = (dir.index(), 1 - dir.index());
+        if flags.contains(TcpFlags::SYN) {
+            c.half[s].base = seg.seq;
+            c.half[s].has |= Half::BASE;
+        } else if c.half[s].has & Half::BASE == 0 {
+            c.half[s].base = seg.seq.wrapping_sub(1);
+            c.half[s].has |= Half::BASE;
+        }
+        if flags.contains(TcpFlags::ACK) && c.half[r].has & Half::BASE == 0 {
+            c.half[r].base = seg.ack.wrapping_sub(1);
+            c.half[r].has |= Half::BASE;
+        }
+    }
+    let a = match seq_analysis.as_deref_mut() {
+        Some(conv) => conv.segment(dir.index(), seg),
+        None => SegmentAnalysis::default(),
+    };
 
     let s = dir.index();
     let r = 1 - s;
@@ -1180,7 +1240,10 @@ fn process(
 
     // Data events.
     if data_events && seg.len > 0 && !rst {
-        let base = c.half[s].isn().unwrap_or(SeqNumber(c.seq.flows[s].base_seq));
+        if let Some(conv) = &seq_analysis {
+            debug_assert_eq!(c.half[s].base, conv.flows[s].base_seq, "the bases agree");
+        }
+        let base = c.half[s].isn().unwrap_or(SeqNumber(c.half[s].base));
         let mut rel = u64::from(seq.diff(base) as u32);
         if syn {
             rel += 1;
