@@ -7,7 +7,9 @@
 //!
 //! With no FILE it runs on the seed's nine built-in frames. `--conn-log` prints Zeek
 //! `conn.log` rows (tab-separated, with a header) instead of events, each as soon as its
-//! connection leaves the table. `--no-data` leaves out the per-segment data lines.
+//! connection leaves the table (without Wireshark's sequence analysis, which only adds
+//! anomaly events: `Config::analyze_sequence_numbers`). `--no-data` leaves out the
+//! per-segment data lines.
 
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
@@ -62,6 +64,8 @@ fn parse_args() -> Result<Args, String> {
             _ => a.file = Some(arg),
         }
     }
+    // conn.log rows do not need Wireshark's sequence analysis (it only adds anomaly events).
+    a.config.analyze_sequence_numbers = !a.conn_log;
     Ok(a)
 }
 
