@@ -79,7 +79,7 @@ const WIDE_MIN: usize = 128;
 /// Sums `data` as native-endian 16-bit words into a wide accumulator (not folded).
 ///
 /// With the `simd` feature, long inputs run the same loop compiled for the widest vector
-/// unit the CPU has (AVX2 on x86-64, detected at run time through the `pulp` crate, which
+/// unit the CPU has (AVX-512 or AVX2 on x86-64, detected at run time through the `pulp` crate, which
 /// keeps the `unsafe` of calling a `#[target_feature]` function behind a checked
 /// dispatch); without it, the loop is compiled for the target's baseline (SSE2 on x86-64).
 #[inline]
