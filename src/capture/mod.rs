@@ -26,7 +26,7 @@ use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
-use pcap_parser::pcapng::Block;
+use pcap_parser::pcapng::{Block, EnhancedPacketBlock, SimplePacketBlock};
 use pcap_parser::traits::PcapReaderIterator;
 use pcap_parser::{PcapBlockOwned, PcapError};
 
@@ -216,9 +216,12 @@ impl<'r> CaptureReader<'r> {
         }
         loop {
             let offset = self.inner.consumed() as u64;
+            // Where the buffered bytes start: a packet's bytes are found again from their
+            // place in the buffer, without parsing the block a second time.
+            let base = self.inner.data().as_ptr() as usize;
             // Decide first, without holding the borrow of the block, what the block is.
             let step = match self.inner.next() {
-                Ok((len, block)) => Step::Block(len, classify(block, offset, self.legacy, &mut self.interfaces)),
+                Ok((len, block)) => Step::Block(len, classify(block, offset, base, self.legacy, &mut self.interfaces)),
                 Err(PcapError::Eof) => Step::End,
                 Err(PcapError::Incomplete(_)) => Step::Refill,
                 Err(PcapError::BufferTooSmall) => Step::Grow,
@@ -266,10 +269,25 @@ impl<'r> CaptureReader<'r> {
                     self.pending = len;
                     self.frames += 1;
                     let number = self.frames;
-                    // Borrow the block's bytes again, now for the caller.
-                    let data = match self.inner.next() {
-                        Ok((_, block)) => packet_data(block),
-                        Err(_) => &[],
+                    // Borrow the block's bytes again, now for the caller: by their place in the
+                    // block, which lies at the front of the buffer (a range outside the block
+                    // cannot happen; the block is parsed again if it ever did).
+                    let in_block = meta.data.end <= len.min(self.inner.data().len());
+                    if cfg!(debug_assertions) {
+                        let base = self.inner.data().as_ptr() as usize;
+                        if let Ok((_, block)) = self.inner.next() {
+                            let d = packet_data(block);
+                            let start = (d.as_ptr() as usize).wrapping_sub(base);
+                            assert_eq!(start..start + d.len(), meta.data, "the packet's place in the buffer");
+                        }
+                    }
+                    let data = if in_block {
+                        &self.inner.data()[meta.data]
+                    } else {
+                        match self.inner.next() {
+                            Ok((_, block)) => packet_data(block),
+                            Err(_) => &[],
+                        }
                     };
                     return Some(Ok(CapturedFrame {
                         number,
@@ -299,6 +317,8 @@ enum Step {
 }
 
 struct PacketMeta {
+    /// The packet's bytes in the reader's buffer, from its start.
+    data: core::ops::Range<usize>,
     timestamp: Timestamp,
     orig_len: u32,
     link: LinkType,
@@ -324,9 +344,15 @@ fn timestamp(units: u64, iface: &Interface) -> Timestamp {
 fn classify(
     block: PcapBlockOwned<'_>,
     offset: u64,
+    base: usize,
     legacy: Option<Interface>,
     interfaces: &mut Vec<Interface>,
 ) -> Kind {
+    // The place of a packet's bytes, relative to the buffer's start at `base`.
+    let place = |d: &[u8]| {
+        let start = (d.as_ptr() as usize).wrapping_sub(base);
+        start..start.saturating_add(d.len())
+    };
     match block {
         PcapBlockOwned::LegacyHeader(h) => Kind::Legacy(Interface {
             link: LinkType(h.network.0 as u32),
@@ -342,6 +368,7 @@ fn classify(
             // A fraction field of a second or more (invalid, but seen) carries into the seconds.
             let units = u64::from(b.ts_sec) * iface.resolution + u64::from(b.ts_usec);
             Kind::Packet(PacketMeta {
+                data: place(b.data),
                 timestamp: timestamp(units, &iface),
                 orig_len: b.origlen,
                 link: iface.link,
@@ -374,6 +401,7 @@ fn classify(
             };
             let units = (u64::from(epb.ts_high) << 32) | u64::from(epb.ts_low);
             Kind::Packet(PacketMeta {
+                data: place(epb_data(&epb)),
                 timestamp: timestamp(units, iface),
                 orig_len: epb.origlen,
                 link: iface.link,
@@ -389,6 +417,7 @@ fn classify(
                 });
             };
             Kind::Packet(PacketMeta {
+                data: place(spb_data(&spb)),
                 timestamp: Timestamp::default(),
                 orig_len: spb.origlen,
                 link: iface.link,
@@ -403,16 +432,22 @@ fn classify(
 fn packet_data(block: PcapBlockOwned<'_>) -> &[u8] {
     match block {
         PcapBlockOwned::Legacy(b) => b.data,
-        PcapBlockOwned::NG(Block::EnhancedPacket(epb)) => {
-            let n = (epb.caplen as usize).min(epb.data.len());
-            &epb.data[..n]
-        }
-        PcapBlockOwned::NG(Block::SimplePacket(spb)) => {
-            let n = (spb.origlen as usize).min(spb.data.len());
-            &spb.data[..n]
-        }
+        PcapBlockOwned::NG(Block::EnhancedPacket(epb)) => epb_data(&epb),
+        PcapBlockOwned::NG(Block::SimplePacket(spb)) => spb_data(&spb),
         _ => &[],
     }
+}
+
+/// An enhanced packet block's packet bytes: the captured length, not the padded block.
+fn epb_data<'a>(epb: &EnhancedPacketBlock<'a>) -> &'a [u8] {
+    let n = (epb.caplen as usize).min(epb.data.len());
+    &epb.data[..n]
+}
+
+/// A simple packet block's packet bytes: the original length, at most what the block holds.
+fn spb_data<'a>(spb: &SimplePacketBlock<'a>) -> &'a [u8] {
+    let n = (spb.origlen as usize).min(spb.data.len());
+    &spb.data[..n]
 }
 
 /// What became of every frame of a capture: each frame read is counted in exactly one
