@@ -91,7 +91,32 @@ fn sum_native(data: &[u8]) -> u64 {
             || sum_words(data),
         );
     }
+    #[cfg(feature = "simd")]
+    return sum_short(data);
+    #[cfg(not(feature = "simd"))]
     sum_words(data)
+}
+
+/// The loop for short inputs (headers): 32-bit words into a 64-bit accumulator, half the
+/// steps of 16-bit words (the sum of 32-bit words folds to the same ones'-complement sum,
+/// 2^16 being 1 modulo 0xffff); then the last 0..=3 bytes.
+#[cfg(feature = "simd")]
+#[inline(always)]
+fn sum_short(data: &[u8]) -> u64 {
+    let words = data.chunks_exact(4);
+    let rest = words.remainder();
+    let mut total: u64 = words
+        .map(|w| u64::from(u32::from_ne_bytes([w[0], w[1], w[2], w[3]])))
+        .sum();
+    let pairs = rest.chunks_exact(2);
+    if let [last] = pairs.remainder() {
+        // An odd final byte is padded with a zero byte on the right (RFC 1071 §4.1).
+        total += u64::from(u16::from_ne_bytes([*last, 0]));
+    }
+    for w in pairs {
+        total += u64::from(u16::from_ne_bytes([w[0], w[1]]));
+    }
+    total
 }
 
 /// The loop itself: blocks short enough that a `u32` accumulator cannot overflow.
