@@ -46,9 +46,12 @@ const NANOS: i64 = Timestamp::NANOS_PER_SEC as i64;
 
 /// A timestamp in 8 bytes: nanoseconds since the epoch (saturating, ±292 years). `i64::MIN`
 /// is never a time, so `Option<Nanos>` is 8 bytes too (the tracker keeps its times this way).
+// Only the tracker (feature `std`) keeps times this way.
+#[allow(dead_code)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct Nanos(NonZeroI64);
 
+#[allow(dead_code)]
 impl Nanos {
     /// Returns the time `n` nanoseconds after the epoch (`i64::MIN` is taken as one later).
     pub(crate) const fn new(n: i64) -> Nanos {
