@@ -33,17 +33,31 @@ impl fmt::Display for Endpoint {
 /// give equal keys and equal [`FlowKey::symmetric_hash`] values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FlowKey {
-    low: Endpoint,
-    high: Endpoint,
+    // Each endpoint packed as `address << 16 | port`: integers order as the endpoints do
+    // (address, then port), and compare and hash in one step each.
+    low: u64,
+    high: u64,
+}
+
+/// An endpoint as one integer that orders as the endpoint does.
+#[inline]
+fn pack(e: Endpoint) -> u64 {
+    (u64::from(e.addr.to_bits()) << 16) | u64::from(e.port)
+}
+
+#[inline]
+fn unpack(v: u64) -> Endpoint {
+    Endpoint::new(Ipv4Addr::from_bits((v >> 16) as u32), v as u16)
 }
 
 impl FlowKey {
     /// Returns the key of the connection between `a` and `b`, in either order.
+    #[inline]
     pub fn new(a: Endpoint, b: Endpoint) -> Self {
-        if a <= b {
-            FlowKey { low: a, high: b }
-        } else {
-            FlowKey { low: b, high: a }
+        let (a, b) = (pack(a), pack(b));
+        FlowKey {
+            low: a.min(b),
+            high: a.max(b),
         }
     }
 
@@ -61,7 +75,7 @@ impl FlowKey {
 
     /// Returns the two endpoints, the smaller first.
     pub fn endpoints(&self) -> (Endpoint, Endpoint) {
-        (self.low, self.high)
+        (unpack(self.low), unpack(self.high))
     }
 
     /// Returns a hash of the key that does not depend on the direction and is the same in
@@ -69,8 +83,7 @@ impl FlowKey {
     /// directions of a connection land on the same shard. It is not keyed, so do not use it
     /// for a hash table that faces untrusted input (the tracker keys its own table at random).
     pub fn symmetric_hash(&self) -> u64 {
-        let a = (u64::from(self.low.addr.to_bits()) << 16) | u64::from(self.low.port);
-        let b = (u64::from(self.high.addr.to_bits()) << 16) | u64::from(self.high.port);
+        let (a, b) = (self.low, self.high);
         // Two rounds of a multiply-xorshift mixer (splitmix64's finaliser) over both halves.
         let mut h = a.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ b;
         h ^= h >> 30;
@@ -83,7 +96,7 @@ impl FlowKey {
 
 impl fmt::Display for FlowKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} <-> {}", self.low, self.high)
+        write!(f, "{} <-> {}", unpack(self.low), unpack(self.high))
     }
 }
 
