@@ -278,6 +278,40 @@ impl Conversation {
         let from = from & 1;
         let to = 1 - from;
         let completeness = self.completeness;
+        let (flags, dupack_num, acked_something, window) = self.advance(from, s);
+        let syn = s.flags.contains(TcpFlags::SYN);
+        let ack_flag = s.flags.contains(TcpFlags::ACK);
+        let fwd = &self.flows[from];
+        let rel_seq = s.seq.wrapping_sub(fwd.base_seq);
+        let nxt = rel_seq.wrapping_add(s.len).wrapping_add(u32::from(s.syn_fin()));
+        let tree = !flags.is_empty() || acked_something || (s.len > 0 && self.bif_shown(from, s));
+        SegmentAnalysis {
+            stream: 0,
+            seq: rel_seq,
+            ack: ack_flag.then(|| s.ack.wrapping_sub(self.flows[to].base_seq)),
+            nxtseq: Some(nxt),
+            window_size: window,
+            scale: (!syn).then_some(fwd.scale),
+            peer_base: self.flows[to].base_seq,
+            flags,
+            dupack_num,
+            initial_rtt: if tree { self.first_rtt.map(rtt_duration) } else { None },
+            completeness,
+        }
+    }
+
+    /// Analyses a segment sent by side `from` for the tracker, which needs only the flags
+    /// and the duplicate-ACK number: the same state changes as [`Conversation::segment`],
+    /// without building the rest of its answer.
+    pub(crate) fn segment_flags(&mut self, from: usize, s: &Seg) -> (AnalysisFlags, u32) {
+        let (flags, dupack_num, _, _) = self.advance(from & 1, s);
+        (flags, dupack_num)
+    }
+
+    /// Every state change a segment makes; returns the flags, the duplicate-ACK number,
+    /// whether it acknowledged a tracked segment, and its scaled window.
+    fn advance(&mut self, from: usize, s: &Seg) -> (AnalysisFlags, u32, bool, u32) {
+        let to = 1 - from;
         let f = s.flags;
         let syn = f.contains(TcpFlags::SYN);
         let ack_flag = f.contains(TcpFlags::ACK);
@@ -349,24 +383,7 @@ impl Conversation {
             self.completeness |= completeness::RST;
         }
         self.frames += 1;
-
-        let fwd = &self.flows[from];
-        let rel_seq = s.seq.wrapping_sub(fwd.base_seq);
-        let nxt = rel_seq.wrapping_add(s.len).wrapping_add(u32::from(s.syn_fin()));
-        let tree = !flags.is_empty() || acked_something || (s.len > 0 && self.bif_shown(from, s));
-        SegmentAnalysis {
-            stream: 0,
-            seq: rel_seq,
-            ack: ack_flag.then(|| s.ack.wrapping_sub(self.flows[to].base_seq)),
-            nxtseq: Some(nxt),
-            window_size: window,
-            scale: (!syn).then_some(fwd.scale),
-            peer_base: self.flows[to].base_seq,
-            flags,
-            dupack_num,
-            initial_rtt: if tree { self.first_rtt.map(rtt_duration) } else { None },
-            completeness,
-        }
+        (flags, dupack_num, acked_something, window)
     }
 
     fn bif_shown(&self, from: usize, s: &Seg) -> bool {

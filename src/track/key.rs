@@ -6,7 +6,7 @@ use core::net::Ipv4Addr;
 use crate::wire::Frame;
 
 /// One end of a TCP connection: an IPv4 address and a port.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, Eq, PartialOrd, Ord)]
 pub struct Endpoint {
     /// The IPv4 address.
     pub addr: Ipv4Addr,
@@ -18,6 +18,21 @@ impl Endpoint {
     /// Returns an endpoint.
     pub const fn new(addr: Ipv4Addr, port: u16) -> Self {
         Endpoint { addr, port }
+    }
+}
+
+impl PartialEq for Endpoint {
+    /// Equal when address and port are (compared as one integer: the tracker asks several
+    /// times a packet).
+    #[inline]
+    fn eq(&self, other: &Endpoint) -> bool {
+        pack(*self) == pack(*other)
+    }
+}
+
+impl core::hash::Hash for Endpoint {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(pack(*self));
     }
 }
 

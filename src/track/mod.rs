@@ -1071,9 +1071,9 @@ fn process(
             c.half[r].has |= Half::BASE;
         }
     }
-    let a = match seq_analysis.as_deref_mut() {
-        Some(conv) => conv.segment(dir.index(), seg),
-        None => SegmentAnalysis::default(),
+    let (analysis_flags, dup_ack_count) = match seq_analysis.as_deref_mut() {
+        Some(conv) => conv.segment_flags(dir.index(), seg),
+        None => (AnalysisFlags::empty(), 0),
     };
 
     let s = dir.index();
@@ -1130,13 +1130,13 @@ fn process(
         out.emit(c, dir, EventKind::Anomaly(Anomaly::DataBeforeEstablished));
     }
 
-    if !a.flags.is_empty() {
+    if !analysis_flags.is_empty() {
         out.emit(
             c,
             dir,
             EventKind::Anomaly(Anomaly::Analysis {
-                flags: a.flags,
-                dup_ack_count: a.dupack_num,
+                flags: analysis_flags,
+                dup_ack_count,
             }),
         );
     }

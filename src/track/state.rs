@@ -112,6 +112,7 @@ pub struct Transition {
 /// This is the one place where endpoint states change. An observer sees a segment at the
 /// capture point and presumes it arrives: the receiver's transition happens with the
 /// sender's. Arms that leave both states as they were say so.
+#[inline]
 pub fn step(sender: TcpState, receiver: TcpState, control: Control) -> Transition {
     use Control::*;
     use TcpState::*;
