@@ -7,8 +7,6 @@
 //! dissector does. A length of 0 or 1, or one that runs past the area, ends the walk: no
 //! later byte can be trusted. Iteration ends after `EOL` (what follows is padding).
 
-use nom::number::complete::be_u16;
-
 use crate::error::{Error, Layer, out_buf};
 use crate::wire::tcp::SeqNumber;
 
@@ -281,8 +279,7 @@ impl<'a> TcpOptions<'a> {
 
 /// Builds the error out of line and from values only, so the iterator never has its address
 /// taken and stays in registers on the hot path.
-#[cold]
-#[inline(never)]
+#[inline(always)]
 fn bad_option(area_len: usize, left: usize, kind: u8, length: u8) -> BadOption {
     BadOption {
         offset: u32::try_from(area_len.saturating_sub(left)).unwrap_or(u32::MAX),
@@ -310,8 +307,10 @@ fn decode(kind: u8, body: &[u8]) -> Result<TcpOption<'_>, ()> {
             })
         }
         (kind::FAST_OPEN, _) => Ok(TcpOption::FastOpen(body)),
-        (kind::EXPERIMENTAL, n) if n >= 2 => match be_u16::<_, Error>(body) {
-            Ok((cookie, kind::FAST_OPEN_MAGIC)) => Ok(TcpOption::FastOpenExperimental(cookie)),
+        (kind::EXPERIMENTAL, n) if n >= 2 => match body.split_first_chunk::<2>() {
+            Some((&magic, cookie)) if u16::from_be_bytes(magic) == kind::FAST_OPEN_MAGIC => {
+                Ok(TcpOption::FastOpenExperimental(cookie))
+            }
             _ => Ok(TcpOption::Unknown { kind, data: body }),
         },
         (kind::MSS | kind::WINDOW_SCALE | kind::SACK_PERMITTED | kind::SACK | kind::TIMESTAMPS, _) => Err(()),
