@@ -9,21 +9,6 @@ use std::process::Command;
 
 use synack::capture::Accounting;
 
-fn captures() -> Vec<PathBuf> {
-    let corpus = common::corpus();
-    let mut v = Vec::new();
-    for d in ["tcpdump", "zeek"] {
-        for e in std::fs::read_dir(corpus.join(d)).unwrap().flatten() {
-            let p = e.path();
-            if matches!(p.extension().and_then(|e| e.to_str()), Some("pcap" | "pcapng")) {
-                v.push(p);
-            }
-        }
-    }
-    v.sort();
-    v
-}
-
 /// The file's frame count as tshark reads it; for a classic pcap whose link type tshark does
 /// not support (it then reads nothing), the number of records found by walking the record
 /// headers.
@@ -66,7 +51,7 @@ fn classic_pcap_records(d: &[u8]) -> usize {
 
 #[test]
 fn every_frame_of_the_corpus_is_accounted_for() {
-    let files = captures();
+    let files = common::corpus_captures();
     assert!(files.len() > 400);
     let tshark = common::have("tshark");
     let mut sum = Accounting::default();

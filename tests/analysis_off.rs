@@ -9,21 +9,6 @@ use std::path::PathBuf;
 use synack::capture::CaptureReader;
 use synack::track::{Anomaly, Config, ConnSummary, Event, EventKind, Tracker};
 
-fn captures() -> Vec<PathBuf> {
-    let corpus = common::corpus();
-    let mut v = Vec::new();
-    for d in ["tcpdump", "zeek"] {
-        for e in std::fs::read_dir(corpus.join(d)).unwrap().flatten() {
-            let p = e.path();
-            if matches!(p.extension().and_then(|e| e.to_str()), Some("pcap" | "pcapng")) {
-                v.push(p);
-            }
-        }
-    }
-    v.sort();
-    v
-}
-
 fn run(path: &PathBuf, analyze: bool) -> (Vec<Event>, Vec<ConnSummary>) {
     let mut tracker = Tracker::new(Config {
         analyze_sequence_numbers: analyze,
@@ -44,7 +29,7 @@ fn run(path: &PathBuf, analyze: bool) -> (Vec<Event>, Vec<ConnSummary>) {
 #[test]
 fn only_the_analysis_events_go() {
     let (mut files, mut analysis_events, mut events) = (0, 0, 0);
-    for path in captures() {
+    for path in common::corpus_captures() {
         let (on, on_summaries) = run(&path, true);
         let (off, off_summaries) = run(&path, false);
         let kept: Vec<Event> = on

@@ -49,6 +49,23 @@ pub fn corpus() -> PathBuf {
     dir
 }
 
+/// Returns every capture file (pcap and pcapng) of the corpus's tcpdump and zeek folders,
+/// sorted by path.
+pub fn corpus_captures() -> Vec<PathBuf> {
+    let corpus = corpus();
+    let mut v = Vec::new();
+    for d in ["tcpdump", "zeek"] {
+        for e in std::fs::read_dir(corpus.join(d)).unwrap().flatten() {
+            let p = e.path();
+            if matches!(p.extension().and_then(|e| e.to_str()), Some("pcap" | "pcapng")) {
+                v.push(p);
+            }
+        }
+    }
+    v.sort();
+    v
+}
+
 /// A table of tab-separated values with a header row.
 pub struct Table {
     pub header: Vec<String>,
