@@ -241,17 +241,40 @@ fn rtt_duration(n: crate::Nanos) -> Duration {
     Duration::from_nanos(n.get().max(0) as u64)
 }
 
-/// The analysis state of one conversation, both directions.
-#[derive(Debug, Clone, Default)]
-pub struct Conversation {
+/// The per-conversation state of the analysis proper (both directions), without what only
+/// the dissector's output needs: what the [`Tracker`](super::Tracker) keeps per connection.
+#[derive(Debug, Clone)]
+pub(crate) struct SeqState {
     pub(crate) flows: [FlowSeq; 2],
     mru_syn: Option<crate::Nanos>,
     /// The initial RTT in nanoseconds (at most `i64::MAX`: a difference of two `Nanos`),
     /// kept as a `Nanos` for its 8-byte `Option`.
     first_rtt: Option<crate::Nanos>,
+}
+
+impl Default for SeqState {
+    fn default() -> Self {
+        let mut flows = [FlowSeq::default(); 2];
+        flows[0].valid_bif = true;
+        flows[1].valid_bif = true;
+        SeqState {
+            flows,
+            mru_syn: None,
+            first_rtt: None,
+        }
+    }
+}
+
+/// Each direction's unacknowledged segments.
+type UnackedLists = [Vec<Unacked>; 2];
+
+/// The analysis state of one conversation, both directions.
+#[derive(Debug, Clone, Default)]
+pub struct Conversation {
+    pub(crate) seq: SeqState,
     completeness: u8,
     frames: u32,
-    unacked: Option<Box<[Vec<Unacked>; 2]>>,
+    unacked: Option<Box<UnackedLists>>,
 }
 
 impl Conversation {
@@ -259,18 +282,15 @@ impl Conversation {
     /// segments as Wireshark does, which decides when Wireshark shows the analysis tree
     /// (and with it `tcp.analysis.initial_rtt`).
     pub fn new(track_acks: bool) -> Self {
-        let mut c = Conversation {
+        Conversation {
             unacked: track_acks.then(Default::default),
             ..Default::default()
-        };
-        c.flows[0].valid_bif = true;
-        c.flows[1].valid_bif = true;
-        c
+        }
     }
 
     /// Returns the initial round-trip time (SYN to the ACK of the SYN-ACK), once known.
     pub fn initial_rtt(&self) -> Option<Duration> {
-        self.first_rtt.map(rtt_duration)
+        self.seq.first_rtt.map(rtt_duration)
     }
 
     /// Analyses a segment sent by side `from` (0 or 1; the other side is `1 - from`).
@@ -281,42 +301,92 @@ impl Conversation {
         let (flags, dupack_num, acked_something, window) = self.advance(from, s);
         let syn = s.flags.contains(TcpFlags::SYN);
         let ack_flag = s.flags.contains(TcpFlags::ACK);
-        let fwd = &self.flows[from];
+        let fwd = &self.seq.flows[from];
         let rel_seq = s.seq.wrapping_sub(fwd.base_seq);
         let nxt = rel_seq.wrapping_add(s.len).wrapping_add(u32::from(s.syn_fin()));
         let tree = !flags.is_empty() || acked_something || (s.len > 0 && self.bif_shown(from, s));
         SegmentAnalysis {
             stream: 0,
             seq: rel_seq,
-            ack: ack_flag.then(|| s.ack.wrapping_sub(self.flows[to].base_seq)),
+            ack: ack_flag.then(|| s.ack.wrapping_sub(self.seq.flows[to].base_seq)),
             nxtseq: Some(nxt),
             window_size: window,
             scale: (!syn).then_some(fwd.scale),
-            peer_base: self.flows[to].base_seq,
+            peer_base: self.seq.flows[to].base_seq,
             flags,
             dupack_num,
-            initial_rtt: if tree { self.first_rtt.map(rtt_duration) } else { None },
+            initial_rtt: if tree {
+                self.seq.first_rtt.map(rtt_duration)
+            } else {
+                None
+            },
             completeness,
         }
-    }
-
-    /// Analyses a segment sent by side `from` for the tracker, which needs only the flags
-    /// and the duplicate-ACK number: the same state changes as [`Conversation::segment`],
-    /// without building the rest of its answer.
-    pub(crate) fn segment_flags(&mut self, from: usize, s: &Seg) -> (AnalysisFlags, u32) {
-        let (flags, dupack_num, _, _) = self.advance(from & 1, s);
-        (flags, dupack_num)
     }
 
     /// Every state change a segment makes; returns the flags, the duplicate-ACK number,
     /// whether it acknowledged a tracked segment, and its scaled window.
     fn advance(&mut self, from: usize, s: &Seg) -> (AnalysisFlags, u32, bool, u32) {
-        let to = 1 - from;
         let f = s.flags;
         let syn = f.contains(TcpFlags::SYN);
         let ack_flag = f.contains(TcpFlags::ACK);
         let first_frame = self.frames == 0;
-        let base_known = self.flows[from].base_set;
+        let base_known = self.seq.flows[from].base_set;
+        let out = self.seq.advance(from, s, self.unacked.as_deref_mut());
+
+        // Completeness, as Wireshark 4.0 accumulates it: the frame that creates the
+        // conversation counts only as a SYN; data counts once the sender's base sequence was
+        // known before the frame; the ACK bit comes from an empty ACK.
+        if syn && !ack_flag {
+            self.completeness |= completeness::SYN;
+        } else if syn && !first_frame {
+            self.completeness |= completeness::SYN_ACK;
+        } else if !syn && ack_flag && s.len == 0 && !first_frame {
+            self.completeness |= completeness::ACK;
+        }
+        if s.len > 0 && (base_known || syn) {
+            self.completeness |= completeness::DATA;
+        }
+        if f.contains(TcpFlags::FIN) && !first_frame {
+            self.completeness |= completeness::FIN;
+        }
+        if f.contains(TcpFlags::RST) && !first_frame {
+            self.completeness |= completeness::RST;
+        }
+        self.frames += 1;
+        out
+    }
+
+    fn bif_shown(&self, from: usize, s: &Seg) -> bool {
+        let fwd = &self.seq.flows[from];
+        let rev = &self.seq.flows[1 - from];
+        if !fwd.valid_bif || self.unacked.is_none() {
+            return false;
+        }
+        let mut in_flight = s.seq.wrapping_add(s.len).wrapping_sub(rev.lastack);
+        if s.syn_fin() {
+            in_flight = in_flight.wrapping_add(1);
+        }
+        in_flight > 0 && in_flight < 2_000_000_000
+    }
+}
+
+impl SeqState {
+    /// Analyses a segment sent by side `from` for the tracker, which needs only the flags
+    /// and the duplicate-ACK number: the same state changes as [`Conversation::segment`],
+    /// without building the rest of its answer.
+    pub(crate) fn segment_flags(&mut self, from: usize, s: &Seg) -> (AnalysisFlags, u32) {
+        let (flags, dupack_num, _, _) = self.advance(from & 1, s, None);
+        (flags, dupack_num)
+    }
+
+    /// Every state change a segment makes; returns the flags, the duplicate-ACK number,
+    /// whether it acknowledged a tracked segment, and its scaled window.
+    fn advance(&mut self, from: usize, s: &Seg, unacked: Option<&mut UnackedLists>) -> (AnalysisFlags, u32, bool, u32) {
+        let to = 1 - from;
+        let f = s.flags;
+        let syn = f.contains(TcpFlags::SYN);
+        let ack_flag = f.contains(TcpFlags::ACK);
 
         // Base sequence numbers (relative numbering): the SYN's sequence, or one below the
         // first segment's; the receiver's from the first ACK.
@@ -361,47 +431,20 @@ impl Conversation {
             }
         }
 
-        let (flags, dupack_num, acked_something) = self.analyze(from, s, window);
+        let (flags, dupack_num, acked_something) = self.analyze(from, s, window, unacked);
 
-        // Completeness, as Wireshark 4.0 accumulates it: the frame that creates the
-        // conversation counts only as a SYN; data counts once the sender's base sequence was
-        // known before the frame; the ACK bit comes from an empty ACK.
-        if syn && !ack_flag {
-            self.completeness |= completeness::SYN;
-        } else if syn && !first_frame {
-            self.completeness |= completeness::SYN_ACK;
-        } else if !syn && ack_flag && s.len == 0 && !first_frame {
-            self.completeness |= completeness::ACK;
-        }
-        if s.len > 0 && (base_known || syn) {
-            self.completeness |= completeness::DATA;
-        }
-        if f.contains(TcpFlags::FIN) && !first_frame {
-            self.completeness |= completeness::FIN;
-        }
-        if f.contains(TcpFlags::RST) && !first_frame {
-            self.completeness |= completeness::RST;
-        }
-        self.frames += 1;
         (flags, dupack_num, acked_something, window)
-    }
-
-    fn bif_shown(&self, from: usize, s: &Seg) -> bool {
-        let fwd = &self.flows[from];
-        let rev = &self.flows[1 - from];
-        if !fwd.valid_bif || self.unacked.is_none() {
-            return false;
-        }
-        let mut in_flight = s.seq.wrapping_add(s.len).wrapping_sub(rev.lastack);
-        if s.syn_fin() {
-            in_flight = in_flight.wrapping_add(1);
-        }
-        in_flight > 0 && in_flight < 2_000_000_000
     }
 
     /// Wireshark's tcp_analyze_sequence_number. Returns the flags, the duplicate-ACK number
     /// and whether this segment acknowledged a tracked segment.
-    fn analyze(&mut self, from: usize, s: &Seg, window: u32) -> (AnalysisFlags, u32, bool) {
+    fn analyze(
+        &mut self,
+        from: usize,
+        s: &Seg,
+        window: u32,
+        mut unacked: Option<&mut UnackedLists>,
+    ) -> (AnalysisFlags, u32, bool) {
         let to = 1 - from;
         let seq = s.seq;
         let ack = s.ack;
@@ -531,7 +574,7 @@ impl Conversation {
         if s.syn_fin() {
             nextseq = nextseq.wrapping_add(1);
         }
-        if let Some(lists) = self.unacked.as_deref_mut() {
+        if let Some(lists) = unacked.as_deref_mut() {
             let list = &mut lists[from];
             if (seglen > 0 || s.syn_fin()) && list.len() < MAX_UNACKED {
                 list.push(Unacked { seq, nextseq });
@@ -553,7 +596,7 @@ impl Conversation {
         // Remove what this ACK acknowledges from the other direction's list.
         let mut acked_something = false;
         if f.contains(TcpFlags::ACK) {
-            if let Some(lists) = self.unacked.as_deref_mut() {
+            if let Some(lists) = unacked {
                 let list = &mut lists[to];
                 let mut i = list.len();
                 // Wireshark walks newest first.
@@ -624,7 +667,7 @@ impl Analyzer {
             Some(&i) => {
                 let (first, conv) = &self.conversations[i as usize];
                 let from = usize::from(*first != src);
-                let fwd = &conv.flows[from];
+                let fwd = &conv.seq.flows[from];
                 // A SYN with a new sequence number on a known conversation starts a new one.
                 if seg.flags & (TcpFlags::SYN | TcpFlags::ACK) == TcpFlags::SYN
                     && fwd.base_set

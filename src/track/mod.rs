@@ -114,7 +114,7 @@ pub use zeek::{ConnState, History, MAX_HISTORY, ZeekEndpointState, ZeekSettings}
 
 use crate::Timestamp;
 use crate::wire::{ChecksumVerdict, Frame, MAX_WINDOW_SCALE, SeqNumber, SynOptions, TcpFlags};
-use analysis::Seg;
+use analysis::{Seg, SeqState};
 use zeek::ZeekConn;
 
 /// The ports Zeek's analyzers register as likely server ports when all base scripts are
@@ -458,7 +458,7 @@ pub struct Tracker {
     slots: Vec<Option<Conn>>,
     /// Each slot's sequence analysis, when [`Config::analyze_sequence_numbers`] is on (kept
     /// apart so that the connections are smaller when it is off).
-    seqs: Vec<Conversation>,
+    seqs: Vec<SeqState>,
     free: Vec<u32>,
     /// Least recently active first, one list per phase: (head, tail).
     lru: [(u32, u32); 3],
@@ -504,7 +504,7 @@ impl Tracker {
 
     /// The bytes of Wireshark's sequence analysis kept for each connection when
     /// [`Config::analyze_sequence_numbers`] is on.
-    pub const SEQUENCE_ANALYSIS_SIZE: usize = core::mem::size_of::<Conversation>();
+    pub const SEQUENCE_ANALYSIS_SIZE: usize = core::mem::size_of::<SeqState>();
 
     /// Returns the bytes of state this tracker keeps for each connection, with its settings
     /// (not counting the hash table's entry).
@@ -806,7 +806,7 @@ impl Tracker {
             }
         };
         if self.config.analyze_sequence_numbers {
-            let seq = Conversation::new(false);
+            let seq = SeqState::default();
             match self.seqs.get_mut(i as usize) {
                 Some(s) => *s = seq,
                 None => self.seqs.push(seq),
@@ -995,7 +995,7 @@ impl Emitter<'_> {
     }
 }
 
-fn flip(c: &mut Conn, seq: Option<&mut Conversation>) {
+fn flip(c: &mut Conn, seq: Option<&mut SeqState>) {
     c.key = c.key.flipped();
     c.half.swap(0, 1);
     if let Some(seq) = seq {
@@ -1006,7 +1006,7 @@ fn flip(c: &mut Conn, seq: Option<&mut Conversation>) {
 #[allow(clippy::too_many_arguments)]
 fn process(
     c: &mut Conn,
-    mut seq_analysis: Option<&mut Conversation>,
+    mut seq_analysis: Option<&mut SeqState>,
     out: &mut Emitter<'_>,
     src: key::Endpoint,
     seg: &Seg,
