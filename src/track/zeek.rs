@@ -169,7 +169,6 @@ pub(crate) struct ZeekEndpoint {
     ack_seq: u32,
     seq_wraps: u32,
     ack_wraps: u32,
-    fin_cnt: u32,
     pub did_close: bool,
     // The low 32 bits of the relative sequence of the last SYN, FIN and RST (compared for
     // equality only).
@@ -185,15 +184,16 @@ pub(crate) struct ZeekEndpoint {
     frontier: u32,
     /// The sequence number of its FIN, where data ends, when `has & DATA_END`.
     data_end: u32,
-    /// Which of `frontier` and `data_end` are set (8 bytes less than two `Option<u32>`s).
+    /// Which of `frontier` and `data_end` are set (8 bytes less than two `Option<u32>`s),
+    /// and whether it sent a FIN.
     has: u8,
-    pub pkts: u64,
-    pub ip_bytes: u64,
 }
 
 impl ZeekEndpoint {
     const FRONTIER: u8 = 1;
     const DATA_END: u8 = 2;
+    /// It sent a FIN (Zeek counts them; only whether it did is ever read).
+    const FIN_SEEN: u8 = 4;
 
     fn frontier(&self) -> Option<u32> {
         (self.has & Self::FRONTIER != 0).then_some(self.frontier)
@@ -286,7 +286,7 @@ impl ZeekEndpoint {
             ack.wrapping_sub(start)
         };
         size = size.saturating_sub(1);
-        if self.fin_cnt > 0 && size != 0 {
+        if self.has & Self::FIN_SEEN != 0 && size != 0 {
             size -= 1;
         }
         size
@@ -318,6 +318,10 @@ pub(crate) struct ZeekOutcome {
 pub(crate) struct ZeekConn {
     /// [originator, responder].
     pub ep: [ZeekEndpoint; 2],
+    /// Packets and IP bytes, [originator, responder] (kept here rather than in the
+    /// endpoints, which then need no 8-byte alignment and pack 20 bytes smaller).
+    pub pkts: [u64; 2],
+    pub ip_bytes: [u64; 2],
     pub history: History,
     hist_seen: u32,
     pub start: crate::Nanos,
@@ -335,6 +339,8 @@ impl ZeekConn {
         let start = crate::Nanos::from(start);
         ZeekConn {
             ep: Default::default(),
+            pkts: [0; 2],
+            ip_bytes: [0; 2],
             history: History::default(),
             hist_seen: 0,
             start,
@@ -387,6 +393,8 @@ impl ZeekConn {
     /// Swaps originator and responder, as Zeek's Connection::FlipRoles (history gains `^`).
     pub fn flip(&mut self) {
         self.ep.swap(0, 1);
+        self.pkts.swap(0, 1);
+        self.ip_bytes.swap(0, 1);
         self.hist_seen = self.hist_seen.rotate_left(16);
         self.history.flip();
     }
@@ -453,8 +461,8 @@ impl ZeekConn {
         }
         let (ei, pi) = if orig { (0, 1) } else { (1, 0) };
         self.analysed = true;
-        self.ep[ei].pkts += 1;
-        self.ep[ei].ip_bytes += ip_len;
+        self.pkts[ei] += 1;
+        self.ip_bytes[ei] += ip_len;
 
         let syn = flags.contains(TcpFlags::SYN);
         let fin = flags.contains(TcpFlags::FIN);
@@ -549,7 +557,7 @@ impl ZeekConn {
             self.last = crate::Nanos::from(ts);
         }
         if fin {
-            self.ep[ei].fin_cnt += 1;
+            self.ep[ei].has |= ZeekEndpoint::FIN_SEEN;
         }
 
         if ackf {
