@@ -16,10 +16,11 @@ pub struct Timestamp {
 impl Timestamp {
     const NANOS_PER_SEC: u32 = 1_000_000_000;
 
-    /// Returns a timestamp, carrying excess nanoseconds into the seconds.
+    /// Returns a timestamp, carrying excess nanoseconds into the seconds (saturating at
+    /// `i64::MAX` seconds).
     pub const fn new(secs: i64, nanos: u32) -> Self {
         Timestamp {
-            secs: secs + (nanos / Self::NANOS_PER_SEC) as i64,
+            secs: secs.saturating_add((nanos / Self::NANOS_PER_SEC) as i64),
             nanos: nanos % Self::NANOS_PER_SEC,
         }
     }
@@ -147,6 +148,10 @@ mod tests {
         );
         assert_eq!(b.saturating_since(a), Duration::from_millis(700));
         assert_eq!(a.saturating_since(b), Duration::ZERO);
+        // At the last second, carried nanoseconds and added durations saturate.
+        let end = Timestamp::new(i64::MAX, 1_999_999_999);
+        assert_eq!(end.secs, i64::MAX);
+        assert_eq!((end + Duration::from_millis(1500)).secs, i64::MAX);
     }
 
     /// The same answers as exact 128-bit arithmetic, at the extremes and with nanoseconds
