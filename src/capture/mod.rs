@@ -211,7 +211,9 @@ impl<'r> CaptureReader<'r> {
             return None;
         }
         if self.pending > 0 {
-            self.inner.consume(self.pending);
+            // Without shifting the buffer: `refill` moves the unread rest to the front when
+            // it needs room, so each byte is copied once at most, not at every half buffer.
+            self.inner.consume_noshift(self.pending);
             self.pending = 0;
         }
         loop {
@@ -259,10 +261,10 @@ impl<'r> CaptureReader<'r> {
                     }
                 }
                 Step::Fail(e) => return self.fail(e),
-                Step::Block(len, Kind::Skip) => self.inner.consume(len),
+                Step::Block(len, Kind::Skip) => self.inner.consume_noshift(len),
                 Step::Block(len, Kind::Legacy(iface)) => {
                     self.legacy = Some(iface);
-                    self.inner.consume(len);
+                    self.inner.consume_noshift(len);
                 }
                 Step::Block(_, Kind::Error(e)) => return self.fail(e),
                 Step::Block(len, Kind::Packet(meta)) => {
@@ -333,10 +335,20 @@ enum Kind {
 }
 
 fn timestamp(units: u64, iface: &Interface) -> Timestamp {
-    let res = iface.resolution.max(1);
-    let secs = (units / res) as i64 + iface.offset;
-    let frac = u128::from(units % res) * u128::from(NANOS) / u128::from(res);
-    Timestamp::new(secs, frac as u32)
+    const MICROS: u64 = 1_000_000;
+    // The two usual resolutions divide by a constant (a multiplication); any other takes
+    // the general path, in 128 bits so that no resolution overflows.
+    let (secs, frac) = match iface.resolution {
+        MICROS => (units / MICROS, (units % MICROS) * 1000),
+        NANOS => (units / NANOS, units % NANOS),
+        res => {
+            let res = res.max(1);
+            let frac = u128::from(units % res) * u128::from(NANOS) / u128::from(res);
+            (units / res, frac as u64)
+        }
+    };
+    // Saturating: a pcapng if_tsoffset is whatever the file says.
+    Timestamp::new((secs as i64).saturating_add(iface.offset), frac as u32)
 }
 
 /// Works out what the block at file offset `offset` is, updating the interface table for
@@ -567,6 +579,33 @@ mod tests {
 
     /// Number, timestamp, captured length, original length and link type of one frame.
     type Row = (u64, Timestamp, usize, u32, LinkType);
+
+    #[test]
+    fn timestamps_at_every_resolution_agree_with_the_general_formula() {
+        for resolution in [1, 1_000, 1_000_000, 1 << 10, 1_000_000_000, 1 << 40, u64::MAX] {
+            let iface = Interface {
+                link: LinkType::ETHERNET,
+                resolution,
+                offset: -7,
+            };
+            for units in [0, 1, 999_999, 1_000_000, 1_700_000_000_123_456, u64::MAX - 1, u64::MAX] {
+                let secs = ((units / resolution) as i64).saturating_add(-7);
+                let frac = u128::from(units % resolution) * u128::from(NANOS) / u128::from(resolution);
+                assert_eq!(
+                    timestamp(units, &iface),
+                    Timestamp::new(secs, frac as u32),
+                    "{units} units at {resolution} a second"
+                );
+            }
+        }
+        // An offset from the file that would overflow saturates instead.
+        let far = Interface {
+            link: LinkType::ETHERNET,
+            resolution: 1,
+            offset: i64::MAX,
+        };
+        assert_eq!(timestamp(1 << 62, &far).secs, i64::MAX);
+    }
 
     fn read_all(bytes: &[u8]) -> (Vec<Row>, Option<String>) {
         let mut r = CaptureReader::new(bytes).unwrap();
