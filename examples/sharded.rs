@@ -1,15 +1,21 @@
 //! Tracks a capture's connections on N threads: frames are spread over shards by
 //! [`FlowKey::symmetric_hash`], so both directions of a connection reach the same shard, and
-//! each shard has its own [`Tracker`]. The reading thread batches frames (copied into one
-//! buffer per batch, recycled) to keep the hand-over cheap.
+//! each shard has its own [`Tracker`]. Three ways to feed the shards:
+//!
+//! * by default, one reading thread hands each shard its frames in batches (copied into one
+//!   buffer per batch, recycled): the pattern for a single source such as a live capture;
+//! * `--fanout`: every shard thread reads the whole file itself and keeps the frames whose
+//!   hash is its own (what `PACKET_FANOUT_HASH` does for live sockets). Nothing crosses
+//!   threads, at the price of every thread reading and hashing every frame; on 2 cores it
+//!   is the fastest way through a file;
+//! * `--preload`: the frames are read and spread over the shards first, and only the
+//!   tracking is timed, which shows how the trackers themselves scale.
 //!
 //! ```text
-//! cargo run --release --example sharded -- FILE [--threads N] [--preload]   # N: available cores
+//! cargo run --release --example sharded -- FILE [--threads N] [--fanout | --preload]   # N: available cores
 //! ```
 //!
-//! Prints the frames, connections and conn_state counts, and the throughput. With
-//! `--preload`, the frames are read and spread over the shards first, and only the tracking
-//! is timed: that shows how the trackers themselves scale, apart from the one reading thread.
+//! Prints the frames, connections and conn_state counts, and the throughput.
 
 use std::collections::BTreeMap;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -17,7 +23,7 @@ use std::time::Instant;
 
 use synack::Timestamp;
 use synack::capture::CaptureReader;
-use synack::track::{Config, ConnSummary, FlowKey, Tracker};
+use synack::track::{Config, ConnSummary, Endpoint, FlowKey, Tracker};
 use synack::wire::{LinkType, dissect_frame};
 
 /// Frames handed to one shard at a time.
@@ -59,10 +65,12 @@ fn main() -> std::io::Result<()> {
     let mut args = std::env::args().skip(1);
     let mut file = None;
     let mut preload = false;
+    let mut fanout = false;
     let mut threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     while let Some(a) = args.next() {
         match a.as_str() {
             "--preload" => preload = true,
+            "--fanout" => fanout = true,
             "--threads" => {
                 threads = args
                     .next()
@@ -74,11 +82,14 @@ fn main() -> std::io::Result<()> {
         }
     }
     let Some(file) = file else {
-        eprintln!("usage: sharded FILE [--threads N]");
+        eprintln!("usage: sharded FILE [--threads N] [--fanout | --preload]");
         std::process::exit(2);
     };
     if preload {
         return run_preloaded(&file, threads);
+    }
+    if fanout {
+        return run_fanout(&file, threads);
     }
     let started = Instant::now();
     let mut reader = CaptureReader::open(&file).map_err(std::io::Error::other)?;
@@ -99,10 +110,9 @@ fn main() -> std::io::Result<()> {
     while let Some(next) = reader.next_frame() {
         let cf = next.map_err(std::io::Error::other)?;
         frames += 1;
-        let frame = dissect_frame(cf.link, cf.data);
         // Frames without TCP go to shard 0, which counts them.
-        let shard = match FlowKey::of(&frame) {
-            Some(key) => (key.symmetric_hash() % threads as u64) as usize,
+        let shard = match shard_of(cf.link, cf.data, threads as u64) {
+            Some(shard) => shard,
             None => {
                 not_tcp += 1;
                 0
@@ -154,8 +164,7 @@ fn run_preloaded(file: &str, threads: usize) -> std::io::Result<()> {
     while let Some(next) = reader.next_frame() {
         let cf = next.map_err(std::io::Error::other)?;
         frames += 1;
-        let frame = dissect_frame(cf.link, cf.data);
-        let shard = FlowKey::of(&frame).map_or(0, |k| (k.symmetric_hash() % threads as u64) as usize);
+        let shard = shard_of(cf.link, cf.data, threads as u64).unwrap_or(0);
         let batches = &mut shards[shard];
         if batches.last().is_some_and(|b| b.frames.len() == BATCH) {
             batches.push(Batch::default());
@@ -183,16 +192,92 @@ fn run_preloaded(file: &str, threads: usize) -> std::io::Result<()> {
         .collect();
     let mut connections = 0;
     let mut events = 0;
+    let mut states: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut all = Vec::new();
     for h in handles {
         let (e, s) = h.join().expect("shard thread");
         events += e;
         connections += s.len();
+        all.push(s);
     }
     let took = started.elapsed();
+    for s in all.iter().flatten() {
+        *states.entry(s.conn_state.name()).or_default() += 1;
+    }
     println!(
         "tracking only: {frames} frames, {connections} connections, {events} events on {threads} shard thread(s) in {:.3} s: {:.2} M frames/s",
         took.as_secs_f64(),
         frames as f64 / took.as_secs_f64() / 1e6
     );
+    println!("conn_state: {states:?}");
+    Ok(())
+}
+
+/// The shard a frame belongs to: the views' fast path for Ethernet, else a full dissection.
+fn shard_of(link: LinkType, data: &[u8], threads: u64) -> Option<usize> {
+    let key = if link == LinkType::ETHERNET {
+        match synack::wire::TcpPacket::parse(data) {
+            Ok(Some(p)) => Some(FlowKey::new(
+                Endpoint::new(p.ipv4.src(), p.tcp.src_port()),
+                Endpoint::new(p.ipv4.dst(), p.tcp.dst_port()),
+            )),
+            _ => FlowKey::of(&dissect_frame(link, data)),
+        }
+    } else {
+        FlowKey::of(&dissect_frame(link, data))
+    };
+    key.map(|k| (k.symmetric_hash() % threads) as usize)
+}
+
+/// Every thread reads the whole capture and tracks only the frames of its shard.
+fn run_fanout(file: &str, threads: usize) -> std::io::Result<()> {
+    let started = Instant::now();
+    let handles: Vec<_> = (0..threads)
+        .map(|me| {
+            let file = file.to_owned();
+            std::thread::spawn(move || -> std::io::Result<(u64, u64, u64, Vec<ConnSummary>)> {
+                let mut reader = CaptureReader::open(&file).map_err(std::io::Error::other)?;
+                let mut tracker = Tracker::new(Config::default());
+                let (mut frames, mut not_tcp, mut events) = (0u64, 0u64, 0u64);
+                let mut summaries = Vec::new();
+                while let Some(next) = reader.next_frame() {
+                    let cf = next.map_err(std::io::Error::other)?;
+                    frames += 1;
+                    let shard = shard_of(cf.link, cf.data, threads as u64);
+                    if shard.unwrap_or(0) != me {
+                        continue;
+                    }
+                    not_tcp += u64::from(shard.is_none());
+                    let frame = dissect_frame(cf.link, cf.data).with_reported_len(cf.orig_len as usize);
+                    events += tracker.observe(cf.timestamp, &frame).len() as u64;
+                    if frames % 4096 == 0 {
+                        summaries.extend(tracker.drain_summaries());
+                    }
+                }
+                summaries.extend(tracker.finish());
+                Ok((frames, not_tcp, events, summaries))
+            })
+        })
+        .collect();
+    let (mut frames, mut not_tcp, mut events) = (0, 0, 0);
+    let mut states: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut connections = 0;
+    for h in handles {
+        let (f, n, e, summaries) = h.join().expect("shard thread")?;
+        frames = f;
+        not_tcp += n;
+        events += e;
+        connections += summaries.len();
+        for s in &summaries {
+            *states.entry(s.conn_state.name()).or_default() += 1;
+        }
+    }
+    let took = started.elapsed();
+    println!(
+        "{frames} frames ({not_tcp} without TCP), {connections} connections, {events} events on {threads} shard thread(s), each reading the capture, in {:.3} s: {:.2} M frames/s",
+        took.as_secs_f64(),
+        frames as f64 / took.as_secs_f64() / 1e6
+    );
+    println!("conn_state: {states:?}");
     Ok(())
 }

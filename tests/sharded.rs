@@ -1,0 +1,64 @@
+//! `examples/sharded` in each of its three modes, on 1 to 3 threads, finds the connections
+//! one tracker finds in the same capture, with the same conn_state counts.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::process::Command;
+
+use synack::capture::CaptureReader;
+use synack::track::{Config, Tracker};
+
+/// The connections and conn_state counts of one tracker over the whole file, printed as the
+/// example prints them.
+fn one_tracker(path: &std::path::Path) -> (usize, String) {
+    let mut reader = CaptureReader::open(path).expect("capture opens");
+    let mut tracker = Tracker::new(Config::default());
+    while let Some(next) = reader.next_frame() {
+        let cf = next.expect("frame reads");
+        let frame = cf.dissect();
+        tracker.observe(cf.timestamp, &frame);
+    }
+    let summaries = tracker.finish();
+    let mut states: BTreeMap<&str, u64> = BTreeMap::new();
+    for s in &summaries {
+        *states.entry(s.conn_state.name()).or_default() += 1;
+    }
+    (summaries.len(), format!("conn_state: {states:?}"))
+}
+
+#[test]
+fn every_mode_finds_what_one_tracker_finds() {
+    let dir = std::env::temp_dir().join(format!("synack-sharded-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let synth = dir.join("synth.pcap");
+    let made = Command::new(common::example("synth_capture"))
+        .arg(&synth)
+        .arg("2")
+        .status()
+        .expect("synth_capture runs");
+    assert!(made.success());
+    let corpus = common::corpus().join("zeek");
+    let files = [
+        synth.clone(),
+        corpus.join("ssh__ssh.pcap"),
+        corpus.join("wikipedia.pcap"),
+    ];
+    for file in &files {
+        let (connections, states) = one_tracker(file);
+        assert!(connections > 5, "{} has connections", file.display());
+        for mode in [None, Some("--fanout"), Some("--preload")] {
+            for threads in ["1", "2", "3"] {
+                let mut cmd = Command::new(common::example("sharded"));
+                cmd.arg(file).args(["--threads", threads]).args(mode);
+                let out = cmd.output().expect("sharded runs");
+                assert!(out.status.success(), "{cmd:?}");
+                let text = String::from_utf8(out.stdout).unwrap();
+                let what = format!("{cmd:?}:\n{text}");
+                assert!(text.contains(&format!(" {connections} connections")), "{what}");
+                assert!(text.lines().any(|l| l == states), "{what}\nwant {states}");
+            }
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
