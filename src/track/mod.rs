@@ -94,6 +94,34 @@
 //! assert_eq!(summaries[0].conn_state.name(), "SF");
 //! assert_eq!(summaries[0].history.as_str(), "ShADafF");
 //! ```
+//!
+//! # Many cores
+//!
+//! A tracker is single-threaded; to use N cores, run N trackers and give each the frames of
+//! its own connections. [`FlowKey::symmetric_hash`] is the same for both directions of a
+//! connection and in every process, so `hash % N` picks a shard that sees all of a
+//! connection's frames (frames without TCP can go to any shard: they only count as
+//! [`Stats::not_tcp`]). How the frames reach the shards is the caller's: one reading thread
+//! handing each shard its frames in batches (a single source, such as a live capture), or
+//! every shard reading the whole source and keeping its own frames (a file on a few cores;
+//! `PACKET_FANOUT_HASH` does it for sockets). `examples/sharded.rs` does both and measures
+//! them.
+//!
+//! ```
+//! use synack::track::{Config, FlowKey, Tracker};
+//! use synack::wire::parse_frame;
+//!
+//! let mut shards: Vec<Tracker> = (0..2).map(|_| Tracker::new(Config::default())).collect();
+//! for seed in synack::seed::FRAMES {
+//!     let frame = parse_frame(seed.bytes).unwrap();
+//!     let shard = FlowKey::of(&frame).map_or(0, |k| (k.symmetric_hash() % 2) as usize);
+//!     shards[shard].observe(seed.timestamp, &frame);
+//! }
+//! // The lab's one connection, whole, on one shard.
+//! let summaries: Vec<_> = shards.into_iter().flat_map(Tracker::finish).collect();
+//! assert_eq!(summaries.len(), 1);
+//! assert_eq!(summaries[0].history.as_str(), "ShADafF");
+//! ```
 
 pub mod analysis;
 mod event;
