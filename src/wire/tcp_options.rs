@@ -293,19 +293,26 @@ fn bad_option(area_len: usize, left: usize, kind: u8, length: u8) -> BadOption {
 /// for the kind.
 #[inline(always)]
 fn decode(kind: u8, body: &[u8]) -> Result<TcpOption<'_>, ()> {
+    // Timestamps, in nearly every segment, by one comparison ahead of the jump table: with
+    // the jump table alone the seed SYN's time followed where the linker put the loop
+    // (10.7 to 15.0 ns over four loop alignments); with this, 11.5 to 11.6 ns.
+    if kind == kind::TIMESTAMPS {
+        let Some((tsval, tsecr)) = body.split_first_chunk::<4>().filter(|_| body.len() == 8) else {
+            return Err(());
+        };
+        let Some(tsecr) = tsecr.first_chunk::<4>() else {
+            return Err(());
+        };
+        return Ok(TcpOption::Timestamps {
+            tsval: u32::from_be_bytes(*tsval),
+            tsecr: u32::from_be_bytes(*tsecr),
+        });
+    }
     match (kind, body.len()) {
         (kind::MSS, 2) => Ok(TcpOption::Mss(u16::from_be_bytes([body[0], body[1]]))),
         (kind::WINDOW_SCALE, 1) => Ok(TcpOption::WindowScale(body[0])),
         (kind::SACK_PERMITTED, 0) => Ok(TcpOption::SackPermitted),
         (kind::SACK, n) if n > 0 => SackBlocks::new(body).map(TcpOption::Sack).ok_or(()),
-        (kind::TIMESTAMPS, 8) => {
-            let (tsval, tsecr) = body.split_at(4);
-            let word = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
-            Ok(TcpOption::Timestamps {
-                tsval: word(tsval),
-                tsecr: word(tsecr),
-            })
-        }
         (kind::FAST_OPEN, _) => Ok(TcpOption::FastOpen(body)),
         (kind::EXPERIMENTAL, n) if n >= 2 => match body.split_first_chunk::<2>() {
             Some((&magic, cookie)) if u16::from_be_bytes(magic) == kind::FAST_OPEN_MAGIC => {
@@ -313,7 +320,7 @@ fn decode(kind: u8, body: &[u8]) -> Result<TcpOption<'_>, ()> {
             }
             _ => Ok(TcpOption::Unknown { kind, data: body }),
         },
-        (kind::MSS | kind::WINDOW_SCALE | kind::SACK_PERMITTED | kind::SACK | kind::TIMESTAMPS, _) => Err(()),
+        (kind::MSS | kind::WINDOW_SCALE | kind::SACK_PERMITTED | kind::SACK, _) => Err(()),
         _ => Ok(TcpOption::Unknown { kind, data: body }),
     }
 }
