@@ -135,24 +135,18 @@ fn main() -> std::io::Result<()> {
         s.work.send(last).map_err(std::io::Error::other)?;
     }
     drop(shards);
-    let mut events = 0;
-    let mut states: BTreeMap<&str, u64> = BTreeMap::new();
-    let mut connections = 0;
+    let mut tally = Tally::default();
     for h in handles {
-        let (e, summaries) = h.join().expect("shard thread");
-        events += e;
-        connections += summaries.len();
-        for s in &summaries {
-            *states.entry(s.conn_state.name()).or_default() += 1;
-        }
+        let (events, summaries) = h.join().expect("shard thread");
+        tally.add(events, &summaries);
     }
-    let took = started.elapsed();
-    println!(
-        "{frames} frames ({not_tcp} without TCP), {connections} connections, {events} events on {threads} shard thread(s) in {:.3} s: {:.2} M frames/s",
-        took.as_secs_f64(),
-        frames as f64 / took.as_secs_f64() / 1e6
+    tally.print(
+        &format!("{frames} frames ({not_tcp} without TCP)"),
+        threads,
+        "",
+        frames,
+        started,
     );
-    println!("conn_state: {states:?}");
     Ok(())
 }
 
@@ -190,26 +184,12 @@ fn run_preloaded(file: &str, threads: usize) -> std::io::Result<()> {
             })
         })
         .collect();
-    let mut connections = 0;
-    let mut events = 0;
-    let mut states: BTreeMap<&str, u64> = BTreeMap::new();
-    let mut all = Vec::new();
+    let mut tally = Tally::default();
     for h in handles {
-        let (e, s) = h.join().expect("shard thread");
-        events += e;
-        connections += s.len();
-        all.push(s);
+        let (events, summaries) = h.join().expect("shard thread");
+        tally.add(events, &summaries);
     }
-    let took = started.elapsed();
-    for s in all.iter().flatten() {
-        *states.entry(s.conn_state.name()).or_default() += 1;
-    }
-    println!(
-        "tracking only: {frames} frames, {connections} connections, {events} events on {threads} shard thread(s) in {:.3} s: {:.2} M frames/s",
-        took.as_secs_f64(),
-        frames as f64 / took.as_secs_f64() / 1e6
-    );
-    println!("conn_state: {states:?}");
+    tally.print(&format!("tracking only: {frames} frames"), threads, "", frames, started);
     Ok(())
 }
 
@@ -238,7 +218,7 @@ fn run_fanout(file: &str, threads: usize) -> std::io::Result<()> {
             std::thread::spawn(move || -> std::io::Result<(u64, u64, u64, Vec<ConnSummary>)> {
                 let mut reader = CaptureReader::open(&file).map_err(std::io::Error::other)?;
                 let mut tracker = Tracker::new(Config::default());
-                let (mut frames, mut not_tcp, mut events) = (0u64, 0u64, 0u64);
+                let (mut frames, mut mine, mut not_tcp, mut events) = (0u64, 0u64, 0u64, 0u64);
                 let mut summaries = Vec::new();
                 while let Some(next) = reader.next_frame() {
                     let cf = next.map_err(std::io::Error::other)?;
@@ -247,10 +227,11 @@ fn run_fanout(file: &str, threads: usize) -> std::io::Result<()> {
                     if shard.unwrap_or(0) != me {
                         continue;
                     }
+                    mine += 1;
                     not_tcp += u64::from(shard.is_none());
                     let frame = dissect_frame(cf.link, cf.data).with_reported_len(cf.orig_len as usize);
                     events += tracker.observe(cf.timestamp, &frame).len() as u64;
-                    if frames % 4096 == 0 {
+                    if mine % 4096 == 0 {
                         summaries.extend(tracker.drain_summaries());
                     }
                 }
@@ -259,25 +240,50 @@ fn run_fanout(file: &str, threads: usize) -> std::io::Result<()> {
             })
         })
         .collect();
-    let (mut frames, mut not_tcp, mut events) = (0, 0, 0);
-    let mut states: BTreeMap<&str, u64> = BTreeMap::new();
-    let mut connections = 0;
+    let (mut frames, mut not_tcp) = (0, 0);
+    let mut tally = Tally::default();
     for h in handles {
-        let (f, n, e, summaries) = h.join().expect("shard thread")?;
+        let (f, n, events, summaries) = h.join().expect("shard thread")?;
         frames = f;
         not_tcp += n;
-        events += e;
-        connections += summaries.len();
-        for s in &summaries {
-            *states.entry(s.conn_state.name()).or_default() += 1;
+        tally.add(events, &summaries);
+    }
+    tally.print(
+        &format!("{frames} frames ({not_tcp} without TCP)"),
+        threads,
+        ", each reading the capture,",
+        frames,
+        started,
+    );
+    Ok(())
+}
+
+/// What the shards found, added up.
+#[derive(Default)]
+struct Tally {
+    events: u64,
+    connections: usize,
+    states: BTreeMap<&'static str, u64>,
+}
+
+impl Tally {
+    fn add(&mut self, events: u64, summaries: &[ConnSummary]) {
+        self.events += events;
+        self.connections += summaries.len();
+        for s in summaries {
+            *self.states.entry(s.conn_state.name()).or_default() += 1;
         }
     }
-    let took = started.elapsed();
-    println!(
-        "{frames} frames ({not_tcp} without TCP), {connections} connections, {events} events on {threads} shard thread(s), each reading the capture, in {:.3} s: {:.2} M frames/s",
-        took.as_secs_f64(),
-        frames as f64 / took.as_secs_f64() / 1e6
-    );
-    println!("conn_state: {states:?}");
-    Ok(())
+
+    /// Prints the counts and the throughput since `started`.
+    fn print(&self, what: &str, threads: usize, how: &str, frames: u64, started: Instant) {
+        let took = started.elapsed().as_secs_f64();
+        println!(
+            "{what}, {} connections, {} events on {threads} shard thread(s){how} in {took:.3} s: {:.2} M frames/s",
+            self.connections,
+            self.events,
+            frames as f64 / took / 1e6
+        );
+        println!("conn_state: {:?}", self.states);
+    }
 }
