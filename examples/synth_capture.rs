@@ -106,6 +106,8 @@ fn main() -> std::io::Result<()> {
     ];
     let mut buf = Vec::with_capacity(1600);
     let mut frames = 0u64;
+    // Connections whose SYN is in the file (the last ones drawn may never send a frame).
+    let mut started = 0u64;
     let mut record = Vec::with_capacity(1700);
     while written < target {
         let k = (next() % open as u64) as usize;
@@ -115,6 +117,7 @@ fn main() -> std::io::Result<()> {
         let done = match c.step {
             0 => {
                 frame(&mut buf, cl, sv, TcpFlags::SYN, c.cseq, 0, &syn_opts, 0);
+                started += 1;
                 false
             }
             1 => {
@@ -176,8 +179,7 @@ fn main() -> std::io::Result<()> {
     }
     out.flush()?;
     eprintln!(
-        "wrote {path}: {frames} frames, {} connections started, {} MiB",
-        n,
+        "wrote {path}: {frames} frames, {started} connections started, {} MiB",
         written >> 20
     );
     Ok(())
