@@ -357,6 +357,8 @@ fn dissect_general(link: LinkType, data: &[u8]) -> Frame<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    extern crate std;
+    use std::vec::Vec;
 
     #[test]
     fn vlan_stack_is_walked() {
