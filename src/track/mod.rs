@@ -67,8 +67,8 @@
 //!   [`ConnSummary`] carries `conn_state`, `history`, byte and packet counts as Zeek's
 //!   `conn.log` has them, and Wireshark's sequence analysis, so anomalies use Wireshark's
 //!   words ([`AnalysisFlags`]). A sensor that needs only the events and `conn.log` turns
-//!   that analysis off ([`Config::analyze_sequence_numbers`]): a third less state per
-//!   connection, a fifth less time per packet, the same events less the analysis anomalies.
+//!   that analysis off ([`Config::analyze_sequence_numbers`]): a quarter less state per
+//!   connection, about a sixth less time per packet, the same events less the analysis anomalies.
 //! * Bounded: at most [`Config::max_connections`] entries; idle connections expire by packet
 //!   time ([`Config::embryonic_timeout`], [`Config::established_timeout`],
 //!   [`Config::closing_timeout`]); when the table is full, the least recently active
@@ -177,7 +177,7 @@ pub struct Config {
     /// ([`Anomaly::Analysis`]: retransmissions, duplicate ACKs, zero windows, ...), as
     /// Wireshark's `tcp.analyze_sequence_numbers` preference does. On by default. Off, each
     /// connection keeps [`Tracker::SEQUENCE_ANALYSIS_SIZE`] bytes less and a packet costs
-    /// about a fifth less; the handshake, teardown and Zeek's summaries are the same.
+    /// about a sixth less; the handshake, teardown and Zeek's summaries are the same.
     pub analyze_sequence_numbers: bool,
     /// Zeek settings for the summaries.
     pub zeek: ZeekSettings,
