@@ -409,6 +409,33 @@ fn window_scale_is_in_force_only_when_both_syns_carry_it() {
     assert!(!h.sack_permitted);
 }
 
+#[test]
+fn ecn_is_negotiated_by_an_ece_cwr_syn_and_an_ece_syn_ack() {
+    let e = TcpFlags::ECE;
+    let c = TcpFlags::CWR;
+    // (the SYN's extra flags, the SYN-ACK's, negotiated?) as RFC 3168 §6.1.1 has it.
+    for (syn_extra, synack_extra, want) in [
+        (e | c, e, true),
+        (e | c, e | c, false),
+        (e | c, TcpFlags::empty(), false),
+        (e, e, false),
+        (TcpFlags::empty(), e, false),
+    ] {
+        let mut sim = Sim::new();
+        let mut s = syn(100);
+        s.flags |= syn_extra;
+        sim.send(s);
+        let mut sa = synack(5000, 101);
+        sa.flags |= synack_extra;
+        sim.send(sa);
+        let k = sim.send(ack(C2S, 101, 5001));
+        let Some(EventKind::Established(h)) = k.first() else {
+            panic!("{k:?}")
+        };
+        assert_eq!(h.ecn, want, "SYN +{syn_extra:?}, SYN-ACK +{synack_extra:?}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Established and closing
 // ---------------------------------------------------------------------------------------------

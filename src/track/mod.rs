@@ -309,7 +309,8 @@ pub struct Stats {
 }
 
 /// What a SYN offered, kept for the handshake (the event carries the full options), in
-/// 4 bytes: the MSS, the window-scale shift and a bit for each option seen.
+/// 4 bytes: the MSS, the window-scale shift, a bit for each option seen and one for each of
+/// the SYN's ACK, ECE and CWR flags.
 #[derive(Debug, Clone, Copy, Default)]
 struct SynSeen {
     mss: u16,
@@ -323,6 +324,28 @@ impl SynSeen {
     const SACK_PERMITTED: u8 = 4;
     const TIMESTAMPS: u8 = 8;
     const FAST_OPEN: u8 = 16;
+    /// The SYN carried ACK (a SYN-ACK).
+    const ACK: u8 = 32;
+    const ECE: u8 = 64;
+    const CWR: u8 = 128;
+
+    /// Records the flags the handshake reads.
+    fn with_flags(mut self, flags: TcpFlags) -> Self {
+        for (flag, bit) in [
+            (TcpFlags::ACK, Self::ACK),
+            (TcpFlags::ECE, Self::ECE),
+            (TcpFlags::CWR, Self::CWR),
+        ] {
+            if flags.contains(flag) {
+                self.bits |= bit;
+            }
+        }
+        self
+    }
+
+    fn has(self, bit: u8) -> bool {
+        self.bits & bit != 0
+    }
 
     fn mss(self) -> Option<u16> {
         (self.bits & Self::MSS != 0).then_some(self.mss)
@@ -360,7 +383,7 @@ impl From<SynOptions> for SynSeen {
     }
 }
 
-/// One direction's state as the observer infers it, in 32 bytes: the sequence numbers are
+/// One direction's state as the observer infers it, in 28 bytes: the sequence numbers are
 /// plain `u32`s with a presence bit each in `has` (an `Option<SeqNumber>` takes 8 bytes, and
 /// a million connections make every byte count).
 #[derive(Debug, Clone, Copy)]
@@ -368,7 +391,6 @@ struct Half {
     state: TcpState,
     /// Which of the optional fields are set (`Half::ISN`, ...), and `DATA_AFTER_PEER_FIN`.
     has: u8,
-    syn_flags: TcpFlags,
     /// The last window advertised, unscaled.
     window: u16,
     syn: SynSeen,
@@ -388,7 +410,6 @@ impl Default for Half {
         Half {
             state: TcpState::Closed,
             has: 0,
-            syn_flags: TcpFlags::empty(),
             window: 0,
             syn: SynSeen::default(),
             isn: 0,
@@ -1115,8 +1136,7 @@ fn process(
         let opts = syn_opts.unwrap_or_default();
         if !ackf {
             let retransmission = c.half[s].isn() == Some(seq);
-            if c.half[r].syn().is_some() && c.half[r].syn_flags & TcpFlags::ACK == TcpFlags::empty() && !retransmission
-            {
+            if c.half[r].syn().is_some_and(|syn| !syn.has(SynSeen::ACK)) && !retransmission {
                 out.emit(c, dir, EventKind::SimultaneousOpen);
                 c.simultaneous_open = true;
             } else {
@@ -1150,9 +1170,8 @@ fn process(
         }
         let h = &mut c.half[s];
         h.isn = seq.0;
-        h.syn = SynSeen::from(opts);
+        h.syn = SynSeen::from(opts).with_flags(flags);
         h.has |= Half::ISN | Half::SYN;
-        h.syn_flags = flags;
         h.syn_data = seg.len;
     } else if seg.len > 0 && c.half[s].state.is_handshake() && c.established.is_none() && c.roles == Roles::FromSyn {
         out.emit(c, dir, EventKind::Anomaly(Anomaly::DataBeforeEstablished));
@@ -1358,9 +1377,10 @@ fn window_scales(c: &Conn) -> Option<[u8; 2]> {
 fn handshake(c: &Conn, ack_ts: crate::Nanos) -> Handshake {
     let cs = c.half[0].syn().unwrap_or_default();
     let ss = c.half[1].syn().unwrap_or_default();
-    let ecn = c.half[0].syn_flags.contains(TcpFlags::ECE | TcpFlags::CWR)
-        && c.half[1].syn_flags.contains(TcpFlags::ECE)
-        && !c.half[1].syn_flags.contains(TcpFlags::CWR);
+    // A Half that sent no SYN has no bits set.
+    let (client, server) = (c.half[0].syn, c.half[1].syn);
+    let ecn =
+        client.has(SynSeen::ECE) && client.has(SynSeen::CWR) && server.has(SynSeen::ECE) && !server.has(SynSeen::CWR);
     let simultaneous = c.simultaneous_open;
     Handshake {
         mss: [cs.mss(), ss.mss()],
