@@ -348,23 +348,23 @@ impl SynSeen {
     }
 
     fn mss(self) -> Option<u16> {
-        (self.bits & Self::MSS != 0).then_some(self.mss)
+        self.has(Self::MSS).then_some(self.mss)
     }
 
     fn window_scale(self) -> Option<u8> {
-        (self.bits & Self::WINDOW_SCALE != 0).then_some(self.window_scale)
+        self.has(Self::WINDOW_SCALE).then_some(self.window_scale)
     }
 
     fn sack_permitted(self) -> bool {
-        self.bits & Self::SACK_PERMITTED != 0
+        self.has(Self::SACK_PERMITTED)
     }
 
     fn timestamps(self) -> bool {
-        self.bits & Self::TIMESTAMPS != 0
+        self.has(Self::TIMESTAMPS)
     }
 
     fn fast_open(self) -> bool {
-        self.bits & Self::FAST_OPEN != 0
+        self.has(Self::FAST_OPEN)
     }
 }
 
