@@ -61,5 +61,8 @@ fn the_state_is_smaller() {
         on.bytes_per_connection(),
         off.bytes_per_connection() + Tracker::SEQUENCE_ANALYSIS_SIZE
     );
-    assert_eq!(off.bytes_per_connection(), Tracker::connection_size());
+    assert_eq!(
+        off.bytes_per_connection(),
+        Tracker::connection_size() + Tracker::SUMMARY_SIZE
+    );
 }

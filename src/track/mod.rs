@@ -66,9 +66,13 @@
 //! * Alongside, each connection keeps Zeek's own endpoint states and history, so
 //!   [`ConnSummary`] carries `conn_state`, `history`, byte and packet counts as Zeek's
 //!   `conn.log` has them, and Wireshark's sequence analysis, so anomalies use Wireshark's
-//!   words ([`AnalysisFlags`]). A sensor that needs only the events and `conn.log` turns
-//!   that analysis off ([`Config::analyze_sequence_numbers`]): a quarter less state per
-//!   connection, about a sixth less time per packet, the same events less the analysis anomalies.
+//!   words ([`AnalysisFlags`]). Each of the two can be turned off, and costs nothing then:
+//!   a sensor that needs only the events and `conn.log` turns the analysis off
+//!   ([`Config::analyze_sequence_numbers`]: the same events less the analysis anomalies); one
+//!   that needs only the events turns the summaries off too ([`Config::conn_summaries`]: the
+//!   same events, no summaries). Per connection that is 456 bytes with everything, 344
+//!   without the analysis, 240 without the summaries and 128 with neither
+//!   ([`Tracker::bytes_per_connection`]); per packet, about a quarter less work with neither.
 //! * Bounded: at most [`Config::max_connections`] entries; idle connections expire by packet
 //!   time ([`Config::embryonic_timeout`], [`Config::established_timeout`],
 //!   [`Config::closing_timeout`]); when the table is full, the least recently active
@@ -143,7 +147,7 @@ pub use zeek::{ConnState, History, MAX_HISTORY, ZeekEndpointState, ZeekSettings}
 use crate::Timestamp;
 use crate::wire::{ChecksumVerdict, Frame, MAX_WINDOW_SCALE, SeqNumber, SynOptions, TcpFlags};
 use analysis::{Seg, SeqState};
-use zeek::ZeekConn;
+use zeek::{ZeekConn, ZeekStates};
 
 /// The ports Zeek's analyzers register as likely server ports when all base scripts are
 /// loaded (`likely_server_ports` in a default `zeek` run). A bare run (`zeek -b`) has only
@@ -179,6 +183,14 @@ pub struct Config {
     /// connection keeps [`Tracker::SEQUENCE_ANALYSIS_SIZE`] bytes less and a packet costs
     /// about a sixth less; the handshake, teardown and Zeek's summaries are the same.
     pub analyze_sequence_numbers: bool,
+    /// Keep Zeek's `conn.log` accounting (its endpoint states, history, packet and byte
+    /// counts) for every connection, and a [`ConnSummary`] for each that ends. On by default.
+    /// Off, the tracker reports events only ([`Tracker::finish`] and
+    /// [`Tracker::drain_summaries`] return nothing) and each connection keeps
+    /// [`Tracker::SUMMARY_SIZE`] bytes less: the roles, port reuse and closing phase are then
+    /// decided from the RFC 9293 model's own state, by rules that reproduce Zeek's (the
+    /// events are the same on every capture of the corpus, `tests/summaries_off.rs`).
+    pub conn_summaries: bool,
     /// Zeek settings for the summaries.
     pub zeek: ZeekSettings,
     /// Source ports that make Zeek take a midstream connection's first sender for the
@@ -198,6 +210,7 @@ impl Default for Config {
             data_events: false,
             verify_checksums: true,
             analyze_sequence_numbers: true,
+            conn_summaries: true,
             zeek: ZeekSettings {
                 count_bad_checksums: false,
                 report_gaps: false,
@@ -383,7 +396,7 @@ impl From<SynOptions> for SynSeen {
     }
 }
 
-/// One direction's state as the observer infers it, in 28 bytes: the sequence numbers are
+/// One direction's state as the observer infers it, in 24 bytes: the sequence numbers are
 /// plain `u32`s with a presence bit each in `has` (an `Option<SeqNumber>` takes 8 bytes, and
 /// a million connections make every byte count).
 #[derive(Debug, Clone, Copy)]
@@ -399,7 +412,6 @@ struct Half {
     next_seq: u32,
     /// The sequence number of its FIN.
     fin_seq: u32,
-    syn_data: u32,
     /// Wireshark's base for relative sequence numbers (its SYN's, or one below the first
     /// sequence or the peer's first acknowledgment), when `has & BASE`.
     base: u32,
@@ -415,7 +427,6 @@ impl Default for Half {
             isn: 0,
             next_seq: 0,
             fin_seq: 0,
-            syn_data: 0,
             base: 0,
         }
     }
@@ -454,6 +465,122 @@ impl Half {
     fn data_after_peer_fin(&self) -> bool {
         self.has & Self::DATA_AFTER_PEER_FIN != 0
     }
+
+    /// Zeek's starting sequence for this side: its SYN's, else (kept in `isn` while there is
+    /// no SYN) its first segment's less one, or the peer's ACK less one before it sent any.
+    fn zeek_start(&self) -> u32 {
+        self.isn
+    }
+}
+
+/// The shape of Zeek's history so far, all that its role decisions read of it: a lone SYN-ACK
+/// answered from the other side flips the roles only while the history is exactly `H`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HistShape {
+    Empty = 0,
+    LoneH = 1,
+    Other = 2,
+}
+
+impl HistShape {
+    /// The shape after a packet Zeek analyses without flipping the roles (`orig`: from the
+    /// client, whose half and Zeek state are `client` and `state`, as before the packet). A
+    /// letter is added by every packet but a quiet one (no flags, no payload, a window), and
+    /// while the history is `H`, the client's SYNs: their relative sequence is 0 again, as
+    /// was the `H`'s, unless their payload is, to Zeek, a retransmission (`T`).
+    ///
+    /// That takes Zeek's highest sequence sent since the SYN that set the client's start:
+    /// while the history is `H` the client has sent no FIN, and its half keeps it in place of
+    /// the FIN's sequence (`fin_seq`, unused without `Half::FIN_SEQ`). `gap` says whether the
+    /// packet's ACK reveals a content gap (a `g`, when gaps are reported).
+    fn after(self, orig: bool, seg: &Seg, client: &mut Half, state: ZeekEndpointState, gap: bool) -> HistShape {
+        use ZeekEndpointState::{SynAckSent, SynSent};
+        if gap {
+            return HistShape::Other;
+        }
+        let f = seg.flags;
+        let controls = f & (TcpFlags::SYN | TcpFlags::FIN | TcpFlags::RST | TcpFlags::ACK);
+        let quiet = controls.is_empty() && seg.len == 0 && seg.window != 0;
+        let clean = orig && seg.window != 0;
+        let end = seg.seq.wrapping_add(seg.len + 1);
+        match self {
+            HistShape::Empty if quiet => HistShape::Empty,
+            HistShape::Empty if clean && seg.len == 0 && controls == TcpFlags::SYN | TcpFlags::ACK => {
+                client.fin_seq = end;
+                HistShape::LoneH
+            }
+            HistShape::LoneH if quiet => HistShape::LoneH,
+            HistShape::LoneH if clean && controls & !TcpFlags::ACK == TcpFlags::SYN => {
+                if !matches!(state, SynSent | SynAckSent) || seg.seq != client.zeek_start() {
+                    // A new start (Zeek's init_endpoint): payload lies behind it.
+                    client.fin_seq = end;
+                    return if seg.len > 0 {
+                        HistShape::Other
+                    } else {
+                        HistShape::LoneH
+                    };
+                }
+                let d = end.wrapping_sub(client.fin_seq) as i32;
+                if d.unsigned_abs() > 1 << 20 {
+                    HistShape::LoneH
+                } else if d > 0 {
+                    client.fin_seq = end;
+                    HistShape::LoneH
+                } else if seg.len > 0 {
+                    HistShape::Other
+                } else {
+                    HistShape::LoneH
+                }
+            }
+            _ => HistShape::Other,
+        }
+    }
+}
+
+/// Three small facts about a connection in one byte: the shape of Zeek's history (bits 0-1),
+/// whether both sides sent a SYN without ACK (bit 2), and which side sent the first FIN
+/// (bits 3-4: none, client, server).
+#[derive(Debug, Clone, Copy, Default)]
+struct Marks(u8);
+
+impl Marks {
+    const SIMULTANEOUS_OPEN: u8 = 4;
+
+    fn hist(self) -> HistShape {
+        match self.0 & 3 {
+            0 => HistShape::Empty,
+            1 => HistShape::LoneH,
+            _ => HistShape::Other,
+        }
+    }
+
+    fn set_hist(&mut self, h: HistShape) {
+        self.0 = (self.0 & !3) | h as u8;
+    }
+
+    fn simultaneous_open(self) -> bool {
+        self.0 & Self::SIMULTANEOUS_OPEN != 0
+    }
+
+    fn set_simultaneous_open(&mut self) {
+        self.0 |= Self::SIMULTANEOUS_OPEN;
+    }
+
+    fn first_fin(self) -> Option<Direction> {
+        match self.0 >> 3 & 3 {
+            0 => None,
+            1 => Some(Direction::ClientToServer),
+            _ => Some(Direction::ServerToClient),
+        }
+    }
+
+    fn set_first_fin(&mut self, d: Direction) {
+        let v = match d {
+            Direction::ClientToServer => 1,
+            Direction::ServerToClient => 2,
+        };
+        self.0 = (self.0 & !(3 << 3)) | v << 3;
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -476,21 +603,51 @@ struct Conn {
     last: crate::Nanos,
     last_dir: Direction,
     half: [Half; 2],
-    zeek: ZeekConn,
+    /// Zeek's endpoint states (the rest of its accounting is kept apart, when kept).
+    zeek: ZeekStates,
     roles: Roles,
+    /// The history's shape, a simultaneous open, the first FIN's direction.
+    marks: Marks,
     syn_ts: Option<crate::Nanos>,
     synack_ts: Option<crate::Nanos>,
-    /// Both sides sent a SYN without ACK.
-    simultaneous_open: bool,
     /// When the handshake completed (what it negotiated is recomputed from the halves).
     established: Option<crate::Nanos>,
-    first_fin: Option<Direction>,
     closed: Option<CloseCause>,
     phase: Phase,
-    /// The `last` time when it was put at its list's tail.
-    linked: crate::Nanos,
+    /// The payload bytes of each side's last SYN (at most 65 515 in IPv4), [client, server].
+    syn_data: [u16; 2],
+    /// How long before `last` it was put at its list's tail, in nanoseconds; `u32::MAX`:
+    /// 4.29 s or more (what the list's order needs is exact, see `Conn::linked_within`).
+    linked_lag: u32,
     prev: u32,
     next: u32,
+}
+
+impl Conn {
+    /// Records a packet's time (it may be earlier than the last: captures are not always in
+    /// order; the place in the list then counts as linked at the packet).
+    fn set_last(&mut self, t: crate::Nanos) {
+        let lag = i64::from(self.linked_lag).saturating_add(t.get().saturating_sub(self.last.get()));
+        if self.linked_lag != u32::MAX {
+            self.linked_lag = lag.clamp(0, i64::from(u32::MAX)) as u32;
+        }
+        self.last = t;
+    }
+
+    /// Puts its link time at its last packet.
+    fn relink(&mut self) {
+        self.linked_lag = 0;
+    }
+
+    /// Whether it was linked within `d` of `now`; false when it is not known to have been
+    /// (linked 4.29 s or more before its last packet).
+    fn linked_within(&self, now: crate::Nanos, d: Duration) -> bool {
+        if self.linked_lag == u32::MAX {
+            return false;
+        }
+        let linked = self.last.get().saturating_sub(i64::from(self.linked_lag));
+        Duration::from_nanos(now.get().saturating_sub(linked).max(0) as u64) <= d
+    }
 }
 
 type Hasher = foldhash::fast::RandomState;
@@ -508,6 +665,8 @@ pub struct Tracker {
     /// Each slot's sequence analysis, when [`Config::analyze_sequence_numbers`] is on (kept
     /// apart so that the connections are smaller when it is off).
     seqs: Vec<SeqState>,
+    /// Each slot's Zeek accounting, when [`Config::conn_summaries`] is on.
+    zeeks: Vec<ZeekConn>,
     free: Vec<u32>,
     /// Least recently active first, one list per phase: (head, tail).
     lru: [(u32, u32); 3],
@@ -532,6 +691,7 @@ impl Tracker {
             hasher: Hasher::default(),
             slots: Vec::new(),
             seqs: Vec::new(),
+            zeeks: Vec::new(),
             free: Vec::new(),
             lru: [(NIL, NIL); 3],
             events: Vec::with_capacity(16),
@@ -545,8 +705,8 @@ impl Tracker {
     }
 
     /// Returns the bytes of state kept inline for each connection in the table (not counting
-    /// the hash table's entry, a 32-bit slot index, nor the sequence analysis: see
-    /// [`Tracker::bytes_per_connection`]).
+    /// the hash table's entry, a 32-bit slot index, nor the Zeek accounting and the sequence
+    /// analysis: see [`Tracker::bytes_per_connection`]).
     pub fn connection_size() -> usize {
         core::mem::size_of::<Option<Conn>>()
     }
@@ -554,6 +714,10 @@ impl Tracker {
     /// The bytes of Wireshark's sequence analysis kept for each connection when
     /// [`Config::analyze_sequence_numbers`] is on.
     pub const SEQUENCE_ANALYSIS_SIZE: usize = core::mem::size_of::<SeqState>();
+
+    /// The bytes of Zeek's accounting kept for each connection when
+    /// [`Config::conn_summaries`] is on.
+    pub const SUMMARY_SIZE: usize = core::mem::size_of::<ZeekConn>();
 
     /// Returns the bytes of state this tracker keeps for each connection, with its settings
     /// (not counting the hash table's entry).
@@ -563,7 +727,12 @@ impl Tracker {
         } else {
             0
         };
-        Self::connection_size() + seq
+        let zeek = if self.config.conn_summaries {
+            Self::SUMMARY_SIZE
+        } else {
+            0
+        };
+        Self::connection_size() + seq + zeek
     }
 
     /// Returns the settings.
@@ -644,13 +813,13 @@ impl Tracker {
     fn touch(&mut self, i: u32) {
         let c = self.slots[i as usize].as_mut().expect("live slot");
         let phase = phase_of(c);
-        if phase == c.phase && c.last.since(c.linked) < RELINK {
+        if phase == c.phase && Duration::from_nanos(u64::from(c.linked_lag)) < RELINK {
             return;
         }
         self.unlink(i);
         let c = self.slots[i as usize].as_mut().expect("live slot");
         c.phase = phase;
-        c.linked = c.last;
+        c.relink();
         self.push_back(i);
     }
 
@@ -658,12 +827,12 @@ impl Tracker {
     /// Returns false when the head's place is current.
     fn second_chance(&mut self, i: u32) -> bool {
         let c = self.slots[i as usize].as_ref().expect("live slot");
-        if c.last <= c.linked {
+        if c.linked_lag == 0 {
             return false;
         }
         self.unlink(i);
         let c = self.slots[i as usize].as_mut().expect("live slot");
-        c.linked = c.last;
+        c.relink();
         self.push_back(i);
         true
     }
@@ -692,14 +861,16 @@ impl Tracker {
                 server: c.half[1].state,
             },
         };
-        if self.config.summary_backlog > 0 {
-            if self.finished.len() >= self.config.summary_backlog {
-                self.finished.pop_front();
+        if let Some(z) = self.zeeks.get(i as usize) {
+            if self.config.summary_backlog > 0 {
+                if self.finished.len() >= self.config.summary_backlog {
+                    self.finished.pop_front();
+                    self.stats.summaries_dropped += 1;
+                }
+                self.finished.push_back(summary(c, z, cause));
+            } else {
                 self.stats.summaries_dropped += 1;
             }
-            self.finished.push_back(summary(c, cause));
-        } else {
-            self.stats.summaries_dropped += 1;
         }
         let hash = self.hasher.hash_one(c.key.flow());
         if let Ok(entry) = self.table.find_entry(hash, |&j| j == i) {
@@ -735,7 +906,7 @@ impl Tracker {
                 let c = self.slots[head as usize].as_ref().expect("live slot");
                 // The list is ordered by `linked`, and `last >= linked`: once the head was
                 // linked within the timeout, nothing behind it can have expired.
-                if crate::Nanos::from(now).since(c.linked) <= timeout {
+                if c.linked_within(crate::Nanos::from(now), timeout) {
                     break;
                 }
                 if crate::Nanos::from(now).since(c.last) <= timeout {
@@ -818,10 +989,6 @@ impl Tracker {
                 roles = Roles::GuessedFromPort;
             }
         }
-        let mut zeek = ZeekConn::new(ts).with_gaps(self.config.zeek.report_gaps);
-        if roles == Roles::GuessedFromPort {
-            zeek.flip();
-        }
         let id = self.next_id;
         self.next_id += 1;
         self.stats.connections += 1;
@@ -831,16 +998,23 @@ impl Tracker {
             last: crate::Nanos::from(ts),
             last_dir: key.direction_from(src),
             half: [Half::default(); 2],
-            zeek,
+            zeek: ZeekStates::default(),
             roles,
+            // Zeek's history starts with `^` after a flip by port.
+            marks: {
+                let mut m = Marks::default();
+                if roles == Roles::GuessedFromPort {
+                    m.set_hist(HistShape::Other);
+                }
+                m
+            },
             syn_ts: None,
             synack_ts: None,
             established: None,
-            simultaneous_open: false,
-            first_fin: None,
             closed: None,
             phase: Phase::Embryonic,
-            linked: crate::Nanos::from(ts),
+            syn_data: [0; 2],
+            linked_lag: 0,
             prev: NIL,
             next: NIL,
         };
@@ -859,6 +1033,16 @@ impl Tracker {
             match self.seqs.get_mut(i as usize) {
                 Some(s) => *s = seq,
                 None => self.seqs.push(seq),
+            }
+        }
+        if self.config.conn_summaries {
+            let mut zeek = ZeekConn::new(ts).with_gaps(self.config.zeek.report_gaps);
+            if roles == Roles::GuessedFromPort {
+                zeek.flip();
+            }
+            match self.zeeks.get_mut(i as usize) {
+                Some(z) => *z = zeek,
+                None => self.zeeks.push(zeek),
             }
         }
         let (slots, hasher) = (&self.slots, &self.hasher);
@@ -947,6 +1131,7 @@ impl Tracker {
 
         let conn = self.slots[idx as usize].as_mut().expect("live slot");
         let seq = self.seqs.get_mut(idx as usize);
+        let zeek = self.zeeks.get_mut(idx as usize);
         let mut out = Emitter {
             events: &mut self.events,
             frame: frame_no,
@@ -955,6 +1140,7 @@ impl Tracker {
         process(
             conn,
             seq,
+            zeek,
             &mut out,
             src,
             &seg,
@@ -963,6 +1149,7 @@ impl Tracker {
             bad_checksum,
             zeek_bad,
             data_events,
+            self.config.zeek.report_gaps,
         );
         self.touch(idx);
         &self.events
@@ -981,15 +1168,21 @@ impl Tracker {
             && flags & (TcpFlags::SYN | TcpFlags::ACK) == TcpFlags::SYN
             && c.half[1].isn().is_none()
             && c.half[0].state == TcpState::SynSent;
-        !simultaneous_open && c.zeek.is_reuse(flags, seq)
+        if simultaneous_open {
+            return false;
+        }
+        let start = [c.half[0].zeek_start(), c.half[1].zeek_start()];
+        if let Some(z) = self.zeeks.get(i as usize) {
+            if !c.zeek.did_close(0) && !c.zeek.did_close(1) {
+                debug_assert_eq!(start, [z.ep[0].start_seq, z.ep[1].start_seq], "Zeek's starts, {c:?}");
+            }
+        }
+        c.zeek.is_reuse(flags, seq, start)
     }
 }
 
 fn phase_of(c: &Conn) -> Phase {
-    if c.closed.is_some()
-        || c.half.iter().any(|h| h.fin_seq().is_some())
-        || c.zeek.ep.iter().any(|e| e.state == ZeekEndpointState::Reset)
-    {
+    if c.closed.is_some() || c.half.iter().any(|h| h.fin_seq().is_some()) || c.zeek.any_reset() {
         Phase::Closing
     } else if c.established.is_some() || c.roles != Roles::FromSyn {
         Phase::Established
@@ -998,8 +1191,7 @@ fn phase_of(c: &Conn) -> Phase {
     }
 }
 
-fn summary(c: &Conn, cause: CloseCause) -> ConnSummary {
-    let z = &c.zeek;
+fn summary(c: &Conn, z: &ZeekConn, cause: CloseCause) -> ConnSummary {
     let logs = z.logs_sizes();
     ConnSummary {
         id: c.id,
@@ -1007,9 +1199,9 @@ fn summary(c: &Conn, cause: CloseCause) -> ConnSummary {
         start: z.start.timestamp(),
         last: z.last.timestamp(),
         duration: logs.then(|| z.last.since(z.start)),
-        orig_bytes: logs.then(|| z.orig_bytes()),
-        resp_bytes: logs.then(|| z.resp_bytes()),
-        conn_state: z.conn_state(),
+        orig_bytes: logs.then(|| z.orig_bytes(&c.zeek)),
+        resp_bytes: logs.then(|| z.resp_bytes(&c.zeek)),
+        conn_state: z.conn_state(&c.zeek),
         missed_bytes: z.missed_bytes,
         history: z.history,
         orig_pkts: z.pkts[0],
@@ -1047,6 +1239,7 @@ impl Emitter<'_> {
 fn flip(c: &mut Conn, seq: Option<&mut SeqState>) {
     c.key = c.key.flipped();
     c.half.swap(0, 1);
+    c.syn_data.swap(0, 1);
     if let Some(seq) = seq {
         seq.flows.swap(0, 1);
     }
@@ -1056,6 +1249,7 @@ fn flip(c: &mut Conn, seq: Option<&mut SeqState>) {
 fn process(
     c: &mut Conn,
     mut seq_analysis: Option<&mut SeqState>,
+    mut zeek: Option<&mut ZeekConn>,
     out: &mut Emitter<'_>,
     src: key::Endpoint,
     seg: &Seg,
@@ -1064,6 +1258,7 @@ fn process(
     bad_checksum: bool,
     zeek_bad: bool,
     data_events: bool,
+    report_gaps: bool,
 ) {
     let flags = seg.flags;
     let syn = flags.contains(TcpFlags::SYN);
@@ -1075,27 +1270,68 @@ fn process(
     let dir = c.key.direction_from(src);
     if zeek_bad {
         // Zeek records a `C` and analyses nothing else of the packet.
-        c.zeek.bad_checksum(dir == Direction::ClientToServer);
+        if let Some(z) = zeek.as_deref_mut() {
+            z.bad_checksum(dir == Direction::ClientToServer);
+        }
+        c.marks.set_hist(HistShape::Other);
         out.emit(c, dir, EventKind::Anomaly(Anomaly::BadChecksum));
         return;
+    }
+    let orig = dir == Direction::ClientToServer;
+    let hist_before = c.marks.hist();
+    let hist = if hist_before == HistShape::Other {
+        HistShape::Other
     } else {
-        let o = c.zeek.packet(
-            dir == Direction::ClientToServer,
-            seg.ts,
-            seg.seq,
-            seg.ack,
-            seg.len,
-            seg.window,
-            flags,
-            ip_len,
-        );
-        if o.flipped {
-            flip(c, seq_analysis.as_deref_mut());
-            out.emit(c, c.key.direction_from(src), EventKind::RolesFlipped);
-        }
+        // While the history is empty or `H`, the server sent at most quiet packets: its
+        // content frontier is one past its start, when it sent any (Zeek's gap check).
+        let gap = report_gaps
+            && orig
+            && flags.contains(TcpFlags::ACK)
+            && !flags.contains(TcpFlags::RST)
+            && c.zeek.state(1) != ZeekEndpointState::Inactive
+            && matches!(
+                seg.ack.wrapping_sub(c.half[1].zeek_start().wrapping_add(1)) as i32,
+                1..=0xf_ffff
+            );
+        let state = c.zeek.state(0);
+        hist_before.after(orig, seg, &mut c.half[0], state, gap)
+    };
+    let o = zeek::packet(
+        &mut c.zeek,
+        zeek,
+        hist_before == HistShape::LoneH,
+        orig,
+        seg.ts,
+        seg.seq,
+        seg.ack,
+        seg.len,
+        seg.window,
+        flags,
+        ip_len,
+    );
+    let flipped = o.flipped;
+    if hist_before != HistShape::Other {
+        c.marks.set_hist(if flipped { HistShape::Other } else { hist });
+    }
+    if flipped {
+        flip(c, seq_analysis.as_deref_mut());
+        out.emit(c, c.key.direction_from(src), EventKind::RolesFlipped);
     }
     let dir = c.key.direction_from(src);
-    c.last = crate::Nanos::from(seg.ts);
+    // Zeek's starting sequences of sides without a SYN (see `Half::zeek_start`).
+    if let Some(start) = o.sender_start {
+        let h = &mut c.half[dir.index()];
+        if h.has & Half::ISN == 0 {
+            h.isn = start;
+        }
+    }
+    if let Some(start) = o.receiver_start {
+        let h = &mut c.half[1 - dir.index()];
+        if h.has & Half::ISN == 0 {
+            h.isn = start;
+        }
+    }
+    c.set_last(crate::Nanos::from(seg.ts));
     c.last_dir = dir;
     if bad_checksum {
         out.emit(c, dir, EventKind::Anomaly(Anomaly::BadChecksum));
@@ -1138,7 +1374,7 @@ fn process(
             let retransmission = c.half[s].isn() == Some(seq);
             if c.half[r].syn().is_some_and(|syn| !syn.has(SynSeen::ACK)) && !retransmission {
                 out.emit(c, dir, EventKind::SimultaneousOpen);
-                c.simultaneous_open = true;
+                c.marks.set_simultaneous_open();
             } else {
                 out.emit(
                     c,
@@ -1172,7 +1408,7 @@ fn process(
         h.isn = seq.0;
         h.syn = SynSeen::from(opts).with_flags(flags);
         h.has |= Half::ISN | Half::SYN;
-        h.syn_data = seg.len;
+        c.syn_data[s] = u16::try_from(seg.len).unwrap_or(u16::MAX);
     } else if seg.len > 0 && c.half[s].state.is_handshake() && c.established.is_none() && c.roles == Roles::FromSyn {
         out.emit(c, dir, EventKind::Anomaly(Anomaly::DataBeforeEstablished));
     }
@@ -1214,9 +1450,10 @@ fn process(
     // FIN events.
     let new_fin = fin && c.half[s].fin_seq().is_none_or(|f| f != seq + seg.len);
     if new_fin && !rst {
-        let first = c.first_fin.is_none() || c.first_fin == Some(dir) && c.half[r].fin_seq().is_none();
-        if c.first_fin.is_none() {
-            c.first_fin = Some(dir);
+        let first_fin = c.marks.first_fin();
+        let first = first_fin.is_none() || first_fin == Some(dir) && c.half[r].fin_seq().is_none();
+        if first_fin.is_none() {
+            c.marks.set_first_fin(dir);
         }
         out.emit(c, dir, EventKind::Fin { first, data: seg.len });
     }
@@ -1348,7 +1585,7 @@ fn process(
                 Some(if simultaneous {
                     CloseCause::Simultaneous
                 } else {
-                    let initiator = c.first_fin.unwrap_or(dir);
+                    let initiator = c.marks.first_fin().unwrap_or(dir);
                     CloseCause::Graceful {
                         initiator,
                         half_close: c.half[initiator.reverse().index()].data_after_peer_fin(),
@@ -1381,14 +1618,14 @@ fn handshake(c: &Conn, ack_ts: crate::Nanos) -> Handshake {
     let (client, server) = (c.half[0].syn, c.half[1].syn);
     let ecn =
         client.has(SynSeen::ECE) && client.has(SynSeen::CWR) && server.has(SynSeen::ECE) && !server.has(SynSeen::CWR);
-    let simultaneous = c.simultaneous_open;
+    let simultaneous = c.marks.simultaneous_open();
     Handshake {
         mss: [cs.mss(), ss.mss()],
         window_scale: window_scales(c),
         sack_permitted: cs.sack_permitted() && ss.sack_permitted(),
         timestamps: cs.timestamps() && ss.timestamps(),
         ecn,
-        fast_open_data: c.half[0].syn_data,
+        fast_open_data: u32::from(c.syn_data[0]),
         fast_open: cs.fast_open(),
         syn_to_synack: match (c.syn_ts, c.synack_ts) {
             (Some(a), Some(b)) => Some(b.since(a)),

@@ -27,6 +27,191 @@ pub enum ZeekEndpointState {
     Reset,
 }
 
+impl ZeekEndpointState {
+    fn from_bits(b: u8) -> ZeekEndpointState {
+        use ZeekEndpointState::*;
+        match b {
+            0 => Inactive,
+            1 => SynSent,
+            2 => SynAckSent,
+            3 => Partial,
+            4 => Established,
+            5 => Closed,
+            _ => Reset,
+        }
+    }
+}
+
+/// Zeek's endpoint states, previous states and `did_close` flags, [originator, responder], in
+/// 4 bytes (the previous state and `did_close` share a byte). Kept with every connection, with
+/// or without the rest of Zeek's accounting: the roles, port reuse and the closing phase read
+/// them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct ZeekStates {
+    state: [ZeekEndpointState; 2],
+    /// The previous state (low bits) and `DID_CLOSE`.
+    prev: [u8; 2],
+}
+
+impl ZeekStates {
+    const DID_CLOSE: u8 = 0x80;
+
+    pub fn state(&self, i: usize) -> ZeekEndpointState {
+        self.state[i]
+    }
+
+    pub fn prev_state(&self, i: usize) -> ZeekEndpointState {
+        ZeekEndpointState::from_bits(self.prev[i] & 7)
+    }
+
+    pub fn did_close(&self, i: usize) -> bool {
+        self.prev[i] & Self::DID_CLOSE != 0
+    }
+
+    fn set_state(&mut self, i: usize, s: ZeekEndpointState) {
+        if s != self.state[i] {
+            self.prev[i] = (self.prev[i] & Self::DID_CLOSE) | self.state[i] as u8;
+            self.state[i] = s;
+        }
+    }
+
+    /// Swaps originator and responder.
+    pub fn flip(&mut self) {
+        self.state.swap(0, 1);
+        self.prev.swap(0, 1);
+    }
+
+    /// Either endpoint is `RESET`.
+    pub fn any_reset(&self) -> bool {
+        (0..2).any(|i| self.state(i) == ZeekEndpointState::Reset)
+    }
+
+    /// Zeek's `TCPSessionAdapter::IsReuse`: does a packet with these flags and sequence
+    /// number start a new connection on this key? `start` is each endpoint's starting
+    /// sequence, [originator, responder] (read only while neither endpoint closed).
+    pub fn is_reuse(&self, flags: TcpFlags, seq: u32, start: [u32; 2]) -> bool {
+        use ZeekEndpointState::*;
+        if !flags.contains(TcpFlags::SYN) {
+            return false;
+        }
+        let mut conn_orig = 0;
+        if flags.contains(TcpFlags::ACK) {
+            if self.state(0) != Inactive {
+                return false;
+            }
+            conn_orig = 1;
+        }
+        let closed = self.did_close(0) || self.did_close(1);
+        if !closed {
+            if seq == start[conn_orig] {
+                return false;
+            }
+            if !flags.contains(TcpFlags::ACK)
+                && self.state(conn_orig) == SynAckSent
+                && self.state(1) == Inactive
+                && seq == start[1]
+            {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Zeek's `update_state_machine` for a packet from endpoint `ei` (`orig`: the
+    /// originator), after the packet's sequence numbers were taken in. Returns whether the
+    /// sender closed and whether the roles were reversed (a SYN answering the originator's
+    /// SYN-ACK: the states are then those after the flip).
+    fn update(&mut self, ei: usize, pi: usize, orig: bool, len: u32, flags: TcpFlags) -> (bool, bool) {
+        use ZeekEndpointState::*;
+        let syn = flags.contains(TcpFlags::SYN);
+        let fin = flags.contains(TcpFlags::FIN);
+        let rst = flags.contains(TcpFlags::RST);
+        let ackf = flags.contains(TcpFlags::ACK);
+        let mut do_close = false;
+        match self.state(ei) {
+            Inactive => {
+                if syn {
+                    if orig {
+                        self.set_state(ei, if ackf { SynAckSent } else { SynSent });
+                    } else {
+                        // (Zeek also asks that the SYN's sequence be the endpoint's start: it
+                        // is, the SYN of an inactive endpoint having just set it.)
+                        if !ackf && self.state(pi) == SynAckSent {
+                            // SYN/SYN-ACK reversal: flip and establish.
+                            self.flip();
+                            // After the flip, this endpoint is the originator at index 0.
+                            self.set_state(1, Established);
+                            self.set_state(0, Established);
+                            if fin {
+                                self.set_state(0, Closed);
+                                do_close = true;
+                            }
+                            return (do_close, true);
+                        }
+                        if self.state(pi) == SynSent {
+                            self.set_state(pi, Established);
+                        }
+                        self.set_state(ei, Established);
+                    }
+                }
+                if fin {
+                    self.set_state(ei, Closed);
+                    do_close = true;
+                }
+                if rst {
+                    self.set_state(ei, Reset);
+                    do_close = true;
+                }
+                if self.state(ei) == Inactive {
+                    if !orig && len == 0 && self.state(0) == SynSent {
+                        // An ACK of the SYN before the SYN-ACK: not a partial connection.
+                    } else if ackf && self.state(pi) == Established {
+                        self.set_state(ei, Established);
+                    } else {
+                        self.set_state(ei, Partial);
+                    }
+                }
+            }
+            SynSent | SynAckSent => {
+                if fin {
+                    self.set_state(ei, Closed);
+                    do_close = true;
+                }
+                if rst {
+                    self.set_state(ei, Reset);
+                    do_close = true;
+                }
+            }
+            Established | Partial => {
+                if syn && self.state(ei) == Partial && self.state(pi) == Inactive && !ackf {
+                    self.set_state(ei, SynSent);
+                }
+                if fin && !rst {
+                    self.set_state(ei, Closed);
+                    if self.state(pi) == Reset && self.prev_state(pi) == Closed {
+                        self.set_state(pi, Closed);
+                    }
+                    do_close = true;
+                }
+                if rst {
+                    self.set_state(ei, Reset);
+                    do_close = true;
+                }
+            }
+            Closed => {
+                if rst && self.state(pi) != Closed {
+                    self.set_state(ei, Reset);
+                    if !self.did_close(ei) {
+                        do_close = true;
+                    }
+                }
+            }
+            Reset => {}
+        }
+        (do_close, false)
+    }
+}
+
 /// Zeek's `conn_state` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ConnState {
@@ -162,14 +347,11 @@ fn seq_delta(a: u32, b: u32) -> i32 {
 /// One endpoint as Zeek tracks it.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct ZeekEndpoint {
-    pub state: ZeekEndpointState,
-    pub prev_state: ZeekEndpointState,
-    start_seq: u32,
+    pub start_seq: u32,
     last_seq: u32,
     ack_seq: u32,
     seq_wraps: u32,
     ack_wraps: u32,
-    pub did_close: bool,
     // The low 32 bits of the relative sequence of the last SYN, FIN and RST (compared for
     // equality only).
     hist_last_syn: u32,
@@ -206,13 +388,6 @@ impl ZeekEndpoint {
     fn set_frontier(&mut self, f: u32) {
         self.frontier = f;
         self.has |= Self::FRONTIER;
-    }
-
-    fn set_state(&mut self, s: ZeekEndpointState) {
-        if s != self.state {
-            self.prev_state = self.state;
-            self.state = s;
-        }
     }
 
     fn init_seqs(&mut self, start: u32, last: u32) {
@@ -268,10 +443,10 @@ impl ZeekEndpoint {
         (self.ack_seq == self.start_seq || self.ack_seq == self.start_seq.wrapping_add(1)) && self.ack_wraps == 0
     }
 
-    /// Zeek's TCP_Endpoint::Size: bytes sent, from sequence numbers.
-    fn size(&self, peer_state: ZeekEndpointState) -> u64 {
-        if self.prev_state == ZeekEndpointState::SynSent
-            && self.state == ZeekEndpointState::Reset
+    /// Zeek's TCP_Endpoint::Size: bytes sent, from sequence numbers (its states and the peer's).
+    fn size(&self, state: ZeekEndpointState, prev_state: ZeekEndpointState, peer_state: ZeekEndpointState) -> u64 {
+        if prev_state == ZeekEndpointState::SynSent
+            && state == ZeekEndpointState::Reset
             && peer_state == ZeekEndpointState::Inactive
             && !self.no_data_acked()
         {
@@ -304,13 +479,6 @@ pub struct ZeekSettings {
     /// `missed_bytes`, and the history gets `G`/`g` (logarithmic). Off by default, as in a
     /// Zeek run that does not reassemble.
     pub report_gaps: bool,
-}
-
-/// What happened to the Zeek state on one packet.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct ZeekOutcome {
-    /// Zeek flipped the roles before analysing the packet.
-    pub flipped: bool,
 }
 
 /// Zeek's per-connection state.
@@ -399,45 +567,18 @@ impl ZeekConn {
         self.history.flip();
     }
 
-    /// Zeek's `TCPSessionAdapter::IsReuse`: does a packet from the originator (`orig`) or the
-    /// responder with these flags and sequence number start a new connection on this key?
-    pub fn is_reuse(&self, flags: TcpFlags, seq: u32) -> bool {
-        if !flags.contains(TcpFlags::SYN) {
-            return false;
-        }
-        let mut conn_orig = &self.ep[0];
-        if flags.contains(TcpFlags::ACK) {
-            if self.ep[0].state != ZeekEndpointState::Inactive {
-                return false;
-            }
-            conn_orig = &self.ep[1];
-        }
-        let closed = self.ep[0].did_close || self.ep[1].did_close;
-        if !closed {
-            if seq == conn_orig.start_seq {
-                return false;
-            }
-            if !flags.contains(TcpFlags::ACK)
-                && conn_orig.state == ZeekEndpointState::SynAckSent
-                && self.ep[1].state == ZeekEndpointState::Inactive
-                && seq == self.ep[1].start_seq
-            {
-                return false;
-            }
-        }
-        true
-    }
-
     /// Records a packet with a bad checksum (Zeek without `-C`).
     pub fn bad_checksum(&mut self, orig: bool) {
         self.scaled(orig, b'C', |e| &mut e.chk);
     }
 
-    /// Zeek's TCPSessionAdapter::Process for one packet from the originator (`orig`) or not.
-    /// `len` is the TCP payload length; `ip_len` the IP total length.
+    /// Takes in one packet from the originator (`orig`) or not, the roles already settled
+    /// and the endpoint states (`st`) those before the packet: counts, sequence numbers,
+    /// history. The state machine runs next, then [`ZeekConn::gap_check`].
     #[allow(clippy::too_many_arguments)]
-    pub fn packet(
+    fn take_in(
         &mut self,
+        st: &ZeekStates,
         orig: bool,
         ts: Timestamp,
         seq: u32,
@@ -446,19 +587,7 @@ impl ZeekConn {
         window: u16,
         flags: TcpFlags,
         ip_len: u64,
-    ) -> ZeekOutcome {
-        let mut out = ZeekOutcome::default();
-        let mut orig = orig;
-        // A lone SYN-ACK answered by an ACK or data: the SYN-ACK's sender is the responder.
-        if !orig
-            && self.history.as_bytes() == b"H"
-            && !flags.intersects(TcpFlags::SYN | TcpFlags::FIN | TcpFlags::RST)
-            && (len > 0 || flags.contains(TcpFlags::ACK))
-        {
-            self.flip();
-            orig = true;
-            out.flipped = true;
-        }
+    ) {
         let (ei, pi) = if orig { (0, 1) } else { (1, 0) };
         self.analysed = true;
         self.pkts[ei] += 1;
@@ -478,7 +607,7 @@ impl ZeekConn {
         {
             let e = &mut self.ep[ei];
             use ZeekEndpointState::*;
-            match e.state {
+            match st.state(ei) {
                 Inactive => {
                     if syn {
                         e.init_seqs(seq, seq_one_past);
@@ -497,7 +626,7 @@ impl ZeekConn {
                     }
                 }
                 Reset => {
-                    if syn && e.prev_state == Inactive {
+                    if syn && st.prev_state(ei) == Inactive {
                         e.init_seqs(seq, seq_one_past);
                     }
                 }
@@ -545,15 +674,12 @@ impl ZeekConn {
         }
 
         // update_window: zero windows (scaling does not change zero).
-        if window == 0
-            && !rst
-            && self.ep[pi].state != ZeekEndpointState::Closed
-            && self.ep[ei].state != ZeekEndpointState::Reset
+        if window == 0 && !rst && st.state(pi) != ZeekEndpointState::Closed && st.state(ei) != ZeekEndpointState::Reset
         {
             self.scaled(orig, b'W', |e| &mut e.win0);
         }
 
-        if !self.ep[0].did_close || !self.ep[1].did_close {
+        if !st.did_close(0) || !st.did_close(1) {
             self.last = crate::Nanos::from(ts);
         }
         if fin {
@@ -561,7 +687,7 @@ impl ZeekConn {
         }
 
         if ackf {
-            if self.ep[pi].state == ZeekEndpointState::Inactive {
+            if st.state(pi) == ZeekEndpointState::Inactive {
                 let p = &mut self.ep[pi];
                 p.start_seq = ack.wrapping_sub(1);
                 p.ack_seq = ack.wrapping_sub(1);
@@ -589,7 +715,7 @@ impl ZeekConn {
             if (syn || rst) && !(-TOO_LARGE_SEQ_DELTA..=TOO_LARGE_SEQ_DELTA).contains(&d) {
             } else if fin && e.last_seq == e.start_seq.wrapping_add(1) {
                 e.update_last_seq(seq_one_past);
-            } else if e.state == ZeekEndpointState::Reset {
+            } else if st.state(ei) == ZeekEndpointState::Reset {
             } else if d > 0 {
                 e.update_last_seq(seq_one_past);
             } else if len > 0 {
@@ -615,12 +741,15 @@ impl ZeekConn {
                 e.has |= ZeekEndpoint::DATA_END;
             }
         }
+    }
 
-        let (do_close, reversed) = self.update_state_machine(ei, pi, orig, seq, len, flags);
-        out.flipped |= reversed;
-        // After a SYN/SYN-ACK reversal the sender is the originator.
-        let (ei, pi, orig) = if reversed { (0, 1, true) } else { (ei, pi, orig) };
-
+    /// After the state machine: an ACK from the originator (`orig`) or not beyond the peer's
+    /// frontier reveals a content gap (when gaps are reported).
+    fn gap_check(&mut self, orig: bool, ack: u32, flags: TcpFlags) {
+        let pi = usize::from(orig);
+        let fin = flags.contains(TcpFlags::FIN);
+        let rst = flags.contains(TcpFlags::RST);
+        let ackf = flags.contains(TcpFlags::ACK);
         // An ACK beyond the peer's frontier reveals data never seen: a content gap. Gaps an
         // ACK on a FIN or RST reveals are counted but not put in the history (Zeek finds them
         // unreliable at the very end of a connection).
@@ -641,117 +770,20 @@ impl ZeekConn {
                 }
             }
         }
-        if do_close && !self.ep[ei].did_close {
-            self.ep[ei].did_close = true;
-        }
-        out
     }
 
-    fn update_state_machine(
-        &mut self,
-        ei: usize,
-        pi: usize,
-        orig: bool,
-        seq: u32,
-        len: u32,
-        flags: TcpFlags,
-    ) -> (bool, bool) {
+    /// Zeek's `conn_state()`, with the endpoint states.
+    pub fn conn_state(&self, st: &ZeekStates) -> ConnState {
         use ZeekEndpointState::*;
-        let syn = flags.contains(TcpFlags::SYN);
-        let fin = flags.contains(TcpFlags::FIN);
-        let rst = flags.contains(TcpFlags::RST);
-        let ackf = flags.contains(TcpFlags::ACK);
-        let mut do_close = false;
-        match self.ep[ei].state {
-            Inactive => {
-                if syn {
-                    if orig {
-                        self.ep[ei].set_state(if ackf { SynAckSent } else { SynSent });
-                    } else {
-                        if !ackf && self.ep[pi].state == SynAckSent && seq == self.ep[ei].start_seq {
-                            // SYN/SYN-ACK reversal: flip and establish.
-                            self.flip();
-                            // After the flip, this endpoint is the originator at index 0.
-                            self.ep[1].set_state(Established);
-                            self.ep[0].set_state(Established);
-                            if fin {
-                                self.ep[0].set_state(Closed);
-                                do_close = true;
-                            }
-                            return (do_close, true);
-                        }
-                        if self.ep[pi].state == SynSent {
-                            self.ep[pi].set_state(Established);
-                        }
-                        self.ep[ei].set_state(Established);
-                    }
-                }
-                if fin {
-                    self.ep[ei].set_state(Closed);
-                    do_close = true;
-                }
-                if rst {
-                    self.ep[ei].set_state(Reset);
-                    do_close = true;
-                }
-                if self.ep[ei].state == Inactive {
-                    if !orig && len == 0 && self.ep[0].state == SynSent {
-                        // An ACK of the SYN before the SYN-ACK: not a partial connection.
-                    } else if ackf && self.ep[pi].state == Established {
-                        self.ep[ei].set_state(Established);
-                    } else {
-                        self.ep[ei].set_state(Partial);
-                    }
-                }
-            }
-            SynSent | SynAckSent => {
-                if fin {
-                    self.ep[ei].set_state(Closed);
-                    do_close = true;
-                }
-                if rst {
-                    self.ep[ei].set_state(Reset);
-                    do_close = true;
-                }
-            }
-            Established | Partial => {
-                if syn && self.ep[ei].state == Partial && self.ep[pi].state == Inactive && !ackf {
-                    self.ep[ei].set_state(SynSent);
-                }
-                if fin && !rst {
-                    self.ep[ei].set_state(Closed);
-                    if self.ep[pi].state == Reset && self.ep[pi].prev_state == Closed {
-                        self.ep[pi].set_state(Closed);
-                    }
-                    do_close = true;
-                }
-                if rst {
-                    self.ep[ei].set_state(Reset);
-                    do_close = true;
-                }
-            }
-            Closed => {
-                if rst && self.ep[pi].state != Closed {
-                    self.ep[ei].set_state(Reset);
-                    if !self.ep[ei].did_close {
-                        do_close = true;
-                    }
-                }
-            }
-            Reset => {}
-        }
-        (do_close, false)
-    }
-
-    /// Zeek's `conn_state()`.
-    pub fn conn_state(&self) -> ConnState {
-        use ZeekEndpointState::*;
-        let os = self.ep[0].state;
-        let rs = self.ep[1].state;
+        let os = st.state(0);
+        let rs = st.state(1);
         let o_inactive = matches!(os, Inactive | Partial);
         let r_inactive = matches!(rs, Inactive | Partial);
         if rs == Reset {
-            if os == SynSent || os == SynAckSent || (os == Reset && self.orig_bytes() == 0 && self.resp_bytes() == 0) {
+            if os == SynSent
+                || os == SynAckSent
+                || (os == Reset && self.orig_bytes(st) == 0 && self.resp_bytes(st) == 0)
+            {
                 ConnState::REJ
             } else if o_inactive {
                 ConnState::RSTRH
@@ -784,13 +816,13 @@ impl ZeekConn {
     }
 
     /// The originator's payload bytes (`orig_bytes`).
-    pub fn orig_bytes(&self) -> u64 {
-        self.ep[0].size(self.ep[1].state)
+    pub fn orig_bytes(&self, st: &ZeekStates) -> u64 {
+        self.ep[0].size(st.state(0), st.prev_state(0), st.state(1))
     }
 
     /// The responder's payload bytes (`resp_bytes`).
-    pub fn resp_bytes(&self) -> u64 {
-        self.ep[1].size(self.ep[0].state)
+    pub fn resp_bytes(&self, st: &ZeekStates) -> u64 {
+        self.ep[1].size(st.state(1), st.prev_state(1), st.state(0))
     }
 
     /// Returns true when duration and sizes are logged (Zeek logs them when the duration is
@@ -798,6 +830,91 @@ impl ZeekConn {
     pub fn logs_sizes(&self) -> bool {
         self.analysed && self.last > self.start
     }
+}
+
+/// What one packet did to Zeek's state, for the caller.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ZeekOutcome {
+    /// Zeek flipped the roles.
+    pub flipped: bool,
+    /// The sender's starting sequence, when this packet set it (a SYN's sequence, or the
+    /// first packet's less one).
+    pub sender_start: Option<u32>,
+    /// The receiver's starting sequence, when this packet's ACK set it (the receiver had
+    /// sent nothing: the ACK less one).
+    pub receiver_start: Option<u32>,
+}
+
+/// Zeek's TCPSessionAdapter::Process for one packet from the originator (`orig`) or not:
+/// the endpoint states always, the accounting (`acct`: history, counts, sizes) when kept.
+/// `lone_h` says whether the history is exactly `H` (all that the roles read of it).
+/// `len` is the TCP payload length; `ip_len` the IP total length.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn packet(
+    st: &mut ZeekStates,
+    mut acct: Option<&mut ZeekConn>,
+    lone_h: bool,
+    orig: bool,
+    ts: Timestamp,
+    seq: u32,
+    ack: u32,
+    len: u32,
+    window: u16,
+    flags: TcpFlags,
+    ip_len: u64,
+) -> ZeekOutcome {
+    use ZeekEndpointState::*;
+    let mut out = ZeekOutcome::default();
+    let mut orig = orig;
+    if let Some(a) = acct.as_deref() {
+        debug_assert_eq!(lone_h, a.history.as_bytes() == b"H", "history {:?}", a.history);
+    }
+    // A lone SYN-ACK answered by an ACK or data: the SYN-ACK's sender is the responder.
+    if !orig
+        && lone_h
+        && !flags.intersects(TcpFlags::SYN | TcpFlags::FIN | TcpFlags::RST)
+        && (len > 0 || flags.contains(TcpFlags::ACK))
+    {
+        st.flip();
+        if let Some(a) = acct.as_deref_mut() {
+            a.flip();
+        }
+        orig = true;
+        out.flipped = true;
+    }
+    let (ei, pi) = if orig { (0, 1) } else { (1, 0) };
+    let syn = flags.contains(TcpFlags::SYN);
+    let ackf = flags.contains(TcpFlags::ACK);
+    // The starting sequences Zeek sets (init_endpoint): a SYN's, an inactive endpoint's
+    // first packet's less one, and an inactive peer's from the ACK.
+    out.sender_start = match st.state(ei) {
+        Inactive if !syn => Some(seq.wrapping_sub(1)),
+        Inactive | SynSent | SynAckSent | Established | Partial => syn.then_some(seq),
+        Reset => (syn && st.prev_state(ei) == Inactive).then_some(seq),
+        Closed => None,
+    };
+    if ackf && st.state(pi) == Inactive {
+        out.receiver_start = Some(ack.wrapping_sub(1));
+    }
+
+    if let Some(a) = acct.as_deref_mut() {
+        a.take_in(st, orig, ts, seq, ack, len, window, flags, ip_len);
+    }
+
+    let (do_close, reversed) = st.update(ei, pi, orig, len, flags);
+    out.flipped |= reversed;
+    // After a SYN/SYN-ACK reversal the sender is the originator.
+    let (ei, orig) = if reversed { (0, true) } else { (ei, orig) };
+    if let Some(a) = acct {
+        if reversed {
+            a.flip();
+        }
+        a.gap_check(orig, ack, flags);
+    }
+    if do_close && !st.did_close(ei) {
+        st.prev[ei] |= ZeekStates::DID_CLOSE;
+    }
+    out
 }
 
 /// `/^\^?S[^HAFGIQ]*R.*/`: the originator's SYN then a RST with nothing between that shows a reply.
