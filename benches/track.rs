@@ -1,8 +1,9 @@
 //! Packets per second through `Tracker::observe` on a synthetic trace of complete
 //! connections (handshake, data both ways, four-way teardown: 10 frames each) with 1 000,
 //! 100 000 and 1 000 000 connections open at once; plus the state kept per connection and
-//! the allocations per packet in steady state (a counting allocator). Each size runs twice:
-//! with the default settings and with `analyze_sequence_numbers` off.
+//! the allocations per packet in steady state (a counting allocator). Each size runs three
+//! times: with the default settings, with `analyze_sequence_numbers` off, and with
+//! `conn_summaries` off too (events only).
 //!
 //! Frames are made by patching addresses and ports into ten templates and parsing them; the
 //! `patch+parse` rows measure that part alone, so the tracker's own cost is the difference.
@@ -115,6 +116,15 @@ fn lean(n: u32) -> Config {
     }
 }
 
+/// Events only: neither the sequence analysis nor Zeek's accounting (an IDS sensor that wants
+/// the handshake, teardown, reset and timeout events).
+fn events_only(n: u32) -> Config {
+    Config {
+        conn_summaries: false,
+        ..lean(n)
+    }
+}
+
 fn bench(c: &mut Criterion) {
     for n in [1_000u32, 100_000, 1_000_000] {
         let mut bufs = templates();
@@ -136,8 +146,24 @@ fn bench(c: &mut Criterion) {
             let mut clock = Timestamp::new(1_700_000_000, 0);
             b.iter(|| pass(Some(&mut tracker), &mut bufs, n, &mut clock))
         });
+        g.bench_function("patch+parse+observe, events only", |b| {
+            let mut tracker = Tracker::new(events_only(n));
+            let mut clock = Timestamp::new(1_700_000_000, 0);
+            b.iter(|| pass(Some(&mut tracker), &mut bufs, n, &mut clock))
+        });
         g.finish();
     }
+}
+
+/// Opens `n` connections (first three frames each) with `config` and returns the tracker and
+/// the heap it holds.
+fn open(n: u32, config: Config, bufs: &[(Vec<u8>, bool)], clock: &mut Timestamp) -> (Tracker, i64) {
+    let before = Region::new(GLOBAL);
+    let mut tracker = Tracker::new(config);
+    let mut open = bufs[..3].to_vec();
+    pass(Some(&mut tracker), &mut open, n, clock);
+    let s = before.change();
+    (tracker, s.bytes_allocated as i64 - s.bytes_deallocated as i64)
 }
 
 /// State per connection and allocations per packet, printed once.
@@ -145,13 +171,16 @@ fn footprint(_: &mut Criterion) {
     let n = 100_000u32;
     let mut bufs = templates();
     let mut clock = Timestamp::new(1_700_000_000, 0);
-    let before = Region::new(GLOBAL);
-    let mut tracker = Tracker::new(config(n));
+    for (name, config) in [("events only", events_only(n)), ("no sequence analysis", lean(n))] {
+        let (tracker, held) = open(n, config, &bufs, &mut clock);
+        eprintln!(
+            "track footprint, {name}: {} connections open, {held} bytes of heap held, {:.0} bytes per connection",
+            tracker.len(),
+            held as f64 / f64::from(n)
+        );
+    }
     // Open n connections (first three frames each) and measure the heap they hold.
-    let mut open = bufs[..3].to_vec();
-    pass(Some(&mut tracker), &mut open, n, &mut clock);
-    let s = before.change();
-    let held = s.bytes_allocated as i64 - s.bytes_deallocated as i64;
+    let (mut tracker, held) = open(n, config(n), &bufs, &mut clock);
     eprintln!(
         "track footprint: {} connections open, {} bytes of heap held, {:.0} bytes per connection",
         tracker.len(),
@@ -159,9 +188,10 @@ fn footprint(_: &mut Criterion) {
         held as f64 / f64::from(n)
     );
     eprintln!(
-        "track footprint: state per connection = {} bytes ({} without the sequence analysis)",
+        "track footprint: state per connection = {} bytes ({} without the sequence analysis, {} events only)",
         tracker.bytes_per_connection(),
-        Tracker::new(lean(n)).bytes_per_connection()
+        Tracker::new(lean(n)).bytes_per_connection(),
+        Tracker::new(events_only(n)).bytes_per_connection()
     );
     // Steady state: whole passes over the same connections (each pass reuses the 4-tuples).
     pass(Some(&mut tracker), &mut bufs, n, &mut clock);
