@@ -1,15 +1,17 @@
 //! Tracks every TCP connection of a capture and prints what happened, one line per event.
 //!
 //! ```text
-//! cargo run --release --example connections -- [FILE] [--conn-log] [--no-data]
+//! cargo run --release --example connections -- [FILE] [--conn-log | --events-only] [--no-data]
 //!     [--likely-server-ports zeek|P1,P2,..] [--count-bad-checksums] [--max-connections N]
 //! ```
 //!
 //! With no FILE it runs on the seed's nine built-in frames. `--conn-log` prints Zeek
 //! `conn.log` rows (tab-separated, with a header) instead of events, each as soon as its
 //! connection leaves the table (without Wireshark's sequence analysis, which only adds
-//! anomaly events: `Config::analyze_sequence_numbers`). `--no-data` leaves out the
-//! per-segment data lines.
+//! anomaly events: `Config::analyze_sequence_numbers`). `--events-only` prints the events
+//! without the analysis anomalies and without the closing summaries, from a tracker that
+//! keeps neither (128 bytes a connection: `Config::conn_summaries`). `--no-data` leaves out
+//! the per-segment data lines.
 
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
@@ -21,12 +23,13 @@ use synack::track::{
 };
 use synack::wire::{LinkType, SynOptions, dissect_frame};
 
-const USAGE: &str = "usage: connections [FILE] [--conn-log] [--no-data] [--likely-server-ports zeek|P1,P2,..] \
+const USAGE: &str = "usage: connections [FILE] [--conn-log | --events-only] [--no-data] [--likely-server-ports zeek|P1,P2,..] \
 [--count-bad-checksums] [--max-connections N]";
 
 struct Args {
     file: Option<String>,
     conn_log: bool,
+    events_only: bool,
     config: Config,
 }
 
@@ -34,6 +37,7 @@ fn parse_args() -> Result<Args, String> {
     let mut a = Args {
         file: None,
         conn_log: false,
+        events_only: false,
         config: Config {
             data_events: true,
             ..Config::default()
@@ -43,6 +47,7 @@ fn parse_args() -> Result<Args, String> {
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--conn-log" => a.conn_log = true,
+            "--events-only" => a.events_only = true,
             "--no-data" => a.config.data_events = false,
             "--count-bad-checksums" => a.config.zeek.count_bad_checksums = true,
             "--likely-server-ports" => {
@@ -64,8 +69,12 @@ fn parse_args() -> Result<Args, String> {
             _ => a.file = Some(arg),
         }
     }
+    if a.conn_log && a.events_only {
+        return Err(format!("--conn-log needs the summaries --events-only drops\n{USAGE}"));
+    }
     // conn.log rows do not need Wireshark's sequence analysis (it only adds anomaly events).
-    a.config.analyze_sequence_numbers = !a.conn_log;
+    a.config.analyze_sequence_numbers = !a.conn_log && !a.events_only;
+    a.config.conn_summaries = !a.events_only;
     Ok(a)
 }
 
