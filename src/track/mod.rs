@@ -74,6 +74,26 @@
 //!   without the analysis, 240 without the summaries and 128 with neither
 //!   ([`Tracker::bytes_per_connection`]); with neither, a packet takes a third to a half less
 //!   time (README's Performance section).
+//!
+//!   ```
+//!   use synack::track::{Config, Tracker};
+//!   use synack::wire::parse_frame;
+//!
+//!   let mut full = Tracker::new(Config::default());
+//!   let mut lean = Tracker::new(Config {
+//!       conn_summaries: false,
+//!       analyze_sequence_numbers: false,
+//!       ..Config::default()
+//!   });
+//!   assert_eq!(lean.bytes_per_connection(), 128);
+//!   for seed in synack::seed::FRAMES {
+//!       let frame = parse_frame(seed.bytes).unwrap();
+//!       // The seed has no retransmissions or other analysis anomalies: the same events.
+//!       assert_eq!(full.observe(seed.timestamp, &frame), lean.observe(seed.timestamp, &frame));
+//!   }
+//!   assert_eq!(full.finish().len(), 1);
+//!   assert!(lean.finish().is_empty());
+//!   ```
 //! * Bounded: at most [`Config::max_connections`] entries; idle connections expire by packet
 //!   time ([`Config::embryonic_timeout`], [`Config::established_timeout`],
 //!   [`Config::closing_timeout`]); when the table is full, the least recently active
