@@ -1317,20 +1317,21 @@ fn process(
         let state = c.zeek.state(0);
         hist_before.after(orig, seg, &mut c.half[0], state, gap)
     };
-    let o = zeek::packet(
-        &mut c.zeek,
-        zeek,
-        hist_before == HistShape::LoneH,
-        orig,
-        seg.ts,
-        seg.seq,
-        seg.ack,
-        seg.len,
-        seg.window,
-        flags,
-        ip_len,
-    );
-    let flipped = o.flipped;
+    // Zeek's starting sequences of sides without a SYN (see `Half::zeek_start`), as its
+    // init_endpoint sets them: the sender's, and an inactive receiver's from the ACK.
+    {
+        let (s, r) = (dir.index(), 1 - dir.index());
+        if c.half[s].has & Half::ISN == 0 {
+            let start = zeek::sender_start(c.zeek.state(s), c.zeek.prev_state(s), syn, seg.seq);
+            if let Some(start) = start {
+                c.half[s].isn = start;
+            }
+        }
+        if ackf && c.zeek.state(r) == ZeekEndpointState::Inactive && c.half[r].has & Half::ISN == 0 {
+            c.half[r].isn = seg.ack.wrapping_sub(1);
+        }
+    }
+    let flipped = zeek::packet(&mut c.zeek, zeek, hist_before == HistShape::LoneH, orig, seg, ip_len);
     if hist_before != HistShape::Other {
         c.marks.set_hist(if flipped { HistShape::Other } else { hist });
     }
@@ -1339,19 +1340,6 @@ fn process(
         out.emit(c, c.key.direction_from(src), EventKind::RolesFlipped);
     }
     let dir = c.key.direction_from(src);
-    // Zeek's starting sequences of sides without a SYN (see `Half::zeek_start`).
-    if let Some(start) = o.sender_start {
-        let h = &mut c.half[dir.index()];
-        if h.has & Half::ISN == 0 {
-            h.isn = start;
-        }
-    }
-    if let Some(start) = o.receiver_start {
-        let h = &mut c.half[1 - dir.index()];
-        if h.has & Half::ISN == 0 {
-            h.isn = start;
-        }
-    }
     c.set_last(crate::Nanos::from(seg.ts));
     c.last_dir = dir;
     if bad_checksum {

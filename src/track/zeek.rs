@@ -4,6 +4,7 @@
 
 use core::fmt;
 
+use super::analysis::Seg;
 use crate::Timestamp;
 use crate::wire::TcpFlags;
 
@@ -832,39 +833,41 @@ impl ZeekConn {
     }
 }
 
-/// What one packet did to Zeek's state, for the caller.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct ZeekOutcome {
-    /// Zeek flipped the roles.
-    pub flipped: bool,
-    /// The sender's starting sequence, when this packet set it (a SYN's sequence, or the
-    /// first packet's less one).
-    pub sender_start: Option<u32>,
-    /// The receiver's starting sequence, when this packet's ACK set it (the receiver had
-    /// sent nothing: the ACK less one).
-    pub receiver_start: Option<u32>,
+/// The starting sequence Zeek's `init_endpoint` gives an endpoint in `state` (previously
+/// `prev`) that sends a segment with sequence `seq`, when it sets one: a SYN's sequence, or
+/// an inactive endpoint's first sequence less one.
+pub(crate) fn sender_start(state: ZeekEndpointState, prev: ZeekEndpointState, syn: bool, seq: u32) -> Option<u32> {
+    use ZeekEndpointState::*;
+    match state {
+        Inactive if !syn => Some(seq.wrapping_sub(1)),
+        Inactive | SynSent | SynAckSent | Established | Partial => syn.then_some(seq),
+        Reset => (syn && prev == Inactive).then_some(seq),
+        Closed => None,
+    }
 }
 
-/// Zeek's TCPSessionAdapter::Process for one packet from the originator (`orig`) or not:
+/// Zeek's TCPSessionAdapter::Process for one segment from the originator (`orig`) or not:
 /// the endpoint states always, the accounting (`acct`: history, counts, sizes) when kept.
-/// `lone_h` says whether the history is exactly `H` (all that the roles read of it).
-/// `len` is the TCP payload length; `ip_len` the IP total length.
-#[allow(clippy::too_many_arguments)]
+/// `lone_h` says whether the history is exactly `H` (all that the roles read of it);
+/// `ip_len` is the IP total length. Returns whether Zeek flipped the roles.
 pub(crate) fn packet(
     st: &mut ZeekStates,
     mut acct: Option<&mut ZeekConn>,
     lone_h: bool,
     orig: bool,
-    ts: Timestamp,
-    seq: u32,
-    ack: u32,
-    len: u32,
-    window: u16,
-    flags: TcpFlags,
+    seg: &Seg,
     ip_len: u64,
-) -> ZeekOutcome {
-    use ZeekEndpointState::*;
-    let mut out = ZeekOutcome::default();
+) -> bool {
+    let Seg {
+        seq,
+        ack,
+        len,
+        flags,
+        window,
+        ts,
+        ..
+    } = *seg;
+    let mut flipped = false;
     let mut orig = orig;
     if let Some(a) = acct.as_deref() {
         debug_assert_eq!(lone_h, a.history.as_bytes() == b"H", "history {:?}", a.history);
@@ -880,29 +883,16 @@ pub(crate) fn packet(
             a.flip();
         }
         orig = true;
-        out.flipped = true;
+        flipped = true;
     }
     let (ei, pi) = if orig { (0, 1) } else { (1, 0) };
-    let syn = flags.contains(TcpFlags::SYN);
-    let ackf = flags.contains(TcpFlags::ACK);
-    // The starting sequences Zeek sets (init_endpoint): a SYN's, an inactive endpoint's
-    // first packet's less one, and an inactive peer's from the ACK.
-    out.sender_start = match st.state(ei) {
-        Inactive if !syn => Some(seq.wrapping_sub(1)),
-        Inactive | SynSent | SynAckSent | Established | Partial => syn.then_some(seq),
-        Reset => (syn && st.prev_state(ei) == Inactive).then_some(seq),
-        Closed => None,
-    };
-    if ackf && st.state(pi) == Inactive {
-        out.receiver_start = Some(ack.wrapping_sub(1));
-    }
 
     if let Some(a) = acct.as_deref_mut() {
         a.take_in(st, orig, ts, seq, ack, len, window, flags, ip_len);
     }
 
     let (do_close, reversed) = st.update(ei, pi, orig, len, flags);
-    out.flipped |= reversed;
+    flipped |= reversed;
     // After a SYN/SYN-ACK reversal the sender is the originator.
     let (ei, orig) = if reversed { (0, true) } else { (ei, orig) };
     if let Some(a) = acct {
@@ -914,7 +904,7 @@ pub(crate) fn packet(
     if do_close && !st.did_close(ei) {
         st.prev[ei] |= ZeekStates::DID_CLOSE;
     }
-    out
+    flipped
 }
 
 /// `/^\^?S[^HAFGIQ]*R.*/`: the originator's SYN then a RST with nothing between that shows a reply.
