@@ -777,7 +777,8 @@ impl Tracker {
     }
 
     /// Returns the summaries of connections removed so far and not yet taken. A streaming
-    /// caller drains them now and then; at most [`Config::summary_backlog`] wait here.
+    /// caller drains them now and then; at most [`Config::summary_backlog`] wait here. None
+    /// are made when [`Config::conn_summaries`] is off.
     pub fn drain_summaries(&mut self) -> std::collections::vec_deque::Drain<'_, ConnSummary> {
         self.finished.drain(..)
     }
@@ -949,7 +950,8 @@ impl Tracker {
     }
 
     /// Closes every remaining connection (cause [`CloseCause::EndOfCapture`] unless it had
-    /// closed) and returns all summaries not yet taken, in the order the connections ended.
+    /// closed) and returns all summaries not yet taken, in the order the connections ended
+    /// (none when [`Config::conn_summaries`] is off).
     pub fn finish(mut self) -> Vec<ConnSummary> {
         let mut live: Vec<u32> = self.table.iter().copied().collect();
         live.sort_by_key(|&i| self.slots[i as usize].as_ref().map(|c| c.id));
