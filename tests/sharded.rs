@@ -1,5 +1,6 @@
-//! `examples/sharded` in each of its three modes, on 1 to 3 threads, finds the connections
-//! one tracker finds in the same capture, with the same conn_state counts.
+//! `examples/sharded` in each of its four modes, on 1 to 3 threads, reads the frames and
+//! finds the connections one tracker finds in the same capture, with the same conn_state
+//! counts.
 
 mod common;
 
@@ -11,10 +12,12 @@ use synack::track::{Config, Tracker};
 
 /// The connections and conn_state counts of one tracker over the whole file, printed as the
 /// example prints them.
-fn one_tracker(path: &std::path::Path) -> (usize, String) {
+fn one_tracker(path: &std::path::Path) -> (u64, usize, String) {
     let mut reader = CaptureReader::open(path).expect("capture opens");
     let mut tracker = Tracker::new(Config::default());
+    let mut frames = 0;
     while let Some(next) = reader.next_frame() {
+        frames += 1;
         let cf = next.expect("frame reads");
         let frame = cf.dissect();
         tracker.observe(cf.timestamp, &frame);
@@ -24,7 +27,7 @@ fn one_tracker(path: &std::path::Path) -> (usize, String) {
     for s in &summaries {
         *states.entry(s.conn_state.name()).or_default() += 1;
     }
-    (summaries.len(), format!("conn_state: {states:?}"))
+    (frames, summaries.len(), format!("conn_state: {states:?}"))
 }
 
 #[test]
@@ -45,9 +48,9 @@ fn every_mode_finds_what_one_tracker_finds() {
         corpus.join("wikipedia.pcap"),
     ];
     for file in &files {
-        let (connections, states) = one_tracker(file);
+        let (frames, connections, states) = one_tracker(file);
         assert!(connections > 5, "{} has connections", file.display());
-        for mode in [None, Some("--fanout"), Some("--preload")] {
+        for mode in [None, Some("--shared"), Some("--fanout"), Some("--preload")] {
             for threads in ["1", "2", "3"] {
                 let mut cmd = Command::new(common::example("sharded"));
                 cmd.arg(file).args(["--threads", threads]).args(mode);
@@ -55,6 +58,7 @@ fn every_mode_finds_what_one_tracker_finds() {
                 assert!(out.status.success(), "{cmd:?}");
                 let text = String::from_utf8(out.stdout).unwrap();
                 let what = format!("{cmd:?}:\n{text}");
+                assert!(text.contains(&format!("{frames} frames")), "{what}");
                 assert!(text.contains(&format!(" {connections} connections")), "{what}");
                 assert!(text.lines().any(|l| l == states), "{what}\nwant {states}");
             }
