@@ -127,10 +127,11 @@
 //! connection and in every process, so `hash % N` picks a shard that sees all of a
 //! connection's frames (frames without TCP can go to any shard: they only count as
 //! [`Stats::not_tcp`]). How the frames reach the shards is the caller's: one reading thread
-//! handing each shard its frames in batches (a single source, such as a live capture), or
-//! every shard reading the whole source and keeping its own frames (a file on a few cores;
-//! `PACKET_FANOUT_HASH` does it for sockets). `examples/sharded.rs` does both and measures
-//! them.
+//! handing each shard its frames in batches (a single source, such as a live capture), the
+//! same without copying a frame (the reader shares each chunk of a file it reads once and
+//! tells every shard where its frames are in it: the fastest on 2 cores), or every shard
+//! reading the whole source and keeping its own frames (`PACKET_FANOUT_HASH` does it for
+//! sockets). `examples/sharded.rs` does all three and measures them.
 //!
 //! ```
 //! use synack::track::{Config, FlowKey, Tracker};
