@@ -429,10 +429,14 @@ struct Half {
     /// The last window advertised, unscaled.
     window: u16,
     syn: SynSeen,
+    /// Its SYN's sequence number, when `has & ISN`; until then, Zeek's starting sequence
+    /// for this side (see `Half::zeek_start`).
     isn: u32,
     /// One past the highest sequence number sent (SYN and FIN count).
     next_seq: u32,
-    /// The sequence number of its FIN.
+    /// The sequence number of its FIN, when `has & FIN_SEQ`; until then, for the client
+    /// while Zeek's history is `H`, Zeek's highest sequence since its start (see
+    /// `HistShape::after`).
     fin_seq: u32,
     /// Wireshark's base for relative sequence numbers (its SYN's, or one below the first
     /// sequence or the peer's first acknowledgment), when `has & BASE`.
