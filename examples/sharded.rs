@@ -423,15 +423,19 @@ impl Tally {
         }
     }
 
-    /// Prints the counts and the throughput since `started`.
+    /// Prints the counts and the throughput since `started` (a closed pipe, as `| head -1`
+    /// closes it, ends the output quietly).
     fn print(&self, what: &str, threads: usize, how: &str, frames: u64, started: Instant) {
+        use std::io::Write;
         let took = started.elapsed().as_secs_f64();
-        println!(
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(
+            out,
             "{what}, {} connections, {} events on {threads} shard thread(s){how} in {took:.3} s: {:.2} M frames/s",
             self.connections,
             self.events,
             frames as f64 / took / 1e6
-        );
-        println!("conn_state: {:?}", self.states);
+        )
+        .and_then(|()| writeln!(out, "conn_state: {:?}", self.states));
     }
 }
