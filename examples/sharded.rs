@@ -145,12 +145,7 @@ fn main() -> std::io::Result<()> {
         s.work.send(last).map_err(std::io::Error::other)?;
     }
     drop(shards);
-    let mut tally = Tally::default();
-    for h in handles {
-        let (events, summaries) = h.join().expect("shard thread");
-        tally.add(events, &summaries);
-    }
-    tally.print(
+    Tally::join(handles).print(
         &format!("{frames} frames ({not_tcp} without TCP)"),
         threads,
         "",
@@ -194,12 +189,7 @@ fn run_preloaded(file: &str, threads: usize) -> std::io::Result<()> {
             })
         })
         .collect();
-    let mut tally = Tally::default();
-    for h in handles {
-        let (events, summaries) = h.join().expect("shard thread");
-        tally.add(events, &summaries);
-    }
-    tally.print(&format!("tracking only: {frames} frames"), threads, "", frames, started);
+    Tally::join(handles).print(&format!("tracking only: {frames} frames"), threads, "", frames, started);
     Ok(())
 }
 
@@ -391,12 +381,7 @@ fn run_shared(file: &str, threads: usize) -> std::io::Result<()> {
         in_flight.push_back(chunk);
     }
     drop(work);
-    let mut tally = Tally::default();
-    for h in handles {
-        let (events, summaries) = h.join().expect("shard thread");
-        tally.add(events, &summaries);
-    }
-    tally.print(
+    Tally::join(handles).print(
         &format!("{frames} frames ({not_tcp} without TCP)"),
         threads,
         ", one reader sharing its chunks,",
@@ -415,6 +400,16 @@ struct Tally {
 }
 
 impl Tally {
+    /// Waits for the shard threads and adds up what they found.
+    fn join(handles: Vec<std::thread::JoinHandle<(u64, Vec<ConnSummary>)>>) -> Tally {
+        let mut tally = Tally::default();
+        for h in handles {
+            let (events, summaries) = h.join().expect("shard thread");
+            tally.add(events, &summaries);
+        }
+        tally
+    }
+
     fn add(&mut self, events: u64, summaries: &[ConnSummary]) {
         self.events += events;
         self.connections += summaries.len();

@@ -16,9 +16,7 @@ use proptest::prelude::*;
 use synack::Timestamp;
 use synack::capture::CaptureReader;
 use synack::track::{Config, Event, Tracker};
-use synack::wire::{
-    EtherType, EthernetHeader, IpProtocol, Ipv4Header, MacAddr, TcpFlags, TcpHeader, fill_tcp_checksum, parse_frame,
-};
+use synack::wire::{TcpFlags, parse_frame};
 
 fn run(path: &PathBuf, summaries: bool) -> (Vec<Event>, usize) {
     let mut tracker = Tracker::new(Config {
@@ -92,19 +90,7 @@ fn frame(
     window: u16,
     bad: bool,
 ) -> Vec<u8> {
-    let mut tcp = TcpHeader::new(src.1, dst.1, seq, ack, flags);
-    tcp.window = window;
-    let ip = Ipv4Header::new(src.0, dst.0, IpProtocol::TCP, (20 + len) as u16);
-    let eth = EthernetHeader {
-        dst: MacAddr([2, 0, 0, 0, 0, 1]),
-        src: MacAddr([2, 0, 0, 0, 0, 2]),
-        ethertype: EtherType::IPV4,
-    };
-    let mut buf = vec![0u8; 54 + len];
-    eth.emit(&mut buf).unwrap();
-    ip.emit(&mut buf[14..], true).unwrap();
-    tcp.emit(&mut buf[34..]).unwrap();
-    fill_tcp_checksum(&mut buf[34..], src.0, dst.0).unwrap();
+    let mut buf = common::tcp_frame(src, dst, flags, seq, ack, len, window);
     if bad {
         buf[50] ^= 0x55;
     }

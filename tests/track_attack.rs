@@ -1,5 +1,7 @@
 //! The tracker under attack: SYN floods, hash flooding, and random segment sequences.
 
+mod common;
+
 use core::net::Ipv4Addr;
 use core::time::Duration;
 use std::alloc::System;
@@ -9,28 +11,13 @@ use proptest::prelude::*;
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 use synack::Timestamp;
 use synack::track::{CloseCause, Config, Endpoint, EventKind, FlowKey, Tracker};
-use synack::wire::{
-    EtherType, EthernetHeader, IpProtocol, Ipv4Header, MacAddr, TcpFlags, TcpHeader, fill_tcp_checksum, parse_frame,
-};
+use synack::wire::{TcpFlags, parse_frame};
 
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
 fn frame(src: (Ipv4Addr, u16), dst: (Ipv4Addr, u16), flags: TcpFlags, seq: u32, ack: u32, len: usize) -> Vec<u8> {
-    let mut tcp = TcpHeader::new(src.1, dst.1, seq, ack, flags);
-    tcp.window = 1000;
-    let ip = Ipv4Header::new(src.0, dst.0, IpProtocol::TCP, (20 + len) as u16);
-    let eth = EthernetHeader {
-        dst: MacAddr([2, 0, 0, 0, 0, 1]),
-        src: MacAddr([2, 0, 0, 0, 0, 2]),
-        ethertype: EtherType::IPV4,
-    };
-    let mut buf = vec![0u8; 54 + len];
-    eth.emit(&mut buf).unwrap();
-    ip.emit(&mut buf[14..], true).unwrap();
-    tcp.emit(&mut buf[34..]).unwrap();
-    fill_tcp_checksum(&mut buf[34..], src.0, dst.0).unwrap();
-    buf
+    common::tcp_frame(src, dst, flags, seq, ack, len, 1000)
 }
 
 struct XorShift(u64);
