@@ -347,13 +347,12 @@ fn run_shared(file: &str, threads: usize) -> std::io::Result<()> {
                 Ok((rest, block)) => {
                     let data = block.data;
                     let start = filled - rest.len() - data.len();
-                    let secs = i64::from(block.ts_sec);
-                    let sub = if nanos {
-                        block.ts_usec
-                    } else {
-                        block.ts_usec.saturating_mul(1000)
-                    };
-                    let ts = Timestamp::new(secs, sub);
+                    // A fraction of a second or more (invalid, but seen) carries into the
+                    // seconds, as CaptureReader has it.
+                    let res: u64 = if nanos { 1_000_000_000 } else { 1_000_000 };
+                    let units = u64::from(block.ts_sec) * res + u64::from(block.ts_usec);
+                    let frac = (units % res) * (1_000_000_000 / res);
+                    let ts = Timestamp::new((units / res) as i64, frac as u32);
                     frames += 1;
                     let shard = shard_of(link, data, threads as u64).unwrap_or_else(|| {
                         not_tcp += 1;

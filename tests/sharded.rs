@@ -66,3 +66,45 @@ fn every_mode_finds_what_one_tracker_finds() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The part of the example's output that does not depend on the mode or the time taken.
+fn counts(text: &str) -> String {
+    text.lines()
+        .map(|l| l.split(" on ").next().unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `--shared` walks pcap records itself (with pcap-parser's frame parser): on every pcap file
+/// of the corpus (big- and little-endian, micro- and nanosecond, truncated, with invalid
+/// timestamps) it counts what the default mode, which reads through `CaptureReader`, counts.
+#[test]
+fn shared_reads_every_pcap_as_the_capture_reader_does() {
+    let mut files = 0;
+    for path in common::corpus_captures() {
+        let mut magic = [0u8; 4];
+        let Ok(mut f) = std::fs::File::open(&path) else {
+            continue;
+        };
+        if std::io::Read::read_exact(&mut f, &mut magic).is_err() {
+            continue;
+        }
+        // Legacy pcap only (pcapng starts with 0a0d0d0a).
+        let pcap = [0xa1b2_c3d4u32, 0xa1b2_3c4d];
+        if !pcap.contains(&u32::from_le_bytes(magic)) && !pcap.contains(&u32::from_be_bytes(magic)) {
+            continue;
+        }
+        let run = |mode: Option<&str>| {
+            let out = Command::new(common::example("sharded"))
+                .arg(&path)
+                .args(["--threads", "2"])
+                .args(mode)
+                .output()
+                .expect("sharded runs");
+            (out.status.success(), counts(&String::from_utf8_lossy(&out.stdout)))
+        };
+        assert_eq!(run(None), run(Some("--shared")), "{}", path.display());
+        files += 1;
+    }
+    assert!(files > 400, "{files} pcap files");
+}
