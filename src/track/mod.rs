@@ -510,17 +510,16 @@ enum HistShape {
 
 impl HistShape {
     /// The shape after a packet Zeek analyses without flipping the roles (`orig`: from the
-    /// client, whose half and Zeek state are `client` and `state`, as before the packet). A
-    /// letter is added by every packet but a quiet one (no flags, no payload, a window), and
-    /// while the history is `H`, the client's SYNs: their relative sequence is 0 again, as
-    /// was the `H`'s, unless their payload is, to Zeek, a retransmission (`T`).
+    /// client, whose half is `client` and Zeek state and previous state `state`, as before
+    /// the packet). A letter is added by every packet but a quiet one (no flags, no payload,
+    /// a window), and while the history is `H`, the client's SYNs: their relative sequence
+    /// is 0 again, as was the `H`'s, unless their payload is, to Zeek, a retransmission (`T`).
     ///
     /// That takes Zeek's highest sequence sent since the SYN that set the client's start:
     /// while the history is `H` the client has sent no FIN, and its half keeps it in place of
     /// the FIN's sequence (`fin_seq`, unused without `Half::FIN_SEQ`). `gap` says whether the
     /// packet's ACK reveals a content gap (a `g`, when gaps are reported).
-    fn after(self, orig: bool, seg: &Seg, client: &mut Half, state: ZeekEndpointState, gap: bool) -> HistShape {
-        use ZeekEndpointState::{SynAckSent, SynSent};
+    fn after(self, orig: bool, seg: &Seg, client: &mut Half, state: [ZeekEndpointState; 2], gap: bool) -> HistShape {
         if gap {
             return HistShape::Other;
         }
@@ -537,7 +536,8 @@ impl HistShape {
             }
             HistShape::LoneH if quiet => HistShape::LoneH,
             HistShape::LoneH if clean && controls & !TcpFlags::ACK == TcpFlags::SYN => {
-                if !matches!(state, SynSent | SynAckSent) || seg.seq != client.zeek_start() {
+                let [state, prev] = state;
+                if zeek::sender_start(state, prev, true, seg.seq, client.zeek_start()).is_some() {
                     // A new start (Zeek's init_endpoint): payload lies behind it.
                     client.fin_seq = end;
                     return if seg.len > 0 {
@@ -547,7 +547,7 @@ impl HistShape {
                     };
                 }
                 let d = end.wrapping_sub(client.fin_seq) as i32;
-                if d.unsigned_abs() > 1 << 20 {
+                if d.unsigned_abs() > zeek::TOO_LARGE_SEQ_DELTA.unsigned_abs() {
                     HistShape::LoneH
                 } else if d > 0 {
                     client.fin_seq = end;
@@ -1317,11 +1317,9 @@ fn process(
             && flags.contains(TcpFlags::ACK)
             && !flags.contains(TcpFlags::RST)
             && c.zeek.state(1) != ZeekEndpointState::Inactive
-            && matches!(
-                seg.ack.wrapping_sub(c.half[1].zeek_start().wrapping_add(1)) as i32,
-                1..=0xf_ffff
-            );
-        let state = c.zeek.state(0);
+            && (1..zeek::TOO_LARGE_SEQ_DELTA)
+                .contains(&(seg.ack.wrapping_sub(c.half[1].zeek_start().wrapping_add(1)) as i32));
+        let state = [c.zeek.state(0), c.zeek.prev_state(0)];
         hist_before.after(orig, seg, &mut c.half[0], state, gap)
     };
     // Zeek's starting sequences of sides without a SYN (see `Half::zeek_start`), as its
@@ -1329,7 +1327,13 @@ fn process(
     {
         let (s, r) = (dir.index(), 1 - dir.index());
         if c.half[s].has & Half::ISN == 0 {
-            let start = zeek::sender_start(c.zeek.state(s), c.zeek.prev_state(s), syn, seg.seq);
+            let start = zeek::sender_start(
+                c.zeek.state(s),
+                c.zeek.prev_state(s),
+                syn,
+                seg.seq,
+                c.half[s].zeek_start(),
+            );
             if let Some(start) = start {
                 c.half[s].isn = start;
             }

@@ -338,8 +338,9 @@ const HIST_DATA_PKT: u32 = 0x10;
 const HIST_ACK_PKT: u32 = 0x20;
 const HIST_MULTI_FLAG_PKT: u32 = 0x40;
 
-/// Zeek treats sequence jumps beyond this as broken for SYNs and RSTs.
-const TOO_LARGE_SEQ_DELTA: i32 = 1_048_576;
+/// Zeek treats sequence jumps beyond this as broken for SYNs and RSTs, and gaps as large as
+/// this as no gaps.
+pub(crate) const TOO_LARGE_SEQ_DELTA: i32 = 1_048_576;
 
 fn seq_delta(a: u32, b: u32) -> i32 {
     a.wrapping_sub(b) as i32
@@ -605,34 +606,9 @@ impl ZeekConn {
         let seq_one_past = seq.wrapping_add(seg_len as u32);
 
         // init_endpoint
-        {
-            let e = &mut self.ep[ei];
-            use ZeekEndpointState::*;
-            match st.state(ei) {
-                Inactive => {
-                    if syn {
-                        e.init_seqs(seq, seq_one_past);
-                    } else {
-                        e.init_seqs(seq.wrapping_sub(1), seq);
-                    }
-                }
-                SynSent | SynAckSent => {
-                    if syn && seq != e.start_seq {
-                        e.init_seqs(seq, seq_one_past);
-                    }
-                }
-                Established | Partial => {
-                    if syn {
-                        e.init_seqs(seq, seq_one_past);
-                    }
-                }
-                Reset => {
-                    if syn && st.prev_state(ei) == Inactive {
-                        e.init_seqs(seq, seq_one_past);
-                    }
-                }
-                Closed => {}
-            }
+        let restart = sender_start(st.state(ei), st.prev_state(ei), syn, seq, self.ep[ei].start_seq);
+        if let Some(start) = restart {
+            self.ep[ei].init_seqs(start, if syn { seq_one_past } else { seq });
         }
         let (rel_seq, _underflow) = {
             let e = &self.ep[ei];
@@ -833,14 +809,21 @@ impl ZeekConn {
     }
 }
 
-/// The starting sequence Zeek's `init_endpoint` gives an endpoint in `state` (previously
-/// `prev`) that sends a segment with sequence `seq`, when it sets one: a SYN's sequence, or
-/// an inactive endpoint's first sequence less one.
-pub(crate) fn sender_start(state: ZeekEndpointState, prev: ZeekEndpointState, syn: bool, seq: u32) -> Option<u32> {
+/// Zeek's `init_endpoint`: the new starting sequence of an endpoint in `state` (previously
+/// `prev`, starting at `start`) that sends a segment with sequence `seq`, when the segment
+/// restarts it: a SYN's sequence, or an inactive endpoint's first sequence less one.
+pub(crate) fn sender_start(
+    state: ZeekEndpointState,
+    prev: ZeekEndpointState,
+    syn: bool,
+    seq: u32,
+    start: u32,
+) -> Option<u32> {
     use ZeekEndpointState::*;
     match state {
         Inactive if !syn => Some(seq.wrapping_sub(1)),
-        Inactive | SynSent | SynAckSent | Established | Partial => syn.then_some(seq),
+        SynSent | SynAckSent => (syn && seq != start).then_some(seq),
+        Inactive | Established | Partial => syn.then_some(seq),
         Reset => (syn && prev == Inactive).then_some(seq),
         Closed => None,
     }
