@@ -577,19 +577,16 @@ impl ZeekConn {
     /// Takes in one packet from the originator (`orig`) or not, the roles already settled
     /// and the endpoint states (`st`) those before the packet: counts, sequence numbers,
     /// history. The state machine runs next, then [`ZeekConn::gap_check`].
-    #[allow(clippy::too_many_arguments)]
-    fn take_in(
-        &mut self,
-        st: &ZeekStates,
-        orig: bool,
-        ts: Timestamp,
-        seq: u32,
-        ack: u32,
-        len: u32,
-        window: u16,
-        flags: TcpFlags,
-        ip_len: u64,
-    ) {
+    fn take_in(&mut self, st: &ZeekStates, orig: bool, seg: &Seg, ip_len: u64) {
+        let Seg {
+            seq,
+            ack,
+            len,
+            flags,
+            window,
+            ts,
+            ..
+        } = *seg;
         let (ei, pi) = if orig { (0, 1) } else { (1, 0) };
         self.analysed = true;
         self.pkts[ei] += 1;
@@ -841,15 +838,7 @@ pub(crate) fn packet(
     seg: &Seg,
     ip_len: u64,
 ) -> bool {
-    let Seg {
-        seq,
-        ack,
-        len,
-        flags,
-        window,
-        ts,
-        ..
-    } = *seg;
+    let Seg { ack, len, flags, .. } = *seg;
     let mut flipped = false;
     let mut orig = orig;
     if let Some(a) = acct.as_deref() {
@@ -871,7 +860,7 @@ pub(crate) fn packet(
     let (ei, pi) = if orig { (0, 1) } else { (1, 0) };
 
     if let Some(a) = acct.as_deref_mut() {
-        a.take_in(st, orig, ts, seq, ack, len, window, flags, ip_len);
+        a.take_in(st, orig, seg, ip_len);
     }
 
     let (do_close, reversed) = st.update(ei, pi, orig, len, flags);
