@@ -347,12 +347,9 @@ fn run_shared(file: &str, threads: usize) -> std::io::Result<()> {
                 Ok((rest, block)) => {
                     let data = block.data;
                     let start = filled - rest.len() - data.len();
-                    // A fraction of a second or more (invalid, but seen) carries into the
-                    // seconds, as CaptureReader has it.
                     let res: u64 = if nanos { 1_000_000_000 } else { 1_000_000 };
                     let units = u64::from(block.ts_sec) * res + u64::from(block.ts_usec);
-                    let frac = (units % res) * (1_000_000_000 / res);
-                    let ts = Timestamp::new((units / res) as i64, frac as u32);
+                    let ts = Timestamp::from_units(units, res);
                     frames += 1;
                     let shard = shard_of(link, data, threads as u64).unwrap_or_else(|| {
                         not_tcp += 1;

@@ -25,6 +25,35 @@ impl Timestamp {
         }
     }
 
+    /// Returns the timestamp `units` ticks of `per_second` a second after the epoch, as
+    /// capture files count time (pcap: micro- or nanoseconds; pcapng: any `if_tsresol`). A
+    /// fraction field of a second or more, which some files hold, carries into the seconds.
+    ///
+    /// ```
+    /// use synack::Timestamp;
+    ///
+    /// // A pcap record's seconds and microseconds, the microseconds field out of range.
+    /// let (secs, micros) = (1_700_000_000u64, 1_250_000u64);
+    /// let t = Timestamp::from_units(secs * 1_000_000 + micros, 1_000_000);
+    /// assert_eq!(t, Timestamp::new(1_700_000_001, 250_000_000));
+    /// ```
+    pub fn from_units(units: u64, per_second: u64) -> Timestamp {
+        const MICROS: u64 = 1_000_000;
+        const NANOS: u64 = Timestamp::NANOS_PER_SEC as u64;
+        // The two usual resolutions divide by a constant (a multiplication); any other takes
+        // the general path, in 128 bits so that no resolution overflows.
+        let (secs, frac) = match per_second {
+            MICROS => (units / MICROS, (units % MICROS) * 1000),
+            NANOS => (units / NANOS, units % NANOS),
+            res => {
+                let res = res.max(1);
+                let frac = u128::from(units % res) * u128::from(NANOS) / u128::from(res);
+                (units / res, frac as u64)
+            }
+        };
+        Timestamp::new(secs as i64, frac as u32)
+    }
+
     /// Returns the timestamp as nanoseconds since the epoch.
     pub fn as_nanos(self) -> i128 {
         i128::from(self.secs) * i128::from(Self::NANOS_PER_SEC) + i128::from(self.nanos)

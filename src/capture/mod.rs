@@ -335,20 +335,9 @@ enum Kind {
 }
 
 fn timestamp(units: u64, iface: &Interface) -> Timestamp {
-    const MICROS: u64 = 1_000_000;
-    // The two usual resolutions divide by a constant (a multiplication); any other takes
-    // the general path, in 128 bits so that no resolution overflows.
-    let (secs, frac) = match iface.resolution {
-        MICROS => (units / MICROS, (units % MICROS) * 1000),
-        NANOS => (units / NANOS, units % NANOS),
-        res => {
-            let res = res.max(1);
-            let frac = u128::from(units % res) * u128::from(NANOS) / u128::from(res);
-            (units / res, frac as u64)
-        }
-    };
+    let t = Timestamp::from_units(units, iface.resolution);
     // Saturating: a pcapng if_tsoffset is whatever the file says.
-    Timestamp::new((secs as i64).saturating_add(iface.offset), frac as u32)
+    Timestamp::new(t.secs.saturating_add(iface.offset), t.nanos)
 }
 
 /// Works out what the block at file offset `offset` is, updating the interface table for
