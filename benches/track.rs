@@ -171,28 +171,21 @@ fn footprint(_: &mut Criterion) {
     let n = 100_000u32;
     let mut bufs = templates();
     let mut clock = Timestamp::new(1_700_000_000, 0);
-    for (name, config) in [("events only", events_only(n)), ("no sequence analysis", lean(n))] {
+    // Open n connections (first three frames each) with each configuration and measure the
+    // heap they hold; the last, the default, goes on to the steady state.
+    let mut report = |name: &str, config: Config| {
         let (tracker, held) = open(n, config, &bufs, &mut clock);
         eprintln!(
-            "track footprint, {name}: {} connections open, {held} bytes of heap held, {:.0} bytes per connection",
+            "track footprint, {name}: {} connections open, {held} bytes of heap held, {:.0} bytes per connection, state per connection = {} bytes",
             tracker.len(),
-            held as f64 / f64::from(n)
+            held as f64 / f64::from(n),
+            tracker.bytes_per_connection()
         );
-    }
-    // Open n connections (first three frames each) and measure the heap they hold.
-    let (mut tracker, held) = open(n, config(n), &bufs, &mut clock);
-    eprintln!(
-        "track footprint: {} connections open, {} bytes of heap held, {:.0} bytes per connection",
-        tracker.len(),
-        held,
-        held as f64 / f64::from(n)
-    );
-    eprintln!(
-        "track footprint: state per connection = {} bytes ({} without the sequence analysis, {} events only)",
-        tracker.bytes_per_connection(),
-        Tracker::new(lean(n)).bytes_per_connection(),
-        Tracker::new(events_only(n)).bytes_per_connection()
-    );
+        tracker
+    };
+    report("events only", events_only(n));
+    report("no sequence analysis", lean(n));
+    let mut tracker = report("everything on", config(n));
     // Steady state: whole passes over the same connections (each pass reuses the 4-tuples).
     pass(Some(&mut tracker), &mut bufs, n, &mut clock);
     let steady = Region::new(GLOBAL);
