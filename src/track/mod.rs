@@ -1190,6 +1190,10 @@ impl Tracker {
     /// One exception: a SYN from the server while the client's SYN is unanswered is a
     /// simultaneous open (RFC 9293 §3.5, fig. 7), not a new connection. (Zeek would split it.)
     fn is_reuse(&self, i: u32, src: key::Endpoint, flags: TcpFlags, seq: u32) -> bool {
+        // Only a SYN starts a new connection: the rest of the test is for SYNs alone.
+        if !flags.contains(TcpFlags::SYN) {
+            return false;
+        }
         let c = self.slots[i as usize].as_ref().expect("live slot");
         let from_server = c.key.direction_from(src) == Direction::ServerToClient;
         let simultaneous_open = from_server
