@@ -51,25 +51,23 @@ fn classic_pcap_records(d: &[u8]) -> usize {
 
 #[test]
 fn every_frame_of_the_corpus_is_accounted_for() {
+    if !common::needs("every_frame_of_the_corpus_is_accounted_for", &[common::Need::Tshark]) {
+        return;
+    }
     let files = common::corpus_captures();
     assert!(files.len() > 400);
-    let tshark = common::have("tshark");
     let mut sum = Accounting::default();
     let mut damaged = 0;
     let mut differ = Vec::new();
     // tshark per file, on both cores.
-    let counts: Vec<usize> = if tshark {
-        let half = files.len() / 2;
-        std::thread::scope(|sc| {
-            let a = sc.spawn(|| files[..half].iter().map(reference_count).collect::<Vec<_>>());
-            let mut v = files[half..].iter().map(reference_count).collect::<Vec<_>>();
-            let mut first = a.join().unwrap();
-            first.append(&mut v);
-            first
-        })
-    } else {
-        Vec::new()
-    };
+    let half = files.len() / 2;
+    let counts: Vec<usize> = std::thread::scope(|sc| {
+        let a = sc.spawn(|| files[..half].iter().map(reference_count).collect::<Vec<_>>());
+        let mut v = files[half..].iter().map(reference_count).collect::<Vec<_>>();
+        let mut first = a.join().unwrap();
+        first.append(&mut v);
+        first
+    });
     for (i, f) in files.iter().enumerate() {
         // A file that does not open (bad magic, empty) has no frames to lose.
         let (acc, damage) = Accounting::of_file(f).unwrap_or_default();
@@ -86,11 +84,9 @@ fn every_frame_of_the_corpus_is_accounted_for() {
         ] {
             *a += b;
         }
-        if tshark {
-            let n = counts[i];
-            if n as u64 != acc.total() {
-                differ.push(format!("{}: synack {} frames, tshark {n}", f.display(), acc.total()));
-            }
+        let n = counts[i];
+        if n as u64 != acc.total() {
+            differ.push(format!("{}: synack {} frames, tshark {n}", f.display(), acc.total()));
         }
     }
     eprintln!(

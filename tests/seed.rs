@@ -292,3 +292,15 @@ fn the_conversation_reads_as_the_lab_describes() {
         ]
     );
 }
+
+#[test]
+fn the_committed_capture_file_is_the_seed() {
+    // tests/data/seed/seed.pcap is for opening in Wireshark; it must stay what the crate builds.
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/seed/seed.pcap");
+    let file = std::fs::read(path).unwrap();
+    assert_eq!(
+        file,
+        synack::capture::write::seed_pcap(),
+        "regenerate it with the write_seed_pcap example"
+    );
+}

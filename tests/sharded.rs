@@ -41,7 +41,7 @@ fn every_mode_finds_what_one_tracker_finds() {
         .status()
         .expect("synth_capture runs");
     assert!(made.success());
-    let corpus = common::corpus().join("zeek");
+    let corpus = common::data_dir().join("zeek");
     let files = [
         synth.clone(),
         corpus.join("ssh__ssh.pcap"),

@@ -1,5 +1,5 @@
 //! The tracker's connection summaries against Zeek's own conn.log baselines
-//! (`../shared/corpus/zeek/expected.tsv`: 43 traces, 126 rows).
+//! (`tests/data/zeek/expected.tsv`: 43 traces, 126 rows).
 //!
 //! Each row is run with the settings its Zeek run had: `-C` or not (bad checksums ignored or
 //! counted), and the `likely_server_ports` of the scripts it loaded. Compared per row:
@@ -88,7 +88,7 @@ struct Score {
 
 #[test]
 fn conn_log_rows_match_zeek() {
-    let dir = common::corpus().join("zeek");
+    let dir = common::data_dir().join("zeek");
     let text = std::fs::read_to_string(dir.join("expected.tsv")).expect("expected.tsv");
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().expect("header").split('\t').collect();

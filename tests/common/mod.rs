@@ -1,4 +1,5 @@
-//! Shared helpers for the tests that diff `dissect --fields` against tshark.
+//! Shared helpers: the test data, what a test needs from the machine, and the comparison of
+//! `dissect --fields` with tshark.
 #![allow(dead_code)]
 
 use std::collections::HashMap;
@@ -20,48 +21,122 @@ pub fn example(name: &str) -> PathBuf {
     path
 }
 
-/// Returns true when `tool` runs. When it does not, the test fails if `SYNACK_REQUIRE_TOOLS`
-/// is set (CI sets it), and is reported as skipped otherwise.
-pub fn have(tool: &str) -> bool {
-    let ok = Command::new(tool)
-        .arg("--version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !ok {
-        assert!(
-            std::env::var_os("SYNACK_REQUIRE_TOOLS").is_none(),
-            "{tool} is required (SYNACK_REQUIRE_TOOLS is set) but does not run"
-        );
-        eprintln!("SKIPPED: {tool} not installed (install it, or run .ci/run, for this test)");
+/// Something a test needs from the machine beyond the Rust toolchain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// Wireshark's command-line dissector, the field-by-field oracle.
+    Tshark,
+    /// tcpdump, which captures the kernel's traffic.
+    Tcpdump,
+    /// iproute2's `ip`: namespaces, veth pairs, addresses.
+    Ip,
+    /// iproute2's `tc`: the token bucket that makes FINs cross.
+    Tc,
+    /// procps's `sysctl`: TCP options switched off per namespace.
+    Sysctl,
+    /// ethtool: transmit checksum offload switched off on one end.
+    Ethtool,
+    /// The right to create network namespaces (root, or CAP_SYS_ADMIN).
+    Netns,
+}
+
+impl Need {
+    /// The name a SKIPPED line gives it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Need::Tshark => "tshark",
+            Need::Tcpdump => "tcpdump",
+            Need::Ip => "ip",
+            Need::Tc => "tc",
+            Need::Sysctl => "sysctl",
+            Need::Ethtool => "ethtool",
+            Need::Netns => "the right to create network namespaces",
+        }
     }
-    ok
-}
 
-/// Returns the shared corpus folder, which lies beside the repository.
-pub fn corpus() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    assert!(
-        dir.is_dir(),
-        "corpus not found at {}: the tests expect shared/ beside the repository",
-        dir.display()
-    );
-    dir
-}
+    /// Returns true when the machine has it (looked at once per test binary).
+    pub fn present(self) -> bool {
+        static SEEN: std::sync::Mutex<Vec<(Need, bool)>> = std::sync::Mutex::new(Vec::new());
+        let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(&(_, ok)) = seen.iter().find(|(n, _)| *n == self) {
+            return ok;
+        }
+        let ok = self.look();
+        seen.push((self, ok));
+        ok
+    }
 
-/// Returns every capture file (pcap and pcapng) of the corpus's tcpdump and zeek folders,
-/// sorted by path.
-pub fn corpus_captures() -> Vec<PathBuf> {
-    let corpus = corpus();
-    let mut v = Vec::new();
-    for d in ["tcpdump", "zeek"] {
-        for e in std::fs::read_dir(corpus.join(d)).unwrap().flatten() {
-            let p = e.path();
-            if matches!(p.extension().and_then(|e| e.to_str()), Some("pcap" | "pcapng")) {
-                v.push(p);
+    fn look(self) -> bool {
+        let runs = |args: &[&str]| {
+            Command::new(args[0])
+                .args(&args[1..])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        match self {
+            Need::Tshark => runs(&["tshark", "--version"]),
+            Need::Tcpdump => runs(&["tcpdump", "--version"]),
+            Need::Ip => runs(&["ip", "-V"]),
+            Need::Tc => runs(&["tc", "-V"]),
+            Need::Sysctl => runs(&["sysctl", "--version"]),
+            Need::Ethtool => runs(&["ethtool", "--version"]),
+            Need::Netns => {
+                // Try it: add a namespace and remove it again.
+                let probe = format!("synack-probe-{}", std::process::id());
+                let ok = runs(&["ip", "netns", "add", &probe]);
+                if ok {
+                    runs(&["ip", "netns", "del", &probe]);
+                }
+                ok
             }
         }
     }
+}
+
+/// Returns true when the machine has everything `test` needs. Otherwise prints one line
+/// `SKIPPED: <test>: needs <what is missing>` (to the process's stderr, so that `cargo test`
+/// shows it without `--nocapture`) and returns false, or fails the test when
+/// `SYNACK_REQUIRE_TOOLS` is set (CI sets it).
+pub fn needs(test: &str, what: &[Need]) -> bool {
+    let missing: Vec<&str> = what.iter().filter(|n| !n.present()).map(|n| n.name()).collect();
+    if missing.is_empty() {
+        return true;
+    }
+    let line = format!("SKIPPED: {test}: needs {}", missing.join(", "));
+    assert!(
+        std::env::var_os("SYNACK_REQUIRE_TOOLS").is_none(),
+        "{line} (SYNACK_REQUIRE_TOOLS is set, so a skip is a failure)"
+    );
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
+    false
+}
+
+/// Returns the repository's test data folder, `tests/data`.
+pub fn data_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data")
+}
+
+/// Returns every capture file (pcap and pcapng) of the test data's tcpdump and zeek folders,
+/// sorted by path.
+pub fn corpus_captures() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = ["tcpdump", "zeek"]
+        .iter()
+        .flat_map(|d| captures_in(&data_dir().join(d)))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Returns the capture files (pcap and pcapng) in `dir`, sorted by path.
+pub fn captures_in(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("pcap" | "pcapng")))
+        .collect();
     v.sort();
     v
 }
@@ -132,6 +207,32 @@ pub fn tshark_fields(file: &Path) -> Table {
     }
     let out = cmd.output().expect("run tshark");
     Table::parse(&String::from_utf8_lossy(&out.stdout))
+}
+
+/// Prints what a comparison covered and its first mismatches (`SYNACK_SHOW_MISMATCHES`, 40
+/// by default).
+pub fn report(what: &str, tally: &Tally) {
+    eprintln!(
+        "{what}: {} frames, {} cells compared, {} matched, {} mismatches",
+        tally.frames,
+        tally.cells,
+        tally.cells - tally.mismatches.len(),
+        tally.mismatches.len()
+    );
+    let mut by_column: std::collections::BTreeMap<&str, usize> = Default::default();
+    for m in &tally.mismatches {
+        *by_column.entry(m.column.as_str()).or_default() += 1;
+    }
+    for (c, n) in &by_column {
+        eprintln!("  {n:6} mismatches in {c}");
+    }
+    let show = std::env::var("SYNACK_SHOW_MISMATCHES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(40);
+    for m in tally.mismatches.iter().take(show) {
+        eprintln!("  {m}");
+    }
 }
 
 /// One disagreement.
