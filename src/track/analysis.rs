@@ -425,10 +425,12 @@ impl SeqState {
         // Initial RTT: from the most recent SYN to the first ACK after it.
         if syn && !ack_flag {
             self.mru_syn = Some(crate::Nanos::from(s.ts));
-        } else if ack_flag && !syn && self.first_rtt.is_none() {
-            if let Some(t) = self.mru_syn {
-                self.first_rtt = Some(crate::Nanos::new(crate::Nanos::from(s.ts).since(t).as_nanos() as i64));
-            }
+        } else if ack_flag
+            && !syn
+            && self.first_rtt.is_none()
+            && let Some(t) = self.mru_syn
+        {
+            self.first_rtt = Some(crate::Nanos::new(crate::Nanos::from(s.ts).since(t).as_nanos() as i64));
         }
 
         let (flags, dupack_num, acked_something) = self.analyze(from, s, window, unacked);
@@ -595,28 +597,28 @@ impl SeqState {
 
         // Remove what this ACK acknowledges from the other direction's list.
         let mut acked_something = false;
-        if f.contains(TcpFlags::ACK) {
-            if let Some(lists) = unacked {
-                let list = &mut lists[to];
-                let mut i = list.len();
-                // Wireshark walks newest first.
-                while i > 0 {
-                    i -= 1;
-                    let u = list[i];
-                    if ack == u.nextseq {
-                        acked_something = true;
-                        list.remove(i);
-                    } else if gt(ack, u.seq) && le(ack, u.nextseq) {
-                        list[i].seq = ack;
-                    } else if gt(u.nextseq, ack) {
-                        // Not yet acknowledged.
-                    } else {
-                        list.remove(i);
-                    }
+        if f.contains(TcpFlags::ACK)
+            && let Some(lists) = unacked
+        {
+            let list = &mut lists[to];
+            let mut i = list.len();
+            // Wireshark walks newest first.
+            while i > 0 {
+                i -= 1;
+                let u = list[i];
+                if ack == u.nextseq {
+                    acked_something = true;
+                    list.remove(i);
+                } else if gt(ack, u.seq) && le(ack, u.nextseq) {
+                    list[i].seq = ack;
+                } else if gt(u.nextseq, ack) {
+                    // Not yet acknowledged.
+                } else {
+                    list.remove(i);
                 }
-                if acked_something {
-                    rev.valid_bif = true;
-                }
+            }
+            if acked_something {
+                rev.valid_bif = true;
             }
         }
         (flags, dupack_num, acked_something)

@@ -1204,10 +1204,11 @@ impl Tracker {
             return false;
         }
         let start = [c.half[0].zeek_start(), c.half[1].zeek_start()];
-        if let Some(z) = self.zeeks.get(i as usize) {
-            if !c.zeek.did_close(0) && !c.zeek.did_close(1) {
-                debug_assert_eq!(start, [z.ep[0].start_seq, z.ep[1].start_seq], "Zeek's starts, {c:?}");
-            }
+        if let Some(z) = self.zeeks.get(i as usize)
+            && !c.zeek.did_close(0)
+            && !c.zeek.did_close(1)
+        {
+            debug_assert_eq!(start, [z.ep[0].start_seq, z.ep[1].start_seq], "Zeek's starts, {c:?}");
         }
         c.zeek.is_reuse(flags, seq, start)
     }

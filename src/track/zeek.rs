@@ -552,7 +552,7 @@ impl ZeekConn {
         let count = which(ep);
         *count = count.saturating_add(1);
         let mut n = *count;
-        while n % 10 == 0 {
+        while n.is_multiple_of(10) {
             n /= 10;
         }
         if n == 1 {
@@ -705,10 +705,11 @@ impl ZeekConn {
             let e = &mut self.ep[ei];
             let start = seq.wrapping_add(u32::from(syn));
             let end = start.wrapping_add(len);
-            if let Some(f) = e.frontier() {
-                if seq_delta(start, f) <= 0 && seq_delta(end, f) > 0 {
-                    e.set_frontier(end);
-                }
+            if let Some(f) = e.frontier()
+                && seq_delta(start, f) <= 0
+                && seq_delta(end, f) > 0
+            {
+                e.set_frontier(end);
             }
             if fin {
                 e.data_end = end;

@@ -159,7 +159,7 @@ impl<'a> Ipv4Header<'a> {
     /// is computed and written instead of [`Ipv4Header::checksum`]. Returns the bytes written.
     pub fn emit(&self, buf: &mut [u8], compute_checksum: bool) -> Result<usize, Error> {
         let len = Self::MIN_LEN + self.options.len();
-        if len > Self::MAX_LEN || len % 4 != 0 || len != self.header_len() {
+        if len > Self::MAX_LEN || !len.is_multiple_of(4) || len != self.header_len() {
             return Err(Error::InvalidField {
                 layer: Layer::Ipv4,
                 offset: 0,

@@ -250,10 +250,10 @@ pub fn parse_frame(data: &[u8]) -> Result<Frame<'_>, Error> {
 /// set. This is what a dissector wants: show what could be read, and say where it stopped.
 #[inline]
 pub fn dissect_frame(link: LinkType, data: &[u8]) -> Frame<'_> {
-    if link == LinkType::ETHERNET {
-        if let Some(f) = ethernet_ipv4_tcp(data) {
-            return f;
-        }
+    if link == LinkType::ETHERNET
+        && let Some(f) = ethernet_ipv4_tcp(data)
+    {
+        return f;
     }
     dissect_general(link, data)
 }

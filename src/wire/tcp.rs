@@ -259,7 +259,7 @@ impl<'a> TcpHeader<'a> {
     /// the bytes written. See [`fill_tcp_checksum`] to compute the checksum afterwards.
     pub fn emit(&self, buf: &mut [u8]) -> Result<usize, Error> {
         let len = Self::MIN_LEN + self.options.len();
-        if len > Self::MAX_LEN || len % 4 != 0 || len != self.header_len() {
+        if len > Self::MAX_LEN || !len.is_multiple_of(4) || len != self.header_len() {
             return Err(Error::InvalidField {
                 layer: Layer::Tcp,
                 offset: 12,

@@ -47,7 +47,7 @@ impl<'a> SackBlocks<'a> {
 
     /// Wraps option data whose length is a multiple of [`SackBlocks::BLOCK_LEN`].
     pub fn new(data: &'a [u8]) -> Option<Self> {
-        (data.len() % Self::BLOCK_LEN == 0).then_some(SackBlocks(data))
+        data.len().is_multiple_of(Self::BLOCK_LEN).then_some(SackBlocks(data))
     }
 
     /// Returns the number of blocks.
