@@ -1,30 +1,58 @@
 //! # synack
 //!
-//! TCP/IP dissection in safe Rust, in two layers:
+//! TCP/IP dissection in safe Rust: raw captured frames become typed headers, and TCP
+//! conversations become events.
+//!
+//! Read a capture and follow its connections (the lab capture built into the crate;
+//! [`CaptureReader::open`](capture::CaptureReader::open) reads a pcap or pcapng file):
+//!
+//! ```
+//! # #[cfg(feature = "pcap")] {
+//! use synack::capture::{CaptureReader, write::seed_pcap};
+//! use synack::track::{CloseCause, Config, Direction, EventKind, Tracker};
+//!
+//! let pcap = seed_pcap();
+//! let mut reader = CaptureReader::new(&pcap[..])?;
+//! let mut tracker = Tracker::new(Config::default());
+//! while let Some(frame) = reader.next_frame() {
+//!     let frame = frame?;
+//!     for event in tracker.observe(frame.timestamp, &frame.dissect()) {
+//!         match event.kind {
+//!             EventKind::Established(h) => assert_eq!(h.mss, [Some(1460), Some(1460)]),
+//!             EventKind::Closed(cause) => assert_eq!(
+//!                 cause,
+//!                 CloseCause::Graceful { initiator: Direction::ServerToClient, half_close: false }
+//!             ),
+//!             _ => {}
+//!         }
+//!     }
+//! }
+//! let conn = &tracker.finish()[0];
+//! assert_eq!((conn.conn_state.name(), conn.history.as_str()), ("SF", "ShADafF"));
+//! # }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Modules
+//!
+//! The layers, from bytes to outputs:
 //!
 //! * [`wire`] — stateless, zero-copy nom parsers for Ethernet II (with 802.1Q/802.1ad tags),
-//!   IPv4 and TCP with every option, checksum verdicts that recognise transmit offload, and
-//!   writers that put headers back into bytes. Works without `std`.
+//!   IPv4 and TCP with every option; lazy views ([`wire::TcpPacket`]) that read fields on
+//!   demand; checksum verdicts that recognise transmit offload; writers that put headers back
+//!   into bytes. Works without `std`.
 //! * [`capture`] (feature `pcap`, on by default) — timestamped frames from pcap and pcapng
-//!   files, streamed with constant memory.
+//!   files, streamed with constant memory, and a pcap writer.
+//! * [`track`] (feature `std`) — the passive connection tracker: RFC 9293 states per
+//!   endpoint, events for every handshake and teardown step, resets, refusals, timeouts and
+//!   anomalies, Wireshark's sequence analysis, and Zeek `conn.log` summaries.
+//! * [`fields`] (feature `pcap`) — Wireshark display-filter fields formatted as tshark 4.0
+//!   prints them, the stateful ones (`tcp.stream`, relative sequence numbers,
+//!   `tcp.analysis.*`) included.
+//! * [`seed`] — the nine frames of the lab capture the project started from.
 //!
-//! The [`seed`] module holds the nine frames of the lab capture the project started from.
-//!
-//! ```
-//! use synack::wire::{parse_frame, ChecksumVerdict, TcpFlags};
-//!
-//! for seed in synack::seed::FRAMES {
-//!     let frame = parse_frame(seed.bytes).unwrap();
-//!     let tcp = frame.tcp.unwrap();
-//!     let ip = frame.ipv4.unwrap();
-//!     // Frames the capturing host (the server) sent carry offload artefacts.
-//!     let sent_by_capturer = ip.src == synack::seed::SERVER;
-//!     let expected = if sent_by_capturer { ChecksumVerdict::Partial } else { ChecksumVerdict::Good };
-//!     assert_eq!(frame.tcp_checksum(), Some(expected));
-//!     println!("{} {}:{} -> {}:{} {} len={}", seed.number, ip.src, tcp.src_port,
-//!              ip.dst, tcp.dst_port, tcp.flags, frame.payload.len());
-//! }
-//! ```
+//! [`Error`] (with its [`Layer`] and [`Field`]) is the parsers' one error type, and
+//! [`Timestamp`] the capture time every layer shares.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
