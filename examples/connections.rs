@@ -221,6 +221,7 @@ fn describe(line: &mut String, e: &Event, t0: Timestamp) {
             options,
             retransmission,
             before_syn,
+            ..
         } => {
             let _ = write!(
                 line,

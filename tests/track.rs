@@ -103,7 +103,7 @@ impl Sim {
         events.iter().map(|e| e.kind).collect()
     }
 
-    fn finish(self) -> Vec<ConnSummary> {
+    fn finish(mut self) -> Vec<ConnSummary> {
         self.tracker.finish()
     }
 }
@@ -233,6 +233,7 @@ fn seed_conversation_yields_exactly_the_expected_events() {
         options,
         retransmission: false,
         before_syn: false,
+        syn_to_synack,
     } = k
     else {
         panic!("{k:?}")
@@ -241,6 +242,8 @@ fn seed_conversation_yields_exactly_the_expected_events() {
         (f, d, isn, options.mss, options.window_scale),
         (2, S2C, 3747289658, Some(1460), Some(8))
     );
+    // The seed's SYN-ACK follows its SYN by 210 µs.
+    assert_eq!(syn_to_synack, Some(std::time::Duration::from_micros(210)));
     let (f, d, k) = next();
     let EventKind::Established(h) = k else { panic!("{k:?}") };
     assert_eq!((f, d), (3, C2S));

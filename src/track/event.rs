@@ -32,6 +32,36 @@ pub struct Event {
     pub kind: EventKind,
 }
 
+impl Event {
+    /// Returns the endpoint that sent the frame behind the event (for timeouts and evictions,
+    /// the connection's last frame), by the roles the event's key carries.
+    ///
+    /// ```
+    /// use synack::track::{Config, Tracker};
+    /// use synack::wire::parse_frame;
+    ///
+    /// let mut tracker = Tracker::new(Config::default());
+    /// let events = tracker.observe(synack::seed::FRAMES[0].timestamp, &parse_frame(synack::seed::FRAMES[0].bytes)?);
+    /// assert_eq!(events[0].sender().to_string(), "10.7.92.177:50030");
+    /// assert_eq!(events[0].receiver().port, 1005);
+    /// # Ok::<(), synack::Error>(())
+    /// ```
+    pub fn sender(&self) -> super::Endpoint {
+        match self.direction {
+            Direction::ClientToServer => self.key.client,
+            Direction::ServerToClient => self.key.server,
+        }
+    }
+
+    /// Returns the endpoint the frame behind the event went to.
+    pub fn receiver(&self) -> super::Endpoint {
+        match self.direction {
+            Direction::ClientToServer => self.key.server,
+            Direction::ServerToClient => self.key.client,
+        }
+    }
+}
+
 /// How the roles (client and server) were decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Roles {
@@ -159,6 +189,10 @@ pub enum EventKind {
         retransmission: bool,
         /// No SYN was seen before it.
         before_syn: bool,
+        /// The time since the client's (last) SYN at the capture point: the server side's
+        /// share of the round trip, known before the handshake completes (a scan's SYN,
+        /// SYN-ACK, RST never does). `None` without a SYN.
+        syn_to_synack: Option<Duration>,
     },
     /// Both sides sent a SYN without ACK (simultaneous open, RFC 9293 §3.5 fig. 7).
     SimultaneousOpen,

@@ -144,7 +144,7 @@
 //!     shards[shard].observe(seed.timestamp, &frame);
 //! }
 //! // The lab's one connection, whole, on one shard.
-//! let summaries: Vec<_> = shards.into_iter().flat_map(Tracker::finish).collect();
+//! let summaries: Vec<_> = shards.iter_mut().flat_map(Tracker::finish).collect();
 //! assert_eq!(summaries.len(), 1);
 //! assert_eq!(summaries[0].history.as_str(), "ShADafF");
 //! ```
@@ -280,6 +280,19 @@ pub struct ConnSummary {
     pub states: [TcpState; 2],
     /// What the handshake negotiated, when it completed.
     pub handshake: Option<Handshake>,
+    /// The side that sent the first FIN (the active close), when one did.
+    pub first_fin: Option<Direction>,
+}
+
+impl ConnSummary {
+    /// Returns the side whose RST ended the connection (the server's for a refused SYN).
+    pub fn reset_by(&self) -> Option<Direction> {
+        match self.cause {
+            CloseCause::Reset { by, .. } => Some(by),
+            CloseCause::Refused => Some(Direction::ServerToClient),
+            _ => None,
+        }
+    }
 }
 
 impl ConnSummary {
@@ -320,6 +333,44 @@ impl ConnSummary {
             self.resp_pkts,
             self.resp_ip_bytes
         )
+    }
+}
+
+/// A connection in the tracker's table, as the tracker sees it now
+/// ([`Tracker::lookup`], [`Tracker::connections`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OpenConn {
+    /// The connection.
+    pub id: ConnId,
+    /// Its endpoints with the roles as known now.
+    pub key: ConnKey,
+    /// How the roles were decided.
+    pub roles: Roles,
+    /// The RFC 9293 states, client's and server's.
+    pub states: [TcpState; 2],
+    /// What the handshake negotiated, once it completed.
+    pub handshake: Option<Handshake>,
+    /// Why it closed, when it has (it stays in the table for [`Config::closing_timeout`]).
+    pub closed: Option<CloseCause>,
+    /// The side that sent the first FIN, when one did.
+    pub first_fin: Option<Direction>,
+    /// Its last frame's time.
+    pub last: Timestamp,
+}
+
+impl OpenConn {
+    fn of(c: &Conn) -> OpenConn {
+        OpenConn {
+            id: c.id,
+            key: c.key,
+            roles: c.roles,
+            states: [c.half[0].state, c.half[1].state],
+            handshake: c.established.map(|t| handshake(c, t)),
+            closed: c.closed,
+            first_fin: c.marks.first_fin(),
+            last: c.last.timestamp(),
+        }
     }
 }
 
@@ -702,6 +753,8 @@ pub struct Tracker {
     stats: Stats,
     clock: Timestamp,
     last_sweep: Timestamp,
+    /// Set while [`Tracker::end`] closes the table: every summary is kept.
+    ending: bool,
 }
 
 impl Tracker {
@@ -726,6 +779,7 @@ impl Tracker {
             stats: Stats::default(),
             clock: Timestamp::default(),
             last_sweep: Timestamp::default(),
+            ending: false,
             config,
         }
     }
@@ -779,6 +833,41 @@ impl Tracker {
     /// Returns true when the table is empty.
     pub fn is_empty(&self) -> bool {
         self.table.is_empty()
+    }
+
+    /// Returns the connection `flow` belongs to, while it is in the table.
+    ///
+    /// ```
+    /// use synack::seed::{CLIENT, CLIENT_PORT, SERVER, SERVER_PORT};
+    /// use synack::track::{Config, Endpoint, FlowKey, TcpState, Tracker};
+    /// use synack::wire::parse_frame;
+    ///
+    /// let mut tracker = Tracker::new(Config::default());
+    /// for seed in &synack::seed::FRAMES[..3] {
+    ///     tracker.observe(seed.timestamp, &parse_frame(seed.bytes)?);
+    /// }
+    /// // Either order of the endpoints finds it.
+    /// let flow = FlowKey::new(Endpoint::new(SERVER, SERVER_PORT), Endpoint::new(CLIENT, CLIENT_PORT));
+    /// let conn = tracker.lookup(&flow).expect("in the table");
+    /// assert_eq!(conn.key.client.port, CLIENT_PORT);
+    /// assert_eq!(conn.states, [TcpState::Established, TcpState::Established]);
+    /// assert_eq!(tracker.connections().count(), 1);
+    /// # Ok::<(), synack::Error>(())
+    /// ```
+    pub fn lookup(&self, flow: &FlowKey) -> Option<OpenConn> {
+        let hash = self.hasher.hash_one(*flow);
+        let slots = &self.slots;
+        let i = *self.table.find(hash, |&j| {
+            slots[j as usize].as_ref().is_some_and(|c| c.key.flow() == *flow)
+        })?;
+        self.slots[i as usize].as_ref().map(OpenConn::of)
+    }
+
+    /// Returns every connection in the table, in no particular order.
+    pub fn connections(&self) -> impl Iterator<Item = OpenConn> + '_ {
+        self.table
+            .iter()
+            .filter_map(|&i| self.slots[i as usize].as_ref().map(OpenConn::of))
     }
 
     /// Returns the summaries of connections removed so far and not yet taken. A streaming
@@ -890,7 +979,7 @@ impl Tracker {
         };
         if let Some(z) = self.zeeks.get(i as usize) {
             if self.config.summary_backlog > 0 {
-                if self.finished.len() >= self.config.summary_backlog {
+                if self.finished.len() >= self.config.summary_backlog && !self.ending {
                     self.finished.pop_front();
                     self.stats.summaries_dropped += 1;
                 }
@@ -954,17 +1043,67 @@ impl Tracker {
         }
     }
 
-    /// Closes every remaining connection (cause [`CloseCause::EndOfCapture`] unless it had
-    /// closed) and returns all summaries not yet taken, in the order the connections ended
-    /// (none when [`Config::conn_summaries`] is off).
-    pub fn finish(mut self) -> Vec<ConnSummary> {
+    /// Closes every connection still in the table at the last packet's time, and returns
+    /// the events: a [`CloseCause::EndOfCapture`] close for each that had not closed, in
+    /// either configuration (with [`Config::conn_summaries`] off too). Their summaries wait
+    /// in [`Tracker::drain_summaries`], all of them ([`Config::summary_backlog`] does not drop
+    /// any here). The tracker stays usable: its statistics are readable, and later frames
+    /// start new connections.
+    ///
+    /// ```
+    /// use synack::track::{CloseCause, Config, EventKind, Tracker};
+    /// use synack::wire::parse_frame;
+    ///
+    /// let mut tracker = Tracker::new(Config { conn_summaries: false, ..Config::default() });
+    /// for seed in &synack::seed::FRAMES[..5] {
+    ///     tracker.observe(seed.timestamp, &parse_frame(seed.bytes)?);
+    /// }
+    /// // The capture ends before the teardown: the connection is still established.
+    /// let ended = tracker.end();
+    /// assert!(matches!(ended[0].kind, EventKind::Closed(CloseCause::EndOfCapture { .. })));
+    /// assert_eq!((tracker.len(), tracker.stats().connections), (0, 1));
+    /// # Ok::<(), synack::Error>(())
+    /// ```
+    pub fn end(&mut self) -> &[Event] {
+        self.events.clear();
         let mut live: Vec<u32> = self.table.iter().copied().collect();
         live.sort_by_key(|&i| self.slots[i as usize].as_ref().map(|c| c.id));
+        self.ending = true;
         for i in live {
-            let at = self.clock;
-            self.remove(i, None, at);
+            let Some(c) = self.slots[i as usize].as_ref() else {
+                continue;
+            };
+            let cause = CloseCause::EndOfCapture {
+                client: c.half[0].state,
+                server: c.half[1].state,
+            };
+            self.remove(i, Some(cause), self.clock);
         }
-        core::mem::take(&mut self.finished).into()
+        self.ending = false;
+        &self.events
+    }
+
+    /// Closes every remaining connection (as [`Tracker::end`] does) and returns all
+    /// summaries not yet taken, in the order the connections ended (none when
+    /// [`Config::conn_summaries`] is off). The statistics stay readable.
+    ///
+    /// ```
+    /// use synack::track::{Config, Tracker};
+    /// use synack::wire::parse_frame;
+    ///
+    /// let mut tracker = Tracker::new(Config::default());
+    /// for seed in synack::seed::FRAMES {
+    ///     tracker.observe(seed.timestamp, &parse_frame(seed.bytes)?);
+    /// }
+    /// let conns = tracker.finish();
+    /// assert_eq!((conns[0].conn_state.name(), conns[0].history.as_str()), ("SF", "ShADafF"));
+    /// assert_eq!(tracker.stats().frames, 9);
+    /// # Ok::<(), synack::Error>(())
+    /// ```
+    pub fn finish(&mut self) -> Vec<ConnSummary> {
+        self.end();
+        self.events.clear();
+        self.finished.drain(..).collect()
     }
 
     fn evict_one(&mut self, now: Timestamp) {
@@ -1244,6 +1383,7 @@ fn summary(c: &Conn, z: &ZeekConn, cause: CloseCause) -> ConnSummary {
         cause,
         states: [c.half[0].state, c.half[1].state],
         handshake: c.established.map(|t| handshake(c, t)),
+        first_fin: c.marks.first_fin(),
     }
 }
 
@@ -1415,6 +1555,7 @@ fn process(
         } else {
             let retransmission = c.half[s].isn() == Some(seq);
             let before_syn = c.half[r].syn().is_none();
+            let syn_to_synack = c.syn_ts.map(|t| crate::Nanos::from(seg.ts).since(t));
             out.emit(
                 c,
                 dir,
@@ -1423,6 +1564,7 @@ fn process(
                     options: opts,
                     retransmission,
                     before_syn,
+                    syn_to_synack,
                 },
             );
             if !retransmission || c.synack_ts.is_none() {
