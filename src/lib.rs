@@ -69,6 +69,8 @@ pub mod track;
 #[cfg(feature = "pcap")]
 pub mod capture;
 #[cfg(feature = "pcap")]
+pub mod driver;
+#[cfg(feature = "pcap")]
 pub mod fields;
 
 pub use error::{Error, Field, Layer};

@@ -168,6 +168,19 @@ impl CaptureReader<'static> {
         })?;
         CaptureReader::new(file)
     }
+
+    /// Returns a reader over the lab's capture, built into the crate ([`crate::seed`] as a
+    /// pcap file: [`write::seed_pcap`]).
+    ///
+    /// ```
+    /// let mut reader = synack::capture::CaptureReader::seed();
+    /// let first = reader.next_frame().unwrap()?;
+    /// assert_eq!((first.number, first.data, first.timestamp), (1, synack::seed::FRAMES[0].bytes, synack::seed::FRAMES[0].timestamp));
+    /// # Ok::<(), synack::capture::CaptureError>(())
+    /// ```
+    pub fn seed() -> Self {
+        CaptureReader::new(std::io::Cursor::new(write::seed_pcap())).expect("the built-in seed capture is a pcap file")
+    }
 }
 
 impl<'r> CaptureReader<'r> {

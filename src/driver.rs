@@ -1,0 +1,222 @@
+//! From a capture to the tracker's events and summaries, in order, with nothing to drain.
+//!
+//! [`Driver`] reads frames (from a file, a [`CaptureReader`], or any iterator of
+//! `(timestamp, link type, bytes)`), gives each to a [`Tracker`] and hands out what it reports
+//! as [`Output`] items: the events of every frame, each connection's summary as soon as the
+//! connection leaves the table, and, once the frames run out, the end-of-capture events and
+//! summaries of the connections still open. A damaged or truncated capture does not end the
+//! results: its error comes as one `Err` item after every good frame, and the end-of-capture
+//! items still follow.
+//!
+//! ```
+//! use synack::driver::{Driver, Output};
+//! use synack::track::{Config, EventKind};
+//!
+//! // The lab's capture, built in; `Driver::open("trace.pcap", config)` reads a file.
+//! let mut driver = Driver::new(synack::capture::CaptureReader::seed(), Config::default());
+//! for item in &mut driver {
+//!     match item? {
+//!         Output::Event(e) if matches!(e.kind, EventKind::Established(_)) => {
+//!             println!("{} established at frame {}", e.key, e.frame)
+//!         }
+//!         Output::Summary(s) => assert_eq!((s.conn_state.name(), s.history.as_str()), ("SF", "ShADafF")),
+//!         _ => {}
+//!     }
+//! }
+//! assert_eq!(driver.tracker().stats().frames, 9);
+//! # Ok::<(), synack::capture::CaptureError>(())
+//! ```
+
+use std::collections::VecDeque;
+use std::path::Path;
+
+use crate::Timestamp;
+use crate::capture::{CaptureError, CaptureReader};
+use crate::track::{Config, ConnSummary, Event, Tracker};
+use crate::wire::{LinkType, dissect_frame};
+
+/// One thing the driver hands out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Output {
+    /// An event of one frame, of the passing of time, or of the end of the capture.
+    Event(Event),
+    /// The summary of a connection that left the table (only with
+    /// [`Config::conn_summaries`], the default).
+    Summary(ConnSummary),
+}
+
+/// Where frames come from: a capture reader, or an iterator of frames.
+pub trait FrameSource {
+    /// Reads the next frame and gives it to `tracker`; returns `None` at the end of the frames
+    /// and `Some(Err(..))` when the source is damaged.
+    fn observe_next(
+        &mut self,
+        tracker: &mut Tracker,
+        out: &mut VecDeque<Result<Output, CaptureError>>,
+    ) -> Option<Result<(), CaptureError>>;
+}
+
+impl FrameSource for CaptureReader<'_> {
+    fn observe_next(
+        &mut self,
+        tracker: &mut Tracker,
+        out: &mut VecDeque<Result<Output, CaptureError>>,
+    ) -> Option<Result<(), CaptureError>> {
+        Some(self.next_frame()?.map(|frame| {
+            let events = tracker.observe(frame.timestamp, &frame.dissect());
+            out.extend(events.iter().map(|&e| Ok(Output::Event(e))));
+        }))
+    }
+}
+
+/// Frames from an iterator of `(timestamp, link type, bytes)`: a live capture, frames built
+/// by hand, another reader. See [`Driver::from_frames`].
+#[derive(Debug, Clone)]
+pub struct Frames<I>(I);
+
+impl<I, B> FrameSource for Frames<I>
+where
+    I: Iterator<Item = (Timestamp, LinkType, B)>,
+    B: AsRef<[u8]>,
+{
+    fn observe_next(
+        &mut self,
+        tracker: &mut Tracker,
+        out: &mut VecDeque<Result<Output, CaptureError>>,
+    ) -> Option<Result<(), CaptureError>> {
+        let (timestamp, link, bytes) = self.0.next()?;
+        let events = tracker.observe(timestamp, &dissect_frame(link, bytes.as_ref()));
+        out.extend(events.iter().map(|&e| Ok(Output::Event(e))));
+        Some(Ok(()))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Reading,
+    Ending,
+    Done,
+}
+
+/// Drives a [`Tracker`] over a source of frames; an iterator of [`Output`] items. See the
+/// [module docs](self).
+#[derive(Debug)]
+pub struct Driver<S> {
+    source: S,
+    tracker: Tracker,
+    pending: VecDeque<Result<Output, CaptureError>>,
+    stage: Stage,
+}
+
+impl Driver<CaptureReader<'static>> {
+    /// Opens a pcap or pcapng file and tracks its connections with `config`.
+    ///
+    /// ```no_run
+    /// use synack::driver::{Driver, Output};
+    /// use synack::track::Config;
+    ///
+    /// for item in Driver::open("trace.pcapng", Config::default())? {
+    ///     match item {
+    ///         Ok(Output::Event(e)) => println!("{} {:?}", e.key, e.kind),
+    ///         Ok(Output::Summary(s)) => println!("{} {}", s.conn_state, s.history),
+    ///         Ok(_) => {}
+    ///         // The capture is damaged here; the end-of-capture items still follow.
+    ///         Err(e) => eprintln!("{e}"),
+    ///     }
+    /// }
+    /// # Ok::<(), synack::capture::CaptureError>(())
+    /// ```
+    pub fn open(path: impl AsRef<Path>, config: Config) -> Result<Self, CaptureError> {
+        Ok(Driver::new(CaptureReader::open(path)?, config))
+    }
+}
+
+impl<S: FrameSource> Driver<S> {
+    /// Tracks the frames of `source` with a tracker made from `config`.
+    pub fn new(source: S, config: Config) -> Self {
+        Driver::with_tracker(source, Tracker::new(config))
+    }
+
+    /// Tracks the frames of `source` with a tracker the caller made (or used before).
+    pub fn with_tracker(source: S, tracker: Tracker) -> Self {
+        Driver {
+            source,
+            tracker,
+            pending: VecDeque::new(),
+            stage: Stage::Reading,
+        }
+    }
+
+    /// Returns the tracker: its statistics, settings and open connections, during the run and
+    /// after it.
+    pub fn tracker(&self) -> &Tracker {
+        &self.tracker
+    }
+
+    /// Returns the tracker and the source.
+    pub fn into_parts(self) -> (Tracker, S) {
+        (self.tracker, self.source)
+    }
+
+    /// Moves whatever summaries the tracker holds to the items to hand out.
+    fn take_summaries(&mut self) {
+        self.pending
+            .extend(self.tracker.drain_summaries().map(|s| Ok(Output::Summary(s))));
+    }
+}
+
+impl<I, B> Driver<Frames<I>>
+where
+    I: Iterator<Item = (Timestamp, LinkType, B)>,
+    B: AsRef<[u8]>,
+{
+    /// Tracks frames given as `(timestamp, link type, bytes)`.
+    ///
+    /// ```
+    /// use synack::driver::{Driver, Output};
+    /// use synack::track::Config;
+    /// use synack::wire::LinkType;
+    ///
+    /// let frames = synack::seed::FRAMES.iter().map(|f| (f.timestamp, LinkType::ETHERNET, f.bytes));
+    /// let summaries = Driver::from_frames(frames, Config::default())
+    ///     .filter_map(|item| match item {
+    ///         Ok(Output::Summary(s)) => Some(s),
+    ///         _ => None,
+    ///     })
+    ///     .count();
+    /// assert_eq!(summaries, 1);
+    /// ```
+    pub fn from_frames(frames: impl IntoIterator<IntoIter = I>, config: Config) -> Self {
+        Driver::new(Frames(frames.into_iter()), config)
+    }
+}
+
+impl<S: FrameSource> Iterator for Driver<S> {
+    type Item = Result<Output, CaptureError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(item) = self.pending.pop_front() {
+                return Some(item);
+            }
+            match self.stage {
+                Stage::Done => return None,
+                Stage::Ending => {
+                    let ended = self.tracker.end();
+                    self.pending.extend(ended.iter().map(|&e| Ok(Output::Event(e))));
+                    self.take_summaries();
+                    self.stage = Stage::Done;
+                }
+                Stage::Reading => match self.source.observe_next(&mut self.tracker, &mut self.pending) {
+                    Some(Ok(())) => self.take_summaries(),
+                    Some(Err(e)) => {
+                        self.pending.push_back(Err(e));
+                        self.stage = Stage::Ending;
+                    }
+                    None => self.stage = Stage::Ending,
+                },
+            }
+        }
+    }
+}
