@@ -4,31 +4,30 @@
 //! conversations become events.
 //!
 //! Read a capture and follow its connections (the lab capture built into the crate;
-//! [`CaptureReader::open`](capture::CaptureReader::open) reads a pcap or pcapng file):
+//! [`Driver::open`](driver::Driver::open) reads a pcap or pcapng file):
 //!
 //! ```
 //! # #[cfg(feature = "pcap")] {
-//! use synack::capture::{CaptureReader, write::seed_pcap};
-//! use synack::track::{CloseCause, Config, Direction, EventKind, Tracker};
+//! use synack::capture::CaptureReader;
+//! use synack::driver::{Driver, Output};
+//! use synack::track::{CloseCause, Config, Direction, EventKind};
 //!
-//! let pcap = seed_pcap();
-//! let mut reader = CaptureReader::new(&pcap[..])?;
-//! let mut tracker = Tracker::new(Config::default());
-//! while let Some(frame) = reader.next_frame() {
-//!     let frame = frame?;
-//!     for event in tracker.observe(frame.timestamp, &frame.dissect()) {
-//!         match event.kind {
+//! for item in Driver::new(CaptureReader::seed(), Config::default()) {
+//!     match item? {
+//!         Output::Event(e) => match e.kind {
 //!             EventKind::Established(h) => assert_eq!(h.mss, [Some(1460), Some(1460)]),
 //!             EventKind::Closed(cause) => assert_eq!(
 //!                 cause,
 //!                 CloseCause::Graceful { initiator: Direction::ServerToClient, half_close: false }
 //!             ),
 //!             _ => {}
+//!         },
+//!         Output::Summary(conn) => {
+//!             assert_eq!((conn.conn_state.name(), conn.history.as_str()), ("SF", "ShADafF"))
 //!         }
+//!         _ => {}
 //!     }
 //! }
-//! let conn = &tracker.finish()[0];
-//! assert_eq!((conn.conn_state.name(), conn.history.as_str()), ("SF", "ShADafF"));
 //! # }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -43,6 +42,8 @@
 //!   into bytes. Works without `std`.
 //! * [`capture`] (feature `pcap`, on by default) — timestamped frames from pcap and pcapng
 //!   files, streamed with constant memory, and a pcap writer.
+//! * [`driver`] (feature `pcap`) — a capture's frames through a tracker, as one iterator of
+//!   events and summaries, with nothing to drain and a damaged capture reported in place.
 //! * [`track`] (feature `std`) — the passive connection tracker: RFC 9293 states per
 //!   endpoint, events for every handshake and teardown step, resets, refusals, timeouts and
 //!   anomalies, Wireshark's sequence analysis, and Zeek `conn.log` summaries.
