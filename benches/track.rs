@@ -100,29 +100,21 @@ fn pass(tracker: Option<&mut Tracker>, bufs: &mut [(Vec<u8>, bool)], n: u32, clo
 }
 
 fn config(n: u32) -> Config {
-    Config {
-        max_connections: n as usize * 2,
-        verify_checksums: false,
-        ..Config::default()
-    }
+    Config::default()
+        .with_max_connections(n as usize * 2)
+        .with_verify_checksums(false)
 }
 
 /// The same, without Wireshark's sequence analysis (as an IDS sensor that wants Zeek's
 /// conn.log and the handshake and teardown events would run it).
 fn lean(n: u32) -> Config {
-    Config {
-        analyze_sequence_numbers: false,
-        ..config(n)
-    }
+    config(n).with_analyze_sequence_numbers(false)
 }
 
 /// Events only: neither the sequence analysis nor Zeek's accounting (an IDS sensor that wants
 /// the handshake, teardown, reset and timeout events).
 fn events_only(n: u32) -> Config {
-    Config {
-        conn_summaries: false,
-        ..lean(n)
-    }
+    lean(n).with_conn_summaries(false)
 }
 
 fn bench(c: &mut Criterion) {

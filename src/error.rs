@@ -9,6 +9,7 @@ use core::fmt;
 
 /// The protocol layer an error (or a checksum verdict) belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Layer {
     /// Ethernet II header.
     Ethernet,
@@ -45,6 +46,7 @@ impl fmt::Display for Layer {
 
 /// A header field named in an [`Error::InvalidField`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Field {
     /// IPv4 version nibble.
     Version,
@@ -75,6 +77,7 @@ impl fmt::Display for Field {
 
 /// Everything that can go wrong while parsing or emitting a header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The buffer ended before the layer did.
     #[error("{layer}: truncated at offset {offset}: needed {needed} bytes, {available} available")]
@@ -128,11 +131,13 @@ pub enum Error {
         /// Bytes the buffer holds.
         available: usize,
     },
-    /// An error raised by a nom combinator used on top of synack's parsers.
-    #[error("nom combinator {kind:?} failed with {remaining} bytes left")]
-    Nom {
-        /// The combinator that failed.
-        kind: nom::error::ErrorKind,
+    /// A combinator of the caller's, used on top of synack's parsers (synack's error is also
+    /// nom's error type), failed.
+    #[error("combinator failed (nom error code {code}) with {remaining} bytes left")]
+    Combinator {
+        /// nom's number for its error kind (`nom::error::error_to_u32`; an input that ended
+        /// where a streaming parser wanted more counts as `Eof`, 23).
+        code: u32,
         /// Bytes left in the input at the point of failure.
         remaining: usize,
     },
@@ -146,7 +151,7 @@ impl Error {
             | Error::InvalidField { layer, .. }
             | Error::BadOptionLength { layer, .. }
             | Error::BufferTooSmall { layer, .. } => Some(layer),
-            Error::Nom { .. } => None,
+            Error::Combinator { .. } => None,
         }
     }
 
@@ -199,8 +204,8 @@ impl Error {
 
 impl<I: nom::Input> nom::error::ParseError<I> for Error {
     fn from_error_kind(input: I, kind: nom::error::ErrorKind) -> Self {
-        Error::Nom {
-            kind,
+        Error::Combinator {
+            code: nom::error::error_to_u32(&kind),
             remaining: input.input_len(),
         }
     }
@@ -274,11 +279,8 @@ mod tests {
             available: 10,
         };
         assert_eq!(e.to_string(), "ethernet: cannot emit: needs 14 bytes, buffer holds 10");
-        let e = Error::Nom {
-            kind: nom::error::ErrorKind::Eof,
-            remaining: 3,
-        };
-        assert_eq!(e.to_string(), "nom combinator Eof failed with 3 bytes left");
+        let e = <Error as nom::error::ParseError<&[u8]>>::from_error_kind(&[1, 2, 3][..], nom::error::ErrorKind::Eof);
+        assert_eq!(e.to_string(), "combinator failed (nom error code 23) with 3 bytes left");
         let e = Error::InvalidField {
             layer: Layer::Ipv4,
             offset: 0,

@@ -10,11 +10,11 @@ use synack::capture::CaptureReader;
 use synack::track::{Anomaly, Config, ConnSummary, Event, EventKind, Tracker};
 
 fn run(path: &PathBuf, analyze: bool) -> (Vec<Event>, Vec<ConnSummary>) {
-    let mut tracker = Tracker::new(Config {
-        analyze_sequence_numbers: analyze,
-        data_events: true,
-        ..Config::default()
-    });
+    let mut tracker = Tracker::new(
+        Config::default()
+            .with_analyze_sequence_numbers(analyze)
+            .with_data_events(true),
+    );
     let mut events = Vec::new();
     let Ok(mut reader) = CaptureReader::open(path) else {
         return (events, Vec::new());
@@ -53,10 +53,7 @@ fn only_the_analysis_events_go() {
 #[test]
 fn the_state_is_smaller() {
     let on = Tracker::new(Config::default());
-    let off = Tracker::new(Config {
-        analyze_sequence_numbers: false,
-        ..Config::default()
-    });
+    let off = Tracker::new(Config::default().with_analyze_sequence_numbers(false));
     assert_eq!(
         on.bytes_per_connection(),
         off.bytes_per_connection() + Tracker::SEQUENCE_ANALYSIS_SIZE

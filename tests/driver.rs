@@ -59,14 +59,7 @@ fn the_corpus_gives_what_a_tracker_fed_by_hand_gives() {
         if CaptureReader::new(&pcap[..]).is_err() {
             continue;
         }
-        for config in [
-            Config::default(),
-            Config {
-                conn_summaries: false,
-                analyze_sequence_numbers: false,
-                ..Config::default()
-            },
-        ] {
+        for config in [Config::default(), Config::events_only()] {
             let (want, damaged) = by_hand(&pcap, config.clone());
             let (got, errors) = driven(&pcap, config);
             assert_eq!(got, want, "{}", path.display());
@@ -123,11 +116,7 @@ fn events_only_still_reports_the_connections_open_at_the_end() {
     let frames = synack::seed::FRAMES[..5]
         .iter()
         .map(|f| (f.timestamp, LinkType::ETHERNET, f.bytes));
-    let config = Config {
-        conn_summaries: false,
-        analyze_sequence_numbers: false,
-        ..Config::default()
-    };
+    let config = Config::events_only();
     let last = Driver::from_frames(frames, config).last().unwrap().unwrap();
     let Output::Event(e) = last else { panic!("{last:?}") };
     assert!(

@@ -19,11 +19,7 @@ use synack::track::{Config, Event, Tracker};
 use synack::wire::{TcpFlags, parse_frame};
 
 fn run(path: &PathBuf, summaries: bool) -> (Vec<Event>, usize) {
-    let mut tracker = Tracker::new(Config {
-        conn_summaries: summaries,
-        data_events: true,
-        ..Config::default()
-    });
+    let mut tracker = Tracker::new(Config::default().with_conn_summaries(summaries).with_data_events(true));
     let mut events = Vec::new();
     let Ok(mut reader) = CaptureReader::open(path) else {
         return (events, 0);
@@ -54,19 +50,12 @@ fn the_corpus_gives_the_same_events() {
 #[test]
 fn the_state_is_smaller() {
     let full = Tracker::new(Config::default());
-    let lean = Tracker::new(Config {
-        conn_summaries: false,
-        ..Config::default()
-    });
+    let lean = Tracker::new(Config::default().with_conn_summaries(false));
     assert_eq!(
         full.bytes_per_connection(),
         lean.bytes_per_connection() + Tracker::SUMMARY_SIZE
     );
-    let events_only = Tracker::new(Config {
-        conn_summaries: false,
-        analyze_sequence_numbers: false,
-        ..Config::default()
-    });
+    let events_only = Tracker::new(Config::events_only());
     assert_eq!(events_only.bytes_per_connection(), Tracker::connection_size());
     // Issue 5's bar for the state of a tracked connection.
     assert!(events_only.bytes_per_connection() <= 128);
@@ -117,10 +106,7 @@ fn segment() -> impl Strategy<Value = Segment> {
 
 /// The events of `segs` through a tracker with `config` (its accounting on or off).
 fn events(segs: &[Segment], config: &Config, summaries: bool) -> Vec<Event> {
-    let mut tracker = Tracker::new(Config {
-        conn_summaries: summaries,
-        ..config.clone()
-    });
+    let mut tracker = Tracker::new(config.clone().with_conn_summaries(summaries));
     let client = (Ipv4Addr::new(198, 18, 0, 1), 40000);
     let server = (Ipv4Addr::new(198, 18, 0, 2), 80);
     let mut t = Timestamp::new(1_700_000_000, 0);
@@ -163,7 +149,7 @@ proptest! {
         gaps in any::<bool>(),
         port_80_likely in any::<bool>(),
     ) {
-        let mut config = Config { data_events: true, ..Config::default() };
+        let mut config = Config::default().with_data_events(true);
         config.zeek.count_bad_checksums = count_bad;
         config.zeek.report_gaps = gaps;
         if port_80_likely {

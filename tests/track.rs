@@ -197,10 +197,7 @@ fn closed_cause(kinds: &[EventKind]) -> Option<CloseCause> {
 
 #[test]
 fn seed_conversation_yields_exactly_the_expected_events() {
-    let mut tracker = Tracker::new(Config {
-        data_events: true,
-        ..Config::default()
-    });
+    let mut tracker = Tracker::new(Config::default().with_data_events(true));
     let mut got: Vec<(u64, Direction, EventKind)> = Vec::new();
     for seed in synack::seed::FRAMES {
         let frame = parse_frame(seed.bytes).unwrap();
@@ -786,10 +783,7 @@ fn bad_checksum_is_reported_and_zeek_mode_counts_it() {
 
 #[test]
 fn full_table_evicts_the_least_recently_active() {
-    let mut sim = Sim::with(Config {
-        max_connections: 2,
-        ..Config::default()
-    });
+    let mut sim = Sim::with(Config::default().with_max_connections(2));
     for port in [1, 2] {
         sim.client = (CLIENT, port);
         sim.send(syn(100));

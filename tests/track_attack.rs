@@ -38,11 +38,7 @@ impl XorShift {
 fn syn_flood_stays_within_the_cap() {
     const CAP: usize = 1000;
     const SYNS: u64 = 10_000_000;
-    let config = Config {
-        max_connections: CAP,
-        verify_checksums: false,
-        ..Config::default()
-    };
+    let config = Config::default().with_max_connections(CAP).with_verify_checksums(false);
     let mut tracker = Tracker::new(config);
     let server = (Ipv4Addr::new(198, 18, 0, 2), 80);
     let mut buf = frame((Ipv4Addr::new(198, 19, 0, 1), 1), server, TcpFlags::SYN, 1, 0, 0);
@@ -97,11 +93,9 @@ fn syn_flood_stays_within_the_cap() {
 /// Established connections keep their state through a flood when the cap leaves room.
 #[test]
 fn established_connections_survive_a_flood_with_a_generous_cap() {
-    let config = Config {
-        max_connections: 5000,
-        verify_checksums: false,
-        ..Config::default()
-    };
+    let config = Config::default()
+        .with_max_connections(5000)
+        .with_verify_checksums(false);
     let mut tracker = Tracker::new(config);
     let client = (Ipv4Addr::new(198, 18, 1, 1), 40000);
     let server = (Ipv4Addr::new(198, 18, 0, 2), 80);
@@ -180,10 +174,7 @@ fn hash_flooding_keys_do_not_pile_into_one_bucket() {
         "trackers share a hash key"
     );
 
-    let mut t = Tracker::new(Config {
-        verify_checksums: false,
-        ..Config::default()
-    });
+    let mut t = Tracker::new(Config::default().with_verify_checksums(false));
     for (i, k) in colliding.iter().enumerate() {
         let (lo, hi) = k.endpoints();
         let client = if lo == server { hi } else { lo };
@@ -221,7 +212,7 @@ proptest! {
     /// after its SYN and SYN-ACK, and the counts reconcile.
     #[test]
     fn random_segments_keep_the_invariants(segs in proptest::collection::vec(segment(), 1..120), cap in 1usize..6) {
-        let config = Config { max_connections: cap, ..Config::default() };
+        let config = Config::default().with_max_connections(cap);
         let mut tracker = Tracker::new(config);
         let mut t = Timestamp::new(1_700_000_000, 0);
         let mut closed: HashSet<u64> = HashSet::new();

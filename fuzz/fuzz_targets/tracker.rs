@@ -14,14 +14,14 @@ use synack::Timestamp;
 // assertions, the first checks on every packet what the second keeps in its place).
 fuzz_target!(|data: &[u8]| {
     let flags = data.first().copied().unwrap_or(0);
-    let mut config = Config { max_connections: 4, summary_backlog: 16, data_events: true, ..Config::default() };
+    let mut config = Config::default().with_max_connections(4).with_summary_backlog(16).with_data_events(true);
     config.zeek.count_bad_checksums = flags & 1 == 1;
     config.zeek.report_gaps = flags & 2 == 2;
     if flags & 4 == 4 {
         config.likely_server_ports = vec![80, 443];
     }
     let mut tracker = Tracker::new(config.clone());
-    let mut events_only = Tracker::new(Config { conn_summaries: false, ..config });
+    let mut events_only = Tracker::new(config.with_conn_summaries(false));
     let mut t = Timestamp::new(1_700_000_000, 0);
     let mut rest = data.get(1..).unwrap_or(&[]);
     while rest.len() >= 3 {

@@ -14,6 +14,7 @@ pub type ConnId = u64;
 
 /// One thing a frame (or the passing of time) did to a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Event {
     /// The connection.
     pub conn: ConnId,
@@ -64,6 +65,7 @@ impl Event {
 
 /// How the roles (client and server) were decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Roles {
     /// From a SYN: its sender is the client.
     FromSyn,
@@ -75,6 +77,7 @@ pub enum Roles {
 
 /// What a handshake negotiated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct Handshake {
     /// MSS announced by the client and by the server.
     pub mss: [Option<u16>; 2],
@@ -101,6 +104,7 @@ pub struct Handshake {
 
 /// Why a connection closed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CloseCause {
     /// Both FINs sent and acknowledged; `initiator` sent the first.
     Graceful {
@@ -142,6 +146,7 @@ pub enum CloseCause {
 
 /// An anomaly on one segment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Anomaly {
     /// Wireshark's `tcp.analysis.*` flags.
     Analysis {
@@ -162,6 +167,7 @@ pub enum Anomaly {
 
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum EventKind {
     /// A new connection entered the table.
     New {

@@ -80,11 +80,7 @@
 //!   use synack::wire::parse_frame;
 //!
 //!   let mut full = Tracker::new(Config::default());
-//!   let mut lean = Tracker::new(Config {
-//!       conn_summaries: false,
-//!       analyze_sequence_numbers: false,
-//!       ..Config::default()
-//!   });
+//!   let mut lean = Tracker::new(Config::events_only());
 //!   assert_eq!(lean.bytes_per_connection(), 128);
 //!   for seed in synack::seed::FRAMES {
 //!       let frame = parse_frame(seed.bytes).unwrap();
@@ -150,6 +146,7 @@
 //! ```
 
 pub mod analysis;
+mod config;
 mod event;
 mod key;
 pub mod state;
@@ -161,6 +158,7 @@ use core::time::Duration;
 use std::vec::Vec;
 
 pub use analysis::{AnalysisFlags, Analyzer, Conversation, SegmentAnalysis, WindowScale};
+pub use config::{Config, ZEEK_LIKELY_SERVER_PORTS};
 pub use event::{Anomaly, CloseCause, ConnId, Event, EventKind, Handshake, Roles};
 pub use key::{ConnKey, Direction, Endpoint, FlowKey};
 pub use state::{Control, TcpState, Transition, step};
@@ -171,79 +169,9 @@ use crate::wire::{ChecksumVerdict, Frame, MAX_WINDOW_SCALE, SeqNumber, SynOption
 use analysis::{Seg, SeqState};
 use zeek::{ZeekConn, ZeekStates};
 
-/// The ports Zeek's analyzers register as likely server ports when all base scripts are
-/// loaded (`likely_server_ports` in a default `zeek` run). A bare run (`zeek -b`) has only
-/// those of the loaded protocol scripts.
-pub const ZEEK_LIKELY_SERVER_PORTS: &[u16] = &[
-    21, 22, 23, 25, 53, 80, 81, 88, 110, 135, 139, 143, 389, 443, 445, 502, 563, 585, 587, 614, 631, 636, 989, 990,
-    992, 993, 995, 1080, 1723, 2811, 3128, 3268, 3306, 3389, 5222, 5223, 5269, 5432, 6379, 6666, 6667, 6668, 6669,
-    8000, 8080, 8888, 20000,
-];
-
-/// The tracker's settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Config {
-    /// The most connections kept at once; when full, the least recently active is evicted.
-    pub max_connections: usize,
-    /// Idle time after which a connection whose handshake has not completed expires.
-    pub embryonic_timeout: Duration,
-    /// Idle time after which an established connection expires.
-    pub established_timeout: Duration,
-    /// Idle time after which a closing or closed connection (FIN or RST seen) is removed:
-    /// TIME-WAIT as the observer keeps it, and Zeek's `tcp_close_delay`.
-    pub closing_timeout: Duration,
-    /// The most summaries kept until [`Tracker::drain_summaries`] or [`Tracker::finish`]
-    /// takes them; beyond it the oldest are dropped (and counted in [`Stats`]).
-    pub summary_backlog: usize,
-    /// Emit an [`EventKind::Data`] for every segment with payload.
-    pub data_events: bool,
-    /// Verify TCP checksums and report bad ones ([`Anomaly::BadChecksum`]).
-    pub verify_checksums: bool,
-    /// Run Wireshark's sequence analysis on every segment and report what it finds
-    /// ([`Anomaly::Analysis`]: retransmissions, duplicate ACKs, zero windows, ...), as
-    /// Wireshark's `tcp.analyze_sequence_numbers` preference does. On by default. Off, each
-    /// connection keeps [`Tracker::SEQUENCE_ANALYSIS_SIZE`] bytes less and a packet costs
-    /// about a sixth less; the handshake, teardown and Zeek's summaries are the same.
-    pub analyze_sequence_numbers: bool,
-    /// Keep Zeek's `conn.log` accounting (its endpoint states, history, packet and byte
-    /// counts) for every connection, and a [`ConnSummary`] for each that ends. On by default.
-    /// Off, the tracker reports events only ([`Tracker::finish`] and
-    /// [`Tracker::drain_summaries`] return nothing) and each connection keeps
-    /// [`Tracker::SUMMARY_SIZE`] bytes less: the roles, port reuse and closing phase are then
-    /// decided from the RFC 9293 model's own state, by rules that reproduce Zeek's (the
-    /// events are the same on every capture of the corpus, `tests/summaries_off.rs`).
-    pub conn_summaries: bool,
-    /// Zeek settings for the summaries.
-    pub zeek: ZeekSettings,
-    /// Source ports that make Zeek take a midstream connection's first sender for the
-    /// responder (Zeek's `likely_server_ports`); empty as in `zeek -b` with only the conn
-    /// scripts. [`ZEEK_LIKELY_SERVER_PORTS`] is a default run's set.
-    pub likely_server_ports: Vec<u16>,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            max_connections: 1 << 20,
-            embryonic_timeout: Duration::from_secs(30),
-            established_timeout: Duration::from_secs(300),
-            closing_timeout: Duration::from_secs(5),
-            summary_backlog: 1 << 16,
-            data_events: false,
-            verify_checksums: true,
-            analyze_sequence_numbers: true,
-            conn_summaries: true,
-            zeek: ZeekSettings {
-                count_bad_checksums: false,
-                report_gaps: false,
-            },
-            likely_server_ports: Vec::new(),
-        }
-    }
-}
-
 /// One finished connection, with Zeek's `conn.log` columns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ConnSummary {
     /// The connection.
     pub id: ConnId,
@@ -376,6 +304,7 @@ impl OpenConn {
 
 /// Counts of what the tracker was given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct Stats {
     /// Frames observed.
     pub frames: u64,
@@ -1054,7 +983,7 @@ impl Tracker {
     /// use synack::track::{CloseCause, Config, EventKind, Tracker};
     /// use synack::wire::parse_frame;
     ///
-    /// let mut tracker = Tracker::new(Config { conn_summaries: false, ..Config::default() });
+    /// let mut tracker = Tracker::new(Config::default().with_conn_summaries(false));
     /// for seed in &synack::seed::FRAMES[..5] {
     ///     tracker.observe(seed.timestamp, &parse_frame(seed.bytes)?);
     /// }

@@ -472,6 +472,7 @@ impl ZeekEndpoint {
 
 /// Settings that change Zeek's answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ZeekSettings {
     /// Count packets with a bad TCP checksum as Zeek does without `-C`: they get a `C` in the
     /// history and are otherwise ignored. Off by default (Zeek's `-C`).

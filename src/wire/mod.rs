@@ -59,6 +59,7 @@ pub use crate::error::{Error, Field, Layer};
 
 /// What a frame carries, as far as synack decodes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Content {
     /// IPv4 and TCP: [`Frame::ipv4`] and [`Frame::tcp`] are set.
     Tcp,
@@ -76,6 +77,7 @@ pub enum Content {
 
 /// A decoded frame: the layers found, borrowed from the frame's bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Frame<'a> {
     /// The whole frame as given.
     pub data: &'a [u8],
@@ -136,8 +138,8 @@ impl<'a> Frame<'a> {
     fn malformed(mut self, e: nom::Err<Error>, at: usize) -> Self {
         let e = match e {
             nom::Err::Error(e) | nom::Err::Failure(e) => e,
-            nom::Err::Incomplete(_) => Error::Nom {
-                kind: nom::error::ErrorKind::Eof,
+            nom::Err::Incomplete(_) => Error::Combinator {
+                code: nom::error::error_to_u32(&nom::error::ErrorKind::Eof),
                 remaining: self.data.len() - at,
             },
         };
