@@ -50,6 +50,8 @@
 //! * [`fields`] (feature `pcap`) — Wireshark display-filter fields formatted as tshark 4.0
 //!   prints them, the stateful ones (`tcp.stream`, relative sequence numbers,
 //!   `tcp.analysis.*`) included.
+//! * [`format`] (feature `pcap`) — frames, events and summaries as text: tshark-like and
+//!   Network Monitor lines, field details, hex dumps, event and summary lines.
 //! * [`seed`] — the nine frames of the lab capture the project started from.
 //!
 //! [`Error`] (with its [`Layer`] and [`Field`]) is the parsers' one error type, and
@@ -73,6 +75,8 @@ pub mod capture;
 pub mod driver;
 #[cfg(feature = "pcap")]
 pub mod fields;
+#[cfg(feature = "pcap")]
+pub mod format;
 
 pub use error::{Error, Field, Layer};
 #[allow(unused_imports)]

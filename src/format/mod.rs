@@ -1,0 +1,11 @@
+//! Output formats: frames and the tracker's results as the text people and tools read.
+//!
+//! * [`frame`] — one frame as a tshark-like line, a Network Monitor line (the lab report's
+//!   form), every field, or a hex dump.
+//! * [`event`] — one event or connection summary as a line.
+//!
+//! Wireshark's display-filter fields (`tshark -T fields`) are in [`crate::fields`], and Zeek's
+//! `conn.log` rows in [`ConnSummary::write_conn_log`](crate::track::ConnSummary::write_conn_log).
+
+pub mod event;
+pub mod frame;
