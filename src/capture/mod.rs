@@ -22,73 +22,26 @@
 //! # Ok::<(), synack::capture::CaptureError>(())
 //! ```
 
+mod accounting;
+mod error;
+mod source;
+pub mod write;
+
+pub use accounting::Accounting;
+pub use error::CaptureError;
+use source::{KeepErrors, SourceState, read_so_far, take_error};
+
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use pcap_parser::pcapng::{Block, EnhancedPacketBlock, SimplePacketBlock};
 use pcap_parser::traits::PcapReaderIterator;
 use pcap_parser::{PcapBlockOwned, PcapError};
 
 use crate::Timestamp;
-use crate::wire::{Content, Frame, LinkType, dissect_frame};
-
-/// What went wrong reading a capture file, and where.
-#[derive(Debug, thiserror::Error)]
-pub enum CaptureError {
-    /// The file could not be opened or read.
-    #[error("{path}: {source}")]
-    Open {
-        /// The path given.
-        path: String,
-        /// The I/O error.
-        source: std::io::Error,
-    },
-    /// The file is empty.
-    #[error("empty file: no capture header")]
-    Empty,
-    /// The first bytes are neither a pcap nor a pcapng header.
-    #[error("not a pcap or pcapng file: bad magic at offset 0")]
-    BadMagic,
-    /// The file ends inside a record or block.
-    #[error("truncated file: the record at offset {offset} runs past the end of the file")]
-    Truncated {
-        /// File offset of the incomplete record.
-        offset: u64,
-    },
-    /// A record or block claims a length larger than synack will buffer.
-    #[error("absurd block length at offset {offset}: larger than {limit} bytes")]
-    BlockTooLarge {
-        /// File offset of the block.
-        offset: u64,
-        /// The buffer limit.
-        limit: usize,
-    },
-    /// A record or block could not be parsed.
-    #[error("malformed block at offset {offset}: {reason}")]
-    Malformed {
-        /// File offset of the block.
-        offset: u64,
-        /// What the parser said.
-        reason: String,
-    },
-    /// An enhanced packet block names an interface no description block declared.
-    #[error("packet at offset {offset} names interface {interface}, but only {declared} are declared")]
-    UnknownInterface {
-        /// File offset of the block.
-        offset: u64,
-        /// The interface id in the block.
-        interface: u32,
-        /// How many interfaces the section declared.
-        declared: usize,
-    },
-    /// Reading failed part-way.
-    #[error("read error at offset {offset}")]
-    Read {
-        /// File offset reached.
-        offset: u64,
-    },
-}
+use crate::wire::{Frame, LinkType, dissect_frame};
 
 /// One frame read from a capture, borrowed from the reader's buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,6 +89,8 @@ struct Interface {
 
 /// A streaming reader of pcap and pcapng files.
 pub struct CaptureReader<'r> {
+    /// What the source's reads returned that pcap-parser does not keep.
+    io_error: Arc<Mutex<SourceState>>,
     inner: Box<dyn PcapReaderIterator + Send + 'r>,
     /// Bytes of the block last handed out, consumed on the next call.
     pending: usize,
@@ -191,13 +146,21 @@ impl<'r> CaptureReader<'r> {
 
     /// Returns a reader over any byte source holding a pcap or pcapng file.
     pub fn new<R: Read + Send + 'r>(source: R) -> Result<Self, CaptureError> {
+        let source = KeepErrors::new(source);
+        let io_error = source.last.clone();
         let inner = pcap_parser::create_reader(Self::BUFFER, source).map_err(|e| match e {
             PcapError::Eof => CaptureError::Empty,
-            PcapError::Incomplete(_) | PcapError::UnexpectedEof => CaptureError::Truncated { offset: 0 },
-            PcapError::ReadError => CaptureError::Read { offset: 0 },
+            PcapError::Incomplete(_) | PcapError::UnexpectedEof => CaptureError::TooShort {
+                len: read_so_far(&io_error),
+            },
+            PcapError::ReadError => CaptureError::Read {
+                offset: 0,
+                source: take_error(&io_error),
+            },
             _ => CaptureError::BadMagic,
         })?;
         Ok(CaptureReader {
+            io_error,
             inner,
             pending: 0,
             legacy: None,
@@ -241,7 +204,7 @@ impl<'r> CaptureReader<'r> {
                 Err(PcapError::Incomplete(_)) => Step::Refill,
                 Err(PcapError::BufferTooSmall) => Step::Grow,
                 Err(PcapError::UnexpectedEof) => Step::Fail(CaptureError::Truncated { offset }),
-                Err(PcapError::ReadError) => Step::Fail(CaptureError::Read { offset }),
+                Err(PcapError::ReadError) => Step::Fail(self.read_error(offset)),
                 Err(e) => Step::Fail(CaptureError::Malformed {
                     offset,
                     reason: format!("{e:?}").chars().take(120).collect(),
@@ -254,7 +217,7 @@ impl<'r> CaptureReader<'r> {
                 }
                 Step::Refill => {
                     if self.inner.refill().is_err() {
-                        return self.fail(CaptureError::Read { offset });
+                        return self.fail(self.read_error(offset));
                     }
                     if self.inner.reader_exhausted() && self.inner.data().is_empty() {
                         self.done = true;
@@ -270,7 +233,7 @@ impl<'r> CaptureReader<'r> {
                         });
                     }
                     if self.inner.refill().is_err() {
-                        return self.fail(CaptureError::Read { offset });
+                        return self.fail(self.read_error(offset));
                     }
                 }
                 Step::Fail(e) => return self.fail(e),
@@ -320,6 +283,14 @@ impl<'r> CaptureReader<'r> {
     fn fail<T>(&mut self, e: CaptureError) -> Option<Result<T, CaptureError>> {
         self.done = true;
         Some(Err(e))
+    }
+
+    /// The read error at `offset`, with the I/O error the source returned.
+    fn read_error(&self, offset: u64) -> CaptureError {
+        CaptureError::Read {
+            offset,
+            source: take_error(&self.io_error),
+        }
     }
 }
 
@@ -464,117 +435,6 @@ fn spb_data<'a>(spb: &SimplePacketBlock<'a>) -> &'a [u8] {
     &spb.data[..n]
 }
 
-/// What became of every frame of a capture: each frame read is counted in exactly one
-/// category, so nothing is lost silently.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Accounting {
-    /// Frames with an IPv4 header and a TCP header ([`Content::Tcp`]).
-    pub tcp: u64,
-    /// Later IPv4 fragments ([`Content::Ipv4Fragment`]).
-    pub ipv4_fragment: u64,
-    /// IPv4 carrying another protocol ([`Content::Ipv4Other`]).
-    pub ipv4_other: u64,
-    /// Not IPv4: ARP, IPv6, ... ([`Content::NotIpv4`]).
-    pub not_ipv4: u64,
-    /// A link type synack does not decode ([`Content::UnsupportedLink`]).
-    pub unsupported_link: u64,
-    /// A header cut short ([`Content::Malformed`] with [`crate::Error::Truncated`]).
-    pub truncated: u64,
-    /// A header with an invalid field ([`Content::Malformed`] with any other error).
-    pub malformed: u64,
-    /// Of the frames above, those the capture cut short of their length on the wire.
-    pub cut_by_snaplen: u64,
-}
-
-impl Accounting {
-    /// Counts one frame.
-    pub fn add(&mut self, captured: &CapturedFrame<'_>, frame: &Frame<'_>) {
-        match frame.content {
-            Content::Tcp => self.tcp += 1,
-            Content::Ipv4Fragment => self.ipv4_fragment += 1,
-            Content::Ipv4Other(_) => self.ipv4_other += 1,
-            Content::NotIpv4(_) => self.not_ipv4 += 1,
-            Content::UnsupportedLink(_) => self.unsupported_link += 1,
-            Content::Malformed => match frame.error {
-                Some(crate::Error::Truncated { .. }) => self.truncated += 1,
-                _ => self.malformed += 1,
-            },
-        }
-        if captured.is_cut() {
-            self.cut_by_snaplen += 1;
-        }
-    }
-
-    /// Returns the number of frames counted (every category once).
-    pub fn total(&self) -> u64 {
-        self.tcp
-            + self.ipv4_fragment
-            + self.ipv4_other
-            + self.not_ipv4
-            + self.unsupported_link
-            + self.truncated
-            + self.malformed
-    }
-
-    /// Reads a whole capture and counts its frames; also returns the error that ended the
-    /// reading early, if the file is damaged (the frames before it are counted).
-    pub fn of_file(path: impl AsRef<Path>) -> Result<(Accounting, Option<CaptureError>), CaptureError> {
-        let mut reader = CaptureReader::open(path)?;
-        let mut acc = Accounting::default();
-        loop {
-            match reader.next_frame() {
-                None => return Ok((acc, None)),
-                Some(Ok(cf)) => {
-                    let frame = cf.dissect();
-                    acc.add(&cf, &frame);
-                }
-                Some(Err(e)) => return Ok((acc, Some(e))),
-            }
-        }
-    }
-}
-
-/// Writes classic pcap files (nanosecond resolution), for tests and tools that produce captures.
-pub mod write {
-    use std::io::{self, Write};
-
-    use crate::Timestamp;
-    use crate::wire::LinkType;
-
-    /// The nanosecond-resolution pcap magic.
-    pub const MAGIC_NANOS: u32 = 0xa1b2_3c4d;
-
-    /// Writes a pcap file header.
-    pub fn header<W: Write>(out: &mut W, link: LinkType, snaplen: u32) -> io::Result<()> {
-        out.write_all(&MAGIC_NANOS.to_le_bytes())?;
-        out.write_all(&2u16.to_le_bytes())?;
-        out.write_all(&4u16.to_le_bytes())?;
-        out.write_all(&0i32.to_le_bytes())?;
-        out.write_all(&0u32.to_le_bytes())?;
-        out.write_all(&snaplen.to_le_bytes())?;
-        out.write_all(&link.0.to_le_bytes())
-    }
-
-    /// Writes one record.
-    pub fn record<W: Write>(out: &mut W, ts: Timestamp, data: &[u8], orig_len: u32) -> io::Result<()> {
-        out.write_all(&(ts.secs as u32).to_le_bytes())?;
-        out.write_all(&ts.nanos.to_le_bytes())?;
-        out.write_all(&(data.len() as u32).to_le_bytes())?;
-        out.write_all(&orig_len.to_le_bytes())?;
-        out.write_all(data)
-    }
-
-    /// Returns the seed's nine frames as a pcap file.
-    pub fn seed_pcap() -> Vec<u8> {
-        let mut out = Vec::new();
-        header(&mut out, LinkType::ETHERNET, 65535).expect("writing to a Vec cannot fail");
-        for f in crate::seed::FRAMES {
-            record(&mut out, f.timestamp, f.bytes, f.bytes.len() as u32).expect("writing to a Vec cannot fail");
-        }
-        out
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -659,6 +519,59 @@ mod tests {
             Err(CaptureError::BadMagic)
         ));
         assert!(matches!(CaptureReader::new(&b""[..]), Err(CaptureError::Empty)));
+        // Too short for any header: not a capture file, rather than a truncated one.
+        let e = CaptureReader::new(&b"\xd4\xc3\xb2"[..]).unwrap_err();
+        assert!(matches!(e, CaptureError::TooShort { len: 3 }), "{e:?}");
+        assert_eq!(
+            e.to_string(),
+            "not a pcap or pcapng file: 3 bytes, shorter than a capture header"
+        );
+    }
+
+    #[test]
+    fn errors_keep_their_io_source_and_say_each_cause_once() {
+        use std::error::Error as _;
+        let e = CaptureReader::open("/nonexistent/synack/trace.pcap").unwrap_err();
+        assert_eq!(e.to_string(), "cannot open /nonexistent/synack/trace.pcap");
+        let source = e.source().and_then(|s| s.downcast_ref::<std::io::Error>()).unwrap();
+        assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
+
+        // A source that fails after the file header: the I/O error comes with the offset.
+        struct Failing(Vec<u8>);
+        impl Read for Failing {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                if self.0.is_empty() {
+                    return Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "cable pulled"));
+                }
+                let n = buf.len().min(self.0.len());
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0.drain(..n);
+                Ok(n)
+            }
+        }
+        // More than the reader's first fill, so the failure comes part-way.
+        let mut file = Vec::new();
+        write::header(&mut file, LinkType::ETHERNET, 65535).unwrap();
+        for i in 0..4000u32 {
+            write::record(&mut file, Timestamp::new(i64::from(i), 0), &[0u8; 60], 60).unwrap();
+        }
+        let mut reader = CaptureReader::new(Failing(file)).unwrap();
+        let mut frames = 0;
+        let e = loop {
+            match reader.next_frame() {
+                Some(Ok(_)) => frames += 1,
+                Some(Err(e)) => break e,
+                None => panic!("the failure is reported"),
+            }
+        };
+        assert_eq!(frames, 4000);
+        assert_eq!(e.to_string(), format!("read error at offset {}", 24 + 4000 * 76));
+        let source = e.source().and_then(|s| s.downcast_ref::<std::io::Error>()).unwrap();
+        assert_eq!(
+            (source.kind(), source.to_string().as_str()),
+            (std::io::ErrorKind::ConnectionReset, "cable pulled")
+        );
+        assert!(reader.next_frame().is_none());
     }
 
     #[test]
