@@ -1,44 +1,57 @@
 //! Flow keys, endpoints and directions.
+//!
+//! The public types ([`Endpoint`], [`FlowKey`], [`ConnKey`]) hold any IP address. Inside, the
+//! tracker keeps a connection's endpoints packed per address family ([`Packed`], one integer
+//! each for IPv4), so that its table compares and hashes keys in one step and its connections
+//! stay small; it makes the public values when it reports.
 
 use core::fmt;
-use core::net::Ipv4Addr;
+use core::net::{IpAddr, Ipv4Addr};
 
 use crate::wire::Frame;
 
-/// One end of a TCP connection: an IPv4 address and a port.
-#[derive(Debug, Clone, Copy, Eq, PartialOrd, Ord)]
+/// One end of a TCP connection: an IP address and a port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Endpoint {
-    /// The IPv4 address.
-    pub addr: Ipv4Addr,
+    /// The IP address.
+    pub addr: IpAddr,
     /// The TCP port.
     pub port: u16,
 }
 
 impl Endpoint {
     /// Returns an endpoint.
-    pub const fn new(addr: Ipv4Addr, port: u16) -> Self {
-        Endpoint { addr, port }
+    ///
+    /// ```
+    /// use std::net::Ipv4Addr;
+    /// use synack::track::Endpoint;
+    ///
+    /// let e = Endpoint::new(Ipv4Addr::new(10, 7, 92, 174), 1005);
+    /// assert_eq!(e.to_string(), "10.7.92.174:1005");
+    /// assert_eq!(e, Endpoint::v4(Ipv4Addr::new(10, 7, 92, 174), 1005));
+    /// ```
+    pub fn new(addr: impl Into<IpAddr>, port: u16) -> Self {
+        Endpoint {
+            addr: addr.into(),
+            port,
+        }
     }
-}
 
-impl PartialEq for Endpoint {
-    /// Equal when address and port are (compared as one integer: the tracker asks several
-    /// times a packet).
-    #[inline]
-    fn eq(&self, other: &Endpoint) -> bool {
-        pack(*self) == pack(*other)
-    }
-}
-
-impl core::hash::Hash for Endpoint {
-    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
-        state.write_u64(pack(*self));
+    /// Returns an IPv4 endpoint (in constants).
+    pub const fn v4(addr: Ipv4Addr, port: u16) -> Self {
+        Endpoint {
+            addr: IpAddr::V4(addr),
+            port,
+        }
     }
 }
 
 impl fmt::Display for Endpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.addr, self.port)
+        match self.addr {
+            IpAddr::V4(a) => write!(f, "{a}:{}", self.port),
+            IpAddr::V6(a) => write!(f, "[{a}]:{}", self.port),
+        }
     }
 }
 
@@ -48,28 +61,13 @@ impl fmt::Display for Endpoint {
 /// give equal keys and equal [`FlowKey::symmetric_hash`] values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FlowKey {
-    // Each endpoint packed as `address << 16 | port`: integers order as the endpoints do
-    // (address, then port), and compare and hash in one step each.
-    low: u64,
-    high: u64,
-}
-
-/// An endpoint as one integer that orders as the endpoint does.
-#[inline]
-fn pack(e: Endpoint) -> u64 {
-    (u64::from(e.addr.to_bits()) << 16) | u64::from(e.port)
-}
-
-#[inline]
-fn unpack(v: u64) -> Endpoint {
-    Endpoint::new(Ipv4Addr::from_bits((v >> 16) as u32), v as u16)
+    low: Endpoint,
+    high: Endpoint,
 }
 
 impl FlowKey {
     /// Returns the key of the connection between `a` and `b`, in either order.
-    #[inline]
     pub fn new(a: Endpoint, b: Endpoint) -> Self {
-        let (a, b) = (pack(a), pack(b));
         FlowKey {
             low: a.min(b),
             high: a.max(b),
@@ -78,9 +76,8 @@ impl FlowKey {
 
     /// Returns the frame's source and destination endpoints, when it carries a TCP header.
     pub fn endpoints_of(frame: &Frame<'_>) -> Option<(Endpoint, Endpoint)> {
-        let ip = frame.ipv4.as_ref()?;
-        let tcp = frame.tcp.as_ref()?;
-        Some((Endpoint::new(ip.src, tcp.src_port), Endpoint::new(ip.dst, tcp.dst_port)))
+        let (s, d) = Packed::endpoints_of(frame)?;
+        Some((s.public(), d.public()))
     }
 
     /// Returns the key of the frame's connection, when it carries a TCP header.
@@ -90,7 +87,7 @@ impl FlowKey {
 
     /// Returns the two endpoints, the smaller first.
     pub fn endpoints(&self) -> (Endpoint, Endpoint) {
-        (unpack(self.low), unpack(self.high))
+        (self.low, self.high)
     }
 
     /// Returns a hash of the key that does not depend on the direction and is the same in
@@ -98,20 +95,101 @@ impl FlowKey {
     /// directions of a connection land on the same shard. It is not keyed, so do not use it
     /// for a hash table that faces untrusted input (the tracker keys its own table at random).
     pub fn symmetric_hash(&self) -> u64 {
-        let (a, b) = (self.low, self.high);
-        // Two rounds of a multiply-xorshift mixer (splitmix64's finaliser) over both halves.
-        let mut h = a.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ b;
-        h ^= h >> 30;
-        h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        h ^= h >> 27;
-        h = h.wrapping_mul(0x94d0_49bb_1331_11eb);
-        h ^ (h >> 31)
+        match (Packed::of(self.low), Packed::of(self.high)) {
+            (Some(a), Some(b)) => PackedFlow::new(a, b).symmetric_hash(),
+            _ => {
+                // Any other family: the same mixer over each endpoint folded to 64 bits.
+                let fold = |e: Endpoint| match e.addr {
+                    IpAddr::V4(a) => (u64::from(a.to_bits()) << 16) | u64::from(e.port),
+                    IpAddr::V6(a) => {
+                        let b = a.to_bits();
+                        ((b >> 64) as u64 ^ b as u64).rotate_left(16) ^ u64::from(e.port)
+                    }
+                };
+                mix(fold(self.low), fold(self.high))
+            }
+        }
+    }
+
+    /// The key as the tracker keeps it, for the families it keeps.
+    pub(crate) fn packed(&self) -> Option<PackedFlow> {
+        Some(PackedFlow::new(Packed::of(self.low)?, Packed::of(self.high)?))
     }
 }
 
 impl fmt::Display for FlowKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} <-> {}", unpack(self.low), unpack(self.high))
+        write!(f, "{} <-> {}", self.low, self.high)
+    }
+}
+
+/// Two rounds of a multiply-xorshift mixer (splitmix64's finaliser) over both halves.
+fn mix(a: u64, b: u64) -> u64 {
+    let mut h = a.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ b;
+    h ^= h >> 30;
+    h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h ^= h >> 27;
+    h = h.wrapping_mul(0x94d0_49bb_1331_11eb);
+    h ^ (h >> 31)
+}
+
+/// An IPv4 endpoint as one integer, `address << 16 | port`, which orders as the endpoint does
+/// (address, then port) and compares and hashes in one step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct Packed(u64);
+
+impl Packed {
+    #[inline]
+    pub(crate) fn v4(addr: Ipv4Addr, port: u16) -> Packed {
+        Packed((u64::from(addr.to_bits()) << 16) | u64::from(port))
+    }
+
+    fn of(e: Endpoint) -> Option<Packed> {
+        match e.addr {
+            IpAddr::V4(a) => Some(Packed::v4(a, e.port)),
+            IpAddr::V6(_) => None,
+        }
+    }
+
+    /// Returns the frame's source and destination, when it carries a TCP header.
+    #[inline]
+    pub(crate) fn endpoints_of(frame: &Frame<'_>) -> Option<(Packed, Packed)> {
+        let ip = frame.ipv4.as_ref()?;
+        let tcp = frame.tcp.as_ref()?;
+        Some((Packed::v4(ip.src, tcp.src_port), Packed::v4(ip.dst, tcp.dst_port)))
+    }
+
+    /// Returns the port.
+    #[inline]
+    pub(crate) fn port(self) -> u16 {
+        self.0 as u16
+    }
+
+    pub(crate) fn public(self) -> Endpoint {
+        Endpoint::v4(Ipv4Addr::from_bits((self.0 >> 16) as u32), self.0 as u16)
+    }
+}
+
+/// A flow key as the tracker keeps it: two packed endpoints, the smaller first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct PackedFlow {
+    low: u64,
+    high: u64,
+}
+
+impl PackedFlow {
+    #[inline]
+    pub(crate) fn new(a: Packed, b: Packed) -> Self {
+        PackedFlow {
+            low: a.0.min(b.0),
+            high: a.0.max(b.0),
+        }
+    }
+
+    /// [`FlowKey::symmetric_hash`] of this key.
+    #[inline]
+    pub(crate) fn symmetric_hash(&self) -> u64 {
+        mix(self.low, self.high)
     }
 }
 
@@ -200,5 +278,73 @@ impl ConnKey {
 impl fmt::Display for ConnKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} -> {}", self.client, self.server)
+    }
+}
+
+/// A packed endpoint stored in 6 bytes (2-byte aligned), so that a connection keeps its two
+/// endpoints in 12 bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stored([u16; 3]);
+
+impl Stored {
+    #[inline]
+    fn from(p: Packed) -> Stored {
+        Stored([(p.0 >> 32) as u16, (p.0 >> 16) as u16, p.0 as u16])
+    }
+
+    #[inline]
+    fn get(self) -> Packed {
+        let [a, b, c] = self.0;
+        Packed((u64::from(a) << 32) | (u64::from(b) << 16) | u64::from(c))
+    }
+}
+
+/// A connection's endpoints with their roles, as the tracker keeps them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PackedKey {
+    client: Stored,
+    server: Stored,
+}
+
+impl PackedKey {
+    /// Returns the key of a connection from `client` to `server`.
+    #[inline]
+    pub(crate) fn new(client: Packed, server: Packed) -> Self {
+        PackedKey {
+            client: Stored::from(client),
+            server: Stored::from(server),
+        }
+    }
+
+    /// Returns the direction of a segment sent from `src`.
+    #[inline]
+    pub(crate) fn direction_from(&self, src: Packed) -> Direction {
+        if src == self.client.get() {
+            Direction::ClientToServer
+        } else {
+            Direction::ServerToClient
+        }
+    }
+
+    /// Returns the key with the roles swapped.
+    pub(crate) fn flipped(self) -> PackedKey {
+        PackedKey {
+            client: self.server,
+            server: self.client,
+        }
+    }
+
+    /// Returns the flow key (the roles forgotten).
+    #[inline]
+    pub(crate) fn flow(&self) -> PackedFlow {
+        PackedFlow::new(self.client.get(), self.server.get())
+    }
+
+    /// Returns the public key.
+    pub(crate) fn public(&self) -> ConnKey {
+        ConnKey {
+            client: self.client.get().public(),
+            server: self.server.get().public(),
+        }
     }
 }

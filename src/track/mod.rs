@@ -161,6 +161,7 @@ pub use analysis::{AnalysisFlags, Analyzer, Conversation, SegmentAnalysis, Windo
 pub use config::{Config, ZEEK_LIKELY_SERVER_PORTS};
 pub use event::{Anomaly, CloseCause, ConnId, Event, EventKind, Handshake, Roles};
 pub use key::{ConnKey, Direction, Endpoint, FlowKey};
+use key::{Packed, PackedFlow, PackedKey};
 pub use state::{Control, TcpState, Transition, step};
 pub use zeek::{ConnState, History, MAX_HISTORY, ZeekEndpointState, ZeekSettings};
 
@@ -291,7 +292,7 @@ impl OpenConn {
     fn of(c: &Conn) -> OpenConn {
         OpenConn {
             id: c.id,
-            key: c.key,
+            key: c.key.public(),
             roles: c.roles,
             states: [c.half[0].state, c.half[1].state],
             handshake: c.established.map(|t| handshake(c, t)),
@@ -604,7 +605,7 @@ const RELINK: Duration = Duration::from_secs(1);
 #[derive(Debug, Clone)]
 struct Conn {
     id: ConnId,
-    key: ConnKey,
+    key: PackedKey,
     /// The last packet's time.
     last: crate::Nanos,
     last_dir: Direction,
@@ -784,10 +785,11 @@ impl Tracker {
     /// # Ok::<(), synack::Error>(())
     /// ```
     pub fn lookup(&self, flow: &FlowKey) -> Option<OpenConn> {
-        let hash = self.hasher.hash_one(*flow);
+        let flow = flow.packed()?;
+        let hash = self.hasher.hash_one(flow);
         let slots = &self.slots;
         let i = *self.table.find(hash, |&j| {
-            slots[j as usize].as_ref().is_some_and(|c| c.key.flow() == *flow)
+            slots[j as usize].as_ref().is_some_and(|c| c.key.flow() == flow)
         })?;
         self.slots[i as usize].as_ref().map(OpenConn::of)
     }
@@ -809,7 +811,10 @@ impl Tracker {
     /// Returns the table's hash of a key. The hasher is keyed at random for each tracker, so
     /// endpoints crafted to collide for one tracker (or for a fixed hasher) do not collide here.
     pub fn table_hash(&self, key: &FlowKey) -> u64 {
-        self.hasher.hash_one(key)
+        match key.packed() {
+            Some(flow) => self.hasher.hash_one(flow),
+            None => self.hasher.hash_one(key),
+        }
     }
 
     fn is_likely_server_port(&self, p: u16) -> bool {
@@ -893,7 +898,7 @@ impl Tracker {
             (None, Some(cause)) => {
                 self.events.push(Event {
                     conn: c.id,
-                    key: c.key,
+                    key: c.key.public(),
                     timestamp: at,
                     direction: c.last_dir,
                     frame: 0,
@@ -1063,20 +1068,17 @@ impl Tracker {
         }
     }
 
-    fn create(&mut self, flow: FlowKey, src: key::Endpoint, dst: key::Endpoint, flags: TcpFlags, ts: Timestamp) -> u32 {
+    fn create(&mut self, flow: PackedFlow, src: Packed, dst: Packed, flags: TcpFlags, ts: Timestamp) -> u32 {
         if self.table.len() >= self.config.max_connections.max(1) {
             self.evict_one(ts);
         }
         // Zeek's WantConnection: a first frame that is not a pure SYN may be flipped by port.
         let pure_syn = flags & (TcpFlags::SYN | TcpFlags::ACK) == TcpFlags::SYN;
         let mut roles = if pure_syn { Roles::FromSyn } else { Roles::Guessed };
-        let mut key = ConnKey {
-            client: src,
-            server: dst,
-        };
-        if !pure_syn && self.is_likely_server_port(src.port) {
-            let flip = if self.is_likely_server_port(dst.port) {
-                !flags.contains(TcpFlags::SYN) && src.port < dst.port
+        let mut key = PackedKey::new(src, dst);
+        if !pure_syn && self.is_likely_server_port(src.port()) {
+            let flip = if self.is_likely_server_port(dst.port()) {
+                !flags.contains(TcpFlags::SYN) && src.port() < dst.port()
             } else {
                 true
             };
@@ -1147,7 +1149,7 @@ impl Tracker {
         self.push_back(i);
         self.events.push(Event {
             conn: id,
-            key,
+            key: key.public(),
             timestamp: ts,
             direction: key.direction_from(src),
             frame: self.stats.frames,
@@ -1171,11 +1173,11 @@ impl Tracker {
             self.last_sweep = timestamp;
             self.expire(timestamp);
         }
-        let (Some((src, dst)), Some(tcp)) = (FlowKey::endpoints_of(frame), frame.tcp.as_ref()) else {
+        let (Some((src, dst)), Some(tcp)) = (Packed::endpoints_of(frame), frame.tcp.as_ref()) else {
             self.stats.not_tcp += 1;
             return &self.events;
         };
-        let flow = FlowKey::new(src, dst);
+        let flow = PackedFlow::new(src, dst);
         let flags = tcp.flags;
         let count_bad = self.config.zeek.count_bad_checksums;
         // Zeek without -C drops a packet whose IPv4 header checksum does not verify.
@@ -1257,7 +1259,7 @@ impl Tracker {
     ///
     /// One exception: a SYN from the server while the client's SYN is unanswered is a
     /// simultaneous open (RFC 9293 §3.5, fig. 7), not a new connection. (Zeek would split it.)
-    fn is_reuse(&self, i: u32, src: key::Endpoint, flags: TcpFlags, seq: u32) -> bool {
+    fn is_reuse(&self, i: u32, src: Packed, flags: TcpFlags, seq: u32) -> bool {
         // Only a SYN starts a new connection: the rest of the test is for SYNs alone.
         if !flags.contains(TcpFlags::SYN) {
             return false;
@@ -1296,7 +1298,7 @@ fn summary(c: &Conn, z: &ZeekConn, cause: CloseCause) -> ConnSummary {
     let logs = z.logs_sizes();
     ConnSummary {
         id: c.id,
-        key: c.key,
+        key: c.key.public(),
         start: z.start.timestamp(),
         last: z.last.timestamp(),
         duration: logs.then(|| z.last.since(z.start)),
@@ -1329,7 +1331,7 @@ impl Emitter<'_> {
         }
         self.events.push(Event {
             conn: c.id,
-            key: c.key,
+            key: c.key.public(),
             timestamp: self.ts,
             direction,
             frame: self.frame,
@@ -1353,7 +1355,7 @@ fn process(
     mut seq_analysis: Option<&mut SeqState>,
     mut zeek: Option<&mut ZeekConn>,
     out: &mut Emitter<'_>,
-    src: key::Endpoint,
+    src: Packed,
     seg: &Seg,
     syn_opts: Option<SynOptions>,
     ip_len: u64,
