@@ -264,7 +264,7 @@ fn syn_scanners(
     let mut flagged = Vec::new();
     for item in items.flatten() {
         let Output::Event(e) = item else { continue };
-        let pair = (IpAddr::from(e.key.client.addr), IpAddr::from(e.key.server.addr));
+        let pair = (e.key.client.addr, e.key.server.addr);
         match e.kind {
             EventKind::Syn {
                 retransmission: false, ..
