@@ -75,7 +75,10 @@ fn synack_views(data: &[u8]) -> u64 {
     let Ok(Some(p)) = synack::wire::TcpPacket::parse(data) else {
         return 0;
     };
-    let (eth, ip, tcp) = (p.ethernet, p.ipv4, p.tcp);
+    let Some(eth) = p.ethernet else {
+        return 0;
+    };
+    let (ip, tcp) = (p.ipv4, p.tcp);
     let mut a = 0u64;
     a = mix(
         a,

@@ -144,7 +144,7 @@ impl Packed {
         Packed((u64::from(addr.to_bits()) << 16) | u64::from(port))
     }
 
-    fn of(e: Endpoint) -> Option<Packed> {
+    pub(crate) fn of(e: Endpoint) -> Option<Packed> {
         match e.addr {
             IpAddr::V4(a) => Some(Packed::v4(a, e.port)),
             IpAddr::V6(_) => None,

@@ -149,6 +149,7 @@ pub mod analysis;
 mod config;
 mod event;
 mod key;
+mod segment;
 pub mod state;
 mod zeek;
 
@@ -162,6 +163,7 @@ pub use config::{Config, ZEEK_LIKELY_SERVER_PORTS};
 pub use event::{Anomaly, CloseCause, ConnId, Event, EventKind, Handshake, Roles};
 pub use key::{ConnKey, Direction, Endpoint, FlowKey};
 use key::{Packed, PackedFlow, PackedKey};
+pub use segment::Segment;
 pub use state::{Control, TcpState, Transition, step};
 pub use zeek::{ConnState, History, MAX_HISTORY, ZeekEndpointState, ZeekSettings};
 
@@ -1159,11 +1161,42 @@ impl Tracker {
     }
 
     /// Observes one frame at `timestamp` and returns the events it caused (empty for frames
-    /// without a TCP header). The slice is valid until the next call.
+    /// without a TCP header). The slice is valid until the next call. The frame's checksums
+    /// are verified as [`Config::verify_checksums`] and
+    /// [`ZeekSettings::count_bad_checksums`] ask.
     ///
     /// Idle connections are also expired here, at most once per second of packet time, so a
     /// caller that never calls [`Tracker::advance`] still stays within its bounds.
+    ///
+    /// ```
+    /// use synack::track::{Config, EventKind, Tracker};
+    /// use synack::wire::parse_frame;
+    ///
+    /// let mut tracker = Tracker::new(Config::default());
+    /// let syn = &synack::seed::FRAMES[0];
+    /// let events = tracker.observe(syn.timestamp, &parse_frame(syn.bytes)?);
+    /// assert!(matches!(events[0].kind, EventKind::New { .. }));
+    /// assert!(matches!(events[1].kind, EventKind::Syn { isn: 2672442395, .. }));
+    /// # Ok::<(), synack::Error>(())
+    /// ```
     pub fn observe(&mut self, timestamp: Timestamp, frame: &Frame<'_>) -> &[Event] {
+        let Some(mut seg) = Segment::from_frame(frame) else {
+            self.begin(timestamp);
+            self.stats.not_tcp += 1;
+            return &self.events;
+        };
+        if self.config.verify_checksums || self.config.zeek.count_bad_checksums {
+            seg.tcp_checksum = frame.tcp_checksum();
+        }
+        if self.config.zeek.count_bad_checksums {
+            seg.ip_checksum = frame.ipv4_checksum();
+        }
+        self.observe_segment(timestamp, &seg)
+    }
+
+    /// Counts a frame given at `timestamp` and expires idle connections, at most once per
+    /// second of packet time.
+    fn begin(&mut self, timestamp: Timestamp) {
         self.events.clear();
         self.stats.frames += 1;
         if timestamp > self.clock {
@@ -1173,19 +1206,24 @@ impl Tracker {
             self.last_sweep = timestamp;
             self.expire(timestamp);
         }
-        let (Some((src, dst)), Some(tcp)) = (Packed::endpoints_of(frame), frame.tcp.as_ref()) else {
+    }
+
+    /// Observes one segment at `timestamp` (counted as one frame) and returns the events it
+    /// caused. Its checksum verdicts are read as given (`None`: not verified).
+    pub fn observe_segment(&mut self, timestamp: Timestamp, seg: &Segment<'_>) -> &[Event] {
+        self.begin(timestamp);
+        let Some((src, dst)) = seg.packed() else {
             self.stats.not_tcp += 1;
             return &self.events;
         };
         let flow = PackedFlow::new(src, dst);
-        let flags = tcp.flags;
+        let flags = seg.flags;
         let count_bad = self.config.zeek.count_bad_checksums;
         // Zeek without -C drops a packet whose IPv4 header checksum does not verify.
         if count_bad
-            && !matches!(
-                frame.ipv4_checksum(),
-                Some(ChecksumVerdict::Good | ChecksumVerdict::Unverifiable)
-            )
+            && seg
+                .ip_checksum
+                .is_some_and(|v| !matches!(v, ChecksumVerdict::Good | ChecksumVerdict::Unverifiable))
         {
             self.stats.bad_checksum_dropped += 1;
             return &self.events;
@@ -1196,16 +1234,15 @@ impl Tracker {
             slots[j as usize].as_ref().is_some_and(|c| c.key.flow() == flow)
         });
         let idx = match found.copied() {
-            Some(i) if self.is_reuse(i, src, flags, tcp.seq) => {
+            Some(i) if self.is_reuse(i, src, flags, seg.seq) => {
                 self.remove(i, None, timestamp);
                 self.create(flow, src, dst, flags, timestamp)
             }
             Some(i) => i,
             None => self.create(flow, src, dst, flags, timestamp),
         };
-        let frame_no = self.stats.frames;
         let verdict = if self.config.verify_checksums || count_bad {
-            frame.tcp_checksum()
+            seg.tcp_checksum
         } else {
             None
         };
@@ -1216,16 +1253,19 @@ impl Tracker {
                 verdict,
                 Some(ChecksumVerdict::Bad { .. } | ChecksumVerdict::Partial | ChecksumVerdict::Zero)
             );
-        let syn_opts = if flags.contains(TcpFlags::SYN) {
-            Some(SynOptions::collect(tcp.options()))
-        } else {
-            None
+        let syn_opts = seg.syn_options;
+        let s = Seg {
+            seq: seg.seq,
+            ack: seg.ack,
+            len: seg.len,
+            flags,
+            window: seg.window,
+            wscale: syn_opts.and_then(|o| o.window_scale),
+            ts: timestamp,
         };
-        let Some(seg) = Seg::new(frame, timestamp, syn_opts.and_then(|o| o.window_scale)) else {
-            return &self.events;
-        };
-        let ip_len = frame.ip_total_len().unwrap_or(frame.segment.len() + 20) as u64;
+        let ip_len = u64::from(seg.ip_len);
         let data_events = self.config.data_events;
+        let frame_no = self.stats.frames;
 
         let conn = self.slots[idx as usize].as_mut().expect("live slot");
         let seq = self.seqs.get_mut(idx as usize);
@@ -1241,7 +1281,7 @@ impl Tracker {
             zeek,
             &mut out,
             src,
-            &seg,
+            &s,
             syn_opts,
             ip_len,
             bad_checksum,

@@ -272,7 +272,7 @@ fn ethernet_ipv4_tcp(data: &[u8]) -> Option<Frame<'_>> {
     let transport_offset = network_offset + p.ipv4.header_len();
     Some(Frame {
         data,
-        link: Some(LinkHeader::Ethernet(p.ethernet.to_header())),
+        link: p.ethernet.map(|e| LinkHeader::Ethernet(e.to_header())),
         vlans: VlanTags::default(),
         ethertype: Some(EtherType::IPV4),
         network_offset,

@@ -284,8 +284,9 @@ impl<'a> TcpSlice<'a> {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TcpPacket<'a> {
-    /// The Ethernet header (its EtherType is the outer TPID when VLAN tags follow).
-    pub ethernet: EthernetSlice<'a>,
+    /// The Ethernet header (its EtherType is the outer TPID when VLAN tags follow); `None`
+    /// behind another link type (Linux SLL, raw IP, BSD loopback).
+    pub ethernet: Option<EthernetSlice<'a>>,
     /// The VLAN tags between the Ethernet header and IPv4, 4 bytes each (usually empty).
     pub vlan_tags: &'a [u8],
     /// The IPv4 header.
@@ -313,25 +314,56 @@ impl<'a> TcpPacket<'a> {
         }
     }
 
+    /// Checks the lengths of a frame of any supported link type (Ethernet, Linux SLL and
+    /// SLL2, raw IPv4, BSD loopback) down to TCP and returns views of its headers, as
+    /// [`TcpPacket::parse`] does for Ethernet II.
+    ///
+    /// ```
+    /// use synack::wire::{LinkType, TcpPacket};
+    ///
+    /// // The seed's SYN without its Ethernet header, as a raw-IP capture holds it.
+    /// let raw = &synack::seed::FRAMES[0].bytes[14..];
+    /// let p = TcpPacket::parse_link(LinkType::RAW, raw)?.expect("TCP over IPv4");
+    /// assert_eq!((p.tcp.dst_port(), p.ethernet), (1005, None));
+    /// # Ok::<(), synack::Error>(())
+    /// ```
+    pub fn parse_link(link: LinkType, data: &'a [u8]) -> Result<Option<TcpPacket<'a>>, Error> {
+        if link == LinkType::ETHERNET {
+            return Self::parse(data);
+        }
+        Self::of_dissected(link, data)
+    }
+
     #[cold]
     #[inline(never)]
     fn parse_general(data: &'a [u8]) -> Result<Option<TcpPacket<'a>>, Error> {
-        let frame = dissect_frame(LinkType::ETHERNET, data);
+        Self::of_dissected(LinkType::ETHERNET, data)
+    }
+
+    fn of_dissected(link: LinkType, data: &'a [u8]) -> Result<Option<TcpPacket<'a>>, Error> {
+        let frame = dissect_frame(link, data);
         match frame.error {
             Some(e) => Err(e),
             None => Ok(Self::from_frame(&frame)),
         }
     }
 
-    /// Returns the views of a decoded frame that carries TCP over IPv4 behind Ethernet II.
+    /// Returns the views of a decoded frame that carries TCP over IPv4 (behind any link
+    /// type; behind a link other than Ethernet, only without VLAN tags).
     pub fn from_frame(frame: &Frame<'a>) -> Option<TcpPacket<'a>> {
-        if frame.content != Content::Tcp || !matches!(frame.link, Some(LinkHeader::Ethernet(_))) {
+        if frame.content != Content::Tcp {
             return None;
         }
         let (ip, tcp) = (frame.ipv4?, frame.tcp?);
         let data = frame.data;
-        let ethernet = EthernetSlice(data.first_chunk()?);
-        let vlan_tags = data.get(EthernetHeader::LEN..frame.network_offset)?;
+        let (ethernet, vlan_tags) = match frame.link {
+            Some(LinkHeader::Ethernet(_)) => (
+                Some(EthernetSlice(data.first_chunk()?)),
+                data.get(EthernetHeader::LEN..frame.network_offset)?,
+            ),
+            _ if frame.vlans.as_slice().is_empty() => (None, &[][..]),
+            _ => return None,
+        };
         let ipv4 = Ipv4Slice {
             fixed: data.get(frame.network_offset..)?.first_chunk()?,
             options: ip.options,
@@ -351,7 +383,7 @@ impl<'a> TcpPacket<'a> {
 
     /// Returns the VLAN tags, outermost first.
     pub fn vlans(&self) -> impl Iterator<Item = VlanTag> + 'a {
-        let mut tpid = self.ethernet.ethertype();
+        let mut tpid = self.ethernet.map_or(EtherType::IPV4, |e| e.ethertype());
         let tags = self
             .vlan_tags
             .chunks_exact(VlanTag::LEN)
@@ -396,7 +428,7 @@ pub(crate) fn split_ethernet_ipv4_tcp(data: &[u8]) -> Option<(TcpPacket<'_>, &[u
         return None;
     }
     let packet = TcpPacket {
-        ethernet,
+        ethernet: Some(ethernet),
         vlan_tags: &[],
         ipv4: Ipv4Slice {
             fixed: h,
