@@ -147,538 +147,50 @@
 
 pub mod analysis;
 mod config;
+mod conn;
 mod event;
 mod key;
+mod process;
 mod segment;
 pub mod state;
+mod summary;
+mod table;
 mod zeek;
 
-use core::fmt;
-use core::hash::BuildHasher;
 use core::time::Duration;
 use std::vec::Vec;
 
 pub use analysis::{AnalysisFlags, Analyzer, Conversation, SegmentAnalysis, WindowScale};
 pub use config::{Config, ZEEK_LIKELY_SERVER_PORTS};
+use conn::{Conn, Half, HistShape, Marks, NIL, Phase};
 pub use event::{Anomaly, CloseCause, ConnId, Event, EventKind, Handshake, Roles};
 pub use key::{ConnKey, Direction, Endpoint, FlowKey};
 use key::{Packed, PackedFlow, PackedKey};
+use process::{Emitter, process};
 pub use segment::Segment;
 pub use state::{Control, TcpState, Transition, step};
+use summary::summary;
+pub use summary::{ConnSummary, OpenConn, Stats};
+use table::Table;
 pub use zeek::{ConnState, History, MAX_HISTORY, ZeekEndpointState, ZeekSettings};
 
 use crate::Timestamp;
-use crate::wire::{ChecksumVerdict, Frame, MAX_WINDOW_SCALE, SeqNumber, SynOptions, TcpFlags};
+use crate::wire::{ChecksumVerdict, Frame, TcpFlags};
 use analysis::{Seg, SeqState};
 use zeek::{ZeekConn, ZeekStates};
-
-/// One finished connection, with Zeek's `conn.log` columns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ConnSummary {
-    /// The connection.
-    pub id: ConnId,
-    /// Its endpoints with their final roles (`id.orig_*` is the client).
-    pub key: ConnKey,
-    /// The first frame's time (`ts`).
-    pub start: Timestamp,
-    /// The time of the last frame Zeek counts towards the duration.
-    pub last: Timestamp,
-    /// Zeek's `duration`, when logged (above zero).
-    pub duration: Option<Duration>,
-    /// Zeek's `orig_bytes` (from sequence numbers), when logged.
-    pub orig_bytes: Option<u64>,
-    /// Zeek's `resp_bytes`, when logged.
-    pub resp_bytes: Option<u64>,
-    /// Zeek's `conn_state`.
-    pub conn_state: ConnState,
-    /// Zeek's `missed_bytes`: data acknowledged but never seen, counted when
-    /// [`ZeekSettings::report_gaps`] is on (as Zeek counts it when it reassembles), else 0.
-    pub missed_bytes: u64,
-    /// Zeek's `history`.
-    pub history: History,
-    /// Packets from the client.
-    pub orig_pkts: u64,
-    /// IP bytes from the client.
-    pub orig_ip_bytes: u64,
-    /// Packets from the server.
-    pub resp_pkts: u64,
-    /// IP bytes from the server.
-    pub resp_ip_bytes: u64,
-    /// Why it ended.
-    pub cause: CloseCause,
-    /// The final RFC 9293 states, client's and server's.
-    pub states: [TcpState; 2],
-    /// What the handshake negotiated, when it completed.
-    pub handshake: Option<Handshake>,
-    /// The side that sent the first FIN (the active close), when one did.
-    pub first_fin: Option<Direction>,
-}
-
-impl ConnSummary {
-    /// Returns the side whose RST ended the connection (the server's for a refused SYN).
-    pub fn reset_by(&self) -> Option<Direction> {
-        match self.cause {
-            CloseCause::Reset { by, .. } => Some(by),
-            CloseCause::Refused => Some(Direction::ServerToClient),
-            _ => None,
-        }
-    }
-}
-
-impl ConnSummary {
-    /// The `conn.log` columns [`ConnSummary::write_conn_log`] writes, tab-separated.
-    pub const CONN_LOG_HEADER: &'static str = "ts\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tduration\torig_bytes\tresp_bytes\tconn_state\tmissed_bytes\thistory\torig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes";
-
-    /// Writes one `conn.log` row (no newline), formatted as Zeek's ASCII writer does.
-    pub fn write_conn_log(&self, out: &mut impl fmt::Write) -> fmt::Result {
-        let ts = self.start;
-        write!(out, "{}.{:06}\t", ts.secs, ts.nanos / 1000)?;
-        write!(
-            out,
-            "{}\t{}\t{}\t{}\t",
-            self.key.client.addr, self.key.client.port, self.key.server.addr, self.key.server.port
-        )?;
-        match self.duration {
-            Some(d) => write!(out, "{}.{:06}\t", d.as_secs(), d.subsec_micros())?,
-            None => out.write_str("-\t")?,
-        }
-        for b in [self.orig_bytes, self.resp_bytes] {
-            match b {
-                Some(b) => write!(out, "{b}\t")?,
-                None => out.write_str("-\t")?,
-            }
-        }
-        write!(
-            out,
-            "{}\t{}\t{}\t{}\t{}\t{}\t{}",
-            self.conn_state,
-            self.missed_bytes,
-            if self.history.as_str().is_empty() {
-                "-"
-            } else {
-                self.history.as_str()
-            },
-            self.orig_pkts,
-            self.orig_ip_bytes,
-            self.resp_pkts,
-            self.resp_ip_bytes
-        )
-    }
-}
-
-/// A connection in the tracker's table, as the tracker sees it now
-/// ([`Tracker::lookup`], [`Tracker::connections`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct OpenConn {
-    /// The connection.
-    pub id: ConnId,
-    /// Its endpoints with the roles as known now.
-    pub key: ConnKey,
-    /// How the roles were decided.
-    pub roles: Roles,
-    /// The RFC 9293 states, client's and server's.
-    pub states: [TcpState; 2],
-    /// What the handshake negotiated, once it completed.
-    pub handshake: Option<Handshake>,
-    /// Why it closed, when it has (it stays in the table for [`Config::closing_timeout`]).
-    pub closed: Option<CloseCause>,
-    /// The side that sent the first FIN, when one did.
-    pub first_fin: Option<Direction>,
-    /// Its last frame's time.
-    pub last: Timestamp,
-}
-
-impl OpenConn {
-    fn of(c: &Conn) -> OpenConn {
-        OpenConn {
-            id: c.id,
-            key: c.key.public(),
-            roles: c.roles,
-            states: [c.half[0].state, c.half[1].state],
-            handshake: c.established.map(|t| handshake(c, t)),
-            closed: c.closed,
-            first_fin: c.marks.first_fin(),
-            last: c.last.timestamp(),
-        }
-    }
-}
-
-/// Counts of what the tracker was given.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub struct Stats {
-    /// Frames observed.
-    pub frames: u64,
-    /// Frames without a TCP header (not IPv4/TCP, fragments, malformed), ignored.
-    pub not_tcp: u64,
-    /// Connections created.
-    pub connections: u64,
-    /// Connections evicted because the table was full.
-    pub evicted: u64,
-    /// Connections expired by a timeout.
-    pub timed_out: u64,
-    /// Summaries dropped because more than [`Config::summary_backlog`] waited undrained.
-    pub summaries_dropped: u64,
-    /// Frames dropped because their IPv4 checksum did not verify (only with
-    /// [`ZeekSettings::count_bad_checksums`], as Zeek without `-C`).
-    pub bad_checksum_dropped: u64,
-}
-
-/// What a SYN offered, kept for the handshake (the event carries the full options), in
-/// 4 bytes: the MSS, the window-scale shift, a bit for each option seen and one for each of
-/// the SYN's ACK, ECE and CWR flags.
-#[derive(Debug, Clone, Copy, Default)]
-struct SynSeen {
-    mss: u16,
-    window_scale: u8,
-    bits: u8,
-}
-
-impl SynSeen {
-    const MSS: u8 = 1;
-    const WINDOW_SCALE: u8 = 2;
-    const SACK_PERMITTED: u8 = 4;
-    const TIMESTAMPS: u8 = 8;
-    const FAST_OPEN: u8 = 16;
-    /// The SYN carried ACK (a SYN-ACK).
-    const ACK: u8 = 32;
-    const ECE: u8 = 64;
-    const CWR: u8 = 128;
-
-    /// Records the flags the handshake reads.
-    fn with_flags(mut self, flags: TcpFlags) -> Self {
-        for (flag, bit) in [
-            (TcpFlags::ACK, Self::ACK),
-            (TcpFlags::ECE, Self::ECE),
-            (TcpFlags::CWR, Self::CWR),
-        ] {
-            if flags.contains(flag) {
-                self.bits |= bit;
-            }
-        }
-        self
-    }
-
-    fn has(self, bit: u8) -> bool {
-        self.bits & bit != 0
-    }
-
-    fn mss(self) -> Option<u16> {
-        self.has(Self::MSS).then_some(self.mss)
-    }
-
-    fn window_scale(self) -> Option<u8> {
-        self.has(Self::WINDOW_SCALE).then_some(self.window_scale)
-    }
-
-    fn sack_permitted(self) -> bool {
-        self.has(Self::SACK_PERMITTED)
-    }
-
-    fn timestamps(self) -> bool {
-        self.has(Self::TIMESTAMPS)
-    }
-
-    fn fast_open(self) -> bool {
-        self.has(Self::FAST_OPEN)
-    }
-}
-
-impl From<SynOptions> for SynSeen {
-    fn from(o: SynOptions) -> SynSeen {
-        let bit = |on: bool, b: u8| if on { b } else { 0 };
-        SynSeen {
-            mss: o.mss.unwrap_or(0),
-            window_scale: o.window_scale.unwrap_or(0),
-            bits: bit(o.mss.is_some(), Self::MSS)
-                | bit(o.window_scale.is_some(), Self::WINDOW_SCALE)
-                | bit(o.sack_permitted, Self::SACK_PERMITTED)
-                | bit(o.timestamps.is_some(), Self::TIMESTAMPS)
-                | bit(o.fast_open, Self::FAST_OPEN),
-        }
-    }
-}
-
-/// One direction's state as the observer infers it, in 24 bytes: the sequence numbers are
-/// plain `u32`s with a presence bit each in `has` (an `Option<SeqNumber>` takes 8 bytes, and
-/// a million connections make every byte count).
-#[derive(Debug, Clone, Copy)]
-struct Half {
-    state: TcpState,
-    /// Which of the optional fields are set (`Half::ISN`, ...), and `DATA_AFTER_PEER_FIN`.
-    has: u8,
-    /// The last window advertised, unscaled.
-    window: u16,
-    syn: SynSeen,
-    /// Its SYN's sequence number, when `has & ISN`; until then, Zeek's starting sequence
-    /// for this side (see `Half::zeek_start`).
-    isn: u32,
-    /// One past the highest sequence number sent (SYN and FIN count).
-    next_seq: u32,
-    /// The sequence number of its FIN, when `has & FIN_SEQ`; until then, for the client
-    /// while Zeek's history is `H`, Zeek's highest sequence since its start (see
-    /// `HistShape::after`).
-    fin_seq: u32,
-    /// Wireshark's base for relative sequence numbers (its SYN's, or one below the first
-    /// sequence or the peer's first acknowledgment), when `has & BASE`.
-    base: u32,
-}
-
-impl Default for Half {
-    fn default() -> Self {
-        Half {
-            state: TcpState::Closed,
-            has: 0,
-            window: 0,
-            syn: SynSeen::default(),
-            isn: 0,
-            next_seq: 0,
-            fin_seq: 0,
-            base: 0,
-        }
-    }
-}
-
-impl Half {
-    const ISN: u8 = 1;
-    const NEXT_SEQ: u8 = 2;
-    const FIN_SEQ: u8 = 4;
-    const SYN: u8 = 8;
-    /// Payload bytes sent after the peer's FIN.
-    const DATA_AFTER_PEER_FIN: u8 = 16;
-    const BASE: u8 = 32;
-
-    fn get(&self, bit: u8, v: u32) -> Option<SeqNumber> {
-        (self.has & bit != 0).then_some(SeqNumber(v))
-    }
-
-    fn isn(&self) -> Option<SeqNumber> {
-        self.get(Self::ISN, self.isn)
-    }
-
-    fn next_seq(&self) -> Option<SeqNumber> {
-        self.get(Self::NEXT_SEQ, self.next_seq)
-    }
-
-    fn fin_seq(&self) -> Option<SeqNumber> {
-        self.get(Self::FIN_SEQ, self.fin_seq)
-    }
-
-    /// What its SYN offered, once it sent one.
-    fn syn(&self) -> Option<SynSeen> {
-        (self.has & Self::SYN != 0).then_some(self.syn)
-    }
-
-    fn data_after_peer_fin(&self) -> bool {
-        self.has & Self::DATA_AFTER_PEER_FIN != 0
-    }
-
-    /// Zeek's starting sequence for this side: its SYN's, else (kept in `isn` while there is
-    /// no SYN) its first segment's less one, or the peer's ACK less one before it sent any.
-    fn zeek_start(&self) -> u32 {
-        self.isn
-    }
-}
-
-/// The shape of Zeek's history so far, all that its role decisions read of it: a lone SYN-ACK
-/// answered from the other side flips the roles only while the history is exactly `H`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum HistShape {
-    Empty = 0,
-    LoneH = 1,
-    Other = 2,
-}
-
-impl HistShape {
-    /// The shape after a packet Zeek analyses without flipping the roles (`orig`: from the
-    /// client, whose half is `client` and Zeek state and previous state `state`, as before
-    /// the packet). A letter is added by every packet but a quiet one (no flags, no payload,
-    /// a window), and while the history is `H`, the client's SYNs: their relative sequence
-    /// is 0 again, as was the `H`'s, unless their payload is, to Zeek, a retransmission (`T`).
-    ///
-    /// That takes Zeek's highest sequence sent since the SYN that set the client's start:
-    /// while the history is `H` the client has sent no FIN, and its half keeps it in place of
-    /// the FIN's sequence (`fin_seq`, unused without `Half::FIN_SEQ`). `gap` says whether the
-    /// packet's ACK reveals a content gap (a `g`, when gaps are reported).
-    fn after(self, orig: bool, seg: &Seg, client: &mut Half, state: [ZeekEndpointState; 2], gap: bool) -> HistShape {
-        if gap {
-            return HistShape::Other;
-        }
-        let f = seg.flags;
-        let controls = f & (TcpFlags::SYN | TcpFlags::FIN | TcpFlags::RST | TcpFlags::ACK);
-        let quiet = controls.is_empty() && seg.len == 0 && seg.window != 0;
-        let clean = orig && seg.window != 0;
-        let end = seg.seq.wrapping_add(seg.len + 1);
-        match self {
-            HistShape::Empty if quiet => HistShape::Empty,
-            HistShape::Empty if clean && seg.len == 0 && controls == TcpFlags::SYN | TcpFlags::ACK => {
-                client.fin_seq = end;
-                HistShape::LoneH
-            }
-            HistShape::LoneH if quiet => HistShape::LoneH,
-            HistShape::LoneH if clean && controls & !TcpFlags::ACK == TcpFlags::SYN => {
-                let [state, prev] = state;
-                if zeek::sender_start(state, prev, true, seg.seq, client.zeek_start()).is_some() {
-                    // A new start (Zeek's init_endpoint): payload lies behind it.
-                    client.fin_seq = end;
-                    return if seg.len > 0 {
-                        HistShape::Other
-                    } else {
-                        HistShape::LoneH
-                    };
-                }
-                let d = end.wrapping_sub(client.fin_seq) as i32;
-                if d.unsigned_abs() > zeek::TOO_LARGE_SEQ_DELTA.unsigned_abs() {
-                    HistShape::LoneH
-                } else if d > 0 {
-                    client.fin_seq = end;
-                    HistShape::LoneH
-                } else if seg.len > 0 {
-                    HistShape::Other
-                } else {
-                    HistShape::LoneH
-                }
-            }
-            _ => HistShape::Other,
-        }
-    }
-}
-
-/// Three small facts about a connection in one byte: the shape of Zeek's history (bits 0-1),
-/// whether both sides sent a SYN without ACK (bit 2), and which side sent the first FIN
-/// (bits 3-4: none, client, server).
-#[derive(Debug, Clone, Copy, Default)]
-struct Marks(u8);
-
-impl Marks {
-    const SIMULTANEOUS_OPEN: u8 = 4;
-
-    fn hist(self) -> HistShape {
-        match self.0 & 3 {
-            0 => HistShape::Empty,
-            1 => HistShape::LoneH,
-            _ => HistShape::Other,
-        }
-    }
-
-    fn set_hist(&mut self, h: HistShape) {
-        self.0 = (self.0 & !3) | h as u8;
-    }
-
-    fn simultaneous_open(self) -> bool {
-        self.0 & Self::SIMULTANEOUS_OPEN != 0
-    }
-
-    fn set_simultaneous_open(&mut self) {
-        self.0 |= Self::SIMULTANEOUS_OPEN;
-    }
-
-    fn first_fin(self) -> Option<Direction> {
-        match self.0 >> 3 & 3 {
-            0 => None,
-            1 => Some(Direction::ClientToServer),
-            _ => Some(Direction::ServerToClient),
-        }
-    }
-
-    fn set_first_fin(&mut self, d: Direction) {
-        let v = match d {
-            Direction::ClientToServer => 1,
-            Direction::ServerToClient => 2,
-        };
-        self.0 = (self.0 & !(3 << 3)) | v << 3;
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Phase {
-    Embryonic = 0,
-    Established = 1,
-    Closing = 2,
-}
-
-const NIL: u32 = u32::MAX;
-
-/// How stale a connection's place in its LRU list may get before a packet moves it.
-const RELINK: Duration = Duration::from_secs(1);
-
-#[derive(Debug, Clone)]
-struct Conn {
-    id: ConnId,
-    key: PackedKey,
-    /// The last packet's time.
-    last: crate::Nanos,
-    last_dir: Direction,
-    half: [Half; 2],
-    /// Zeek's endpoint states (the rest of its accounting is kept apart, when kept).
-    zeek: ZeekStates,
-    roles: Roles,
-    /// The history's shape, a simultaneous open, the first FIN's direction.
-    marks: Marks,
-    syn_ts: Option<crate::Nanos>,
-    synack_ts: Option<crate::Nanos>,
-    /// When the handshake completed (what it negotiated is recomputed from the halves).
-    established: Option<crate::Nanos>,
-    closed: Option<CloseCause>,
-    phase: Phase,
-    /// The payload bytes of each side's last SYN (at most 65 515 in IPv4), [client, server].
-    syn_data: [u16; 2],
-    /// How long before `last` it was put at its list's tail, in nanoseconds; `u32::MAX`:
-    /// 4.29 s or more (what the list's order needs is exact, see `Conn::linked_within`).
-    linked_lag: u32,
-    prev: u32,
-    next: u32,
-}
-
-impl Conn {
-    /// Records a packet's time (it may be earlier than the last: captures are not always in
-    /// order; the place in the list then counts as linked at the packet).
-    fn set_last(&mut self, t: crate::Nanos) {
-        let lag = i64::from(self.linked_lag).saturating_add(t.get().saturating_sub(self.last.get()));
-        if self.linked_lag != u32::MAX {
-            self.linked_lag = lag.clamp(0, i64::from(u32::MAX)) as u32;
-        }
-        self.last = t;
-    }
-
-    /// Puts its link time at its last packet.
-    fn relink(&mut self) {
-        self.linked_lag = 0;
-    }
-
-    /// Whether it was linked within `d` of `now`; false when it is not known to have been
-    /// (linked 4.29 s or more before its last packet).
-    fn linked_within(&self, now: crate::Nanos, d: Duration) -> bool {
-        if self.linked_lag == u32::MAX {
-            return false;
-        }
-        let linked = self.last.get().saturating_sub(i64::from(self.linked_lag));
-        Duration::from_nanos(now.get().saturating_sub(linked).max(0) as u64) <= d
-    }
-}
-
-type Hasher = foldhash::fast::RandomState;
 
 /// The passive TCP connection tracker. See the [module docs](self).
 #[derive(Debug)]
 pub struct Tracker {
     config: Config,
     likely_ports: Vec<u64>,
-    /// Slot indices, hashed by their connection's flow key: 4 bytes a bucket, and the key
-    /// compared in the connection itself, which the packet reads next anyway.
-    table: hashbrown::HashTable<u32>,
-    hasher: Hasher,
-    slots: Vec<Option<Conn>>,
+    /// The connections.
+    table: Table,
     /// Each slot's sequence analysis, when [`Config::analyze_sequence_numbers`] is on (kept
     /// apart so that the connections are smaller when it is off).
     seqs: Vec<SeqState>,
     /// Each slot's Zeek accounting, when [`Config::conn_summaries`] is on.
     zeeks: Vec<ZeekConn>,
-    free: Vec<u32>,
-    /// Least recently active first, one list per phase: (head, tail).
-    lru: [(u32, u32); 3],
     events: Vec<Event>,
     finished: std::collections::VecDeque<ConnSummary>,
     next_id: ConnId,
@@ -698,13 +210,9 @@ impl Tracker {
         }
         Tracker {
             likely_ports,
-            table: hashbrown::HashTable::new(),
-            hasher: Hasher::default(),
-            slots: Vec::new(),
+            table: Table::new(),
             seqs: Vec::new(),
             zeeks: Vec::new(),
-            free: Vec::new(),
-            lru: [(NIL, NIL); 3],
             events: Vec::with_capacity(16),
             finished: std::collections::VecDeque::new(),
             next_id: 0,
@@ -764,7 +272,7 @@ impl Tracker {
 
     /// Returns true when the table is empty.
     pub fn is_empty(&self) -> bool {
-        self.table.is_empty()
+        self.table.len() == 0
     }
 
     /// Returns the connection `flow` belongs to, while it is in the table.
@@ -787,20 +295,13 @@ impl Tracker {
     /// # Ok::<(), synack::Error>(())
     /// ```
     pub fn lookup(&self, flow: &FlowKey) -> Option<OpenConn> {
-        let flow = flow.packed()?;
-        let hash = self.hasher.hash_one(flow);
-        let slots = &self.slots;
-        let i = *self.table.find(hash, |&j| {
-            slots[j as usize].as_ref().is_some_and(|c| c.key.flow() == flow)
-        })?;
-        self.slots[i as usize].as_ref().map(OpenConn::of)
+        let i = self.table.find(flow.packed()?)?;
+        Some(OpenConn::of(self.table.get(i)))
     }
 
     /// Returns every connection in the table, in no particular order.
     pub fn connections(&self) -> impl Iterator<Item = OpenConn> + '_ {
-        self.table
-            .iter()
-            .filter_map(|&i| self.slots[i as usize].as_ref().map(OpenConn::of))
+        self.table.slots().map(|i| OpenConn::of(self.table.get(i)))
     }
 
     /// Returns the summaries of connections removed so far and not yet taken. A streaming
@@ -814,8 +315,8 @@ impl Tracker {
     /// endpoints crafted to collide for one tracker (or for a fixed hasher) do not collide here.
     pub fn table_hash(&self, key: &FlowKey) -> u64 {
         match key.packed() {
-            Some(flow) => self.hasher.hash_one(flow),
-            None => self.hasher.hash_one(key),
+            Some(flow) => self.table.hash(flow),
+            None => self.table.hash(key),
         }
     }
 
@@ -823,78 +324,9 @@ impl Tracker {
         self.likely_ports[usize::from(p) / 64] & (1 << (p % 64)) != 0
     }
 
-    // ---- the LRU lists ----
-
-    fn unlink(&mut self, i: u32) {
-        let (prev, next, phase) = {
-            let c = self.slots[i as usize].as_ref().expect("live slot");
-            (c.prev, c.next, c.phase as usize)
-        };
-        if prev == NIL {
-            self.lru[phase].0 = next;
-        } else if let Some(p) = self.slots[prev as usize].as_mut() {
-            p.next = next;
-        }
-        if next == NIL {
-            self.lru[phase].1 = prev;
-        } else if let Some(n) = self.slots[next as usize].as_mut() {
-            n.prev = prev;
-        }
-    }
-
-    fn push_back(&mut self, i: u32) {
-        let phase = self.slots[i as usize].as_ref().expect("live slot").phase as usize;
-        let tail = self.lru[phase].1;
-        if let Some(c) = self.slots[i as usize].as_mut() {
-            c.prev = tail;
-            c.next = NIL;
-        }
-        if tail == NIL {
-            self.lru[phase].0 = i;
-        } else if let Some(t) = self.slots[tail as usize].as_mut() {
-            t.next = i;
-        }
-        self.lru[phase].1 = i;
-    }
-
-    /// Records activity. The connection moves to the tail of its LRU list only when its phase
-    /// changed or its place is more than [`RELINK`] old: moving touches two neighbours at
-    /// random places in memory, which costs more than the rest of a packet at a million open
-    /// connections. A connection whose place is stale gets a second chance when it reaches
-    /// the head (see `expire` and `evict_one`), so both see true idle times.
-    fn touch(&mut self, i: u32) {
-        let c = self.slots[i as usize].as_mut().expect("live slot");
-        let phase = phase_of(c);
-        if phase == c.phase && Duration::from_nanos(u64::from(c.linked_lag)) < RELINK {
-            return;
-        }
-        self.unlink(i);
-        let c = self.slots[i as usize].as_mut().expect("live slot");
-        c.phase = phase;
-        c.relink();
-        self.push_back(i);
-    }
-
-    /// Moves a list head whose place is stale (active since it was linked) to the tail.
-    /// Returns false when the head's place is current.
-    fn second_chance(&mut self, i: u32) -> bool {
-        let c = self.slots[i as usize].as_ref().expect("live slot");
-        if c.linked_lag == 0 {
-            return false;
-        }
-        self.unlink(i);
-        let c = self.slots[i as usize].as_mut().expect("live slot");
-        c.relink();
-        self.push_back(i);
-        true
-    }
-
     fn remove(&mut self, i: u32, cause: Option<CloseCause>, at: Timestamp) {
-        self.unlink(i);
         // Read the connection where it lies (moving it out would copy ~600 bytes), then free.
-        let Some(c) = self.slots[i as usize].as_ref() else {
-            return;
-        };
+        let c = self.table.get(i);
         let cause = match (c.closed, cause) {
             (Some(done), _) => done,
             (None, Some(cause)) => {
@@ -924,12 +356,7 @@ impl Tracker {
                 self.stats.summaries_dropped += 1;
             }
         }
-        let hash = self.hasher.hash_one(c.key.flow());
-        if let Ok(entry) = self.table.find_entry(hash, |&j| j == i) {
-            entry.remove();
-        }
-        self.slots[i as usize] = None;
-        self.free.push(i);
+        self.table.remove(i);
     }
 
     /// Expires connections idle past their phase's timeout at packet time `now`, and returns
@@ -950,12 +377,8 @@ impl Tracker {
             self.config.closing_timeout,
         ];
         for (phase, timeout) in timeouts.into_iter().enumerate() {
-            loop {
-                let head = self.lru[phase].0;
-                if head == NIL {
-                    break;
-                }
-                let c = self.slots[head as usize].as_ref().expect("live slot");
+            while let Some(head) = self.table.head(phase) {
+                let c = self.table.get(head);
                 // The list is ordered by `linked`, and `last >= linked`: once the head was
                 // linked within the timeout, nothing behind it can have expired.
                 if c.linked_within(crate::Nanos::from(now), timeout) {
@@ -963,7 +386,7 @@ impl Tracker {
                 }
                 if crate::Nanos::from(now).since(c.last) <= timeout {
                     // Active since it was linked: move it back and look at the next head.
-                    self.second_chance(head);
+                    self.table.second_chance(head);
                     continue;
                 }
                 let cause = CloseCause::TimedOut {
@@ -1002,13 +425,11 @@ impl Tracker {
     /// ```
     pub fn end(&mut self) -> &[Event] {
         self.events.clear();
-        let mut live: Vec<u32> = self.table.iter().copied().collect();
-        live.sort_by_key(|&i| self.slots[i as usize].as_ref().map(|c| c.id));
+        let mut live: Vec<u32> = self.table.slots().collect();
+        live.sort_by_key(|&i| self.table.get(i).id);
         self.ending = true;
         for i in live {
-            let Some(c) = self.slots[i as usize].as_ref() else {
-                continue;
-            };
+            let c = self.table.get(i);
             let cause = CloseCause::EndOfCapture {
                 client: c.half[0].state,
                 server: c.half[1].state,
@@ -1043,34 +464,15 @@ impl Tracker {
     }
 
     fn evict_one(&mut self, now: Timestamp) {
-        // The least recently active of the three lists' heads, once every head's place is
-        // current (bounded, so a table of stale places cannot stall a packet).
-        let mut best: Option<(crate::Nanos, u32)> = None;
-        for phase in 0..self.lru.len() {
-            for _ in 0..64 {
-                let head = self.lru[phase].0;
-                if head == NIL || !self.second_chance(head) {
-                    break;
-                }
-            }
-            let head = self.lru[phase].0;
-            if head != NIL {
-                let t = self.slots[head as usize].as_ref().expect("live slot").last;
-                if best.is_none_or(|(bt, _)| t < bt) {
-                    best = Some((t, head));
-                }
-            }
-        }
-        if let Some((_, i)) = best {
-            let was_open = self.slots[i as usize].as_ref().is_some_and(|c| c.closed.is_none());
-            if was_open {
+        if let Some(i) = self.table.least_recent() {
+            if self.table.get(i).closed.is_none() {
                 self.stats.evicted += 1;
             }
             self.remove(i, Some(CloseCause::Evicted), now);
         }
     }
 
-    fn create(&mut self, flow: PackedFlow, src: Packed, dst: Packed, flags: TcpFlags, ts: Timestamp) -> u32 {
+    fn create(&mut self, src: Packed, dst: Packed, flags: TcpFlags, ts: Timestamp) -> u32 {
         if self.table.len() >= self.config.max_connections.max(1) {
             self.evict_one(ts);
         }
@@ -1118,16 +520,7 @@ impl Tracker {
             prev: NIL,
             next: NIL,
         };
-        let i = match self.free.pop() {
-            Some(i) => {
-                self.slots[i as usize] = Some(conn);
-                i
-            }
-            None => {
-                self.slots.push(Some(conn));
-                (self.slots.len() - 1) as u32
-            }
-        };
+        let i = self.table.insert(conn);
         if self.config.analyze_sequence_numbers {
             let seq = SeqState::default();
             match self.seqs.get_mut(i as usize) {
@@ -1145,10 +538,6 @@ impl Tracker {
                 None => self.zeeks.push(zeek),
             }
         }
-        let (slots, hasher) = (&self.slots, &self.hasher);
-        let rehash = |&j: &u32| slots[j as usize].as_ref().map_or(0, |c| hasher.hash_one(c.key.flow()));
-        self.table.insert_unique(hasher.hash_one(flow), i, rehash);
-        self.push_back(i);
         self.events.push(Event {
             conn: id,
             key: key.public(),
@@ -1228,18 +617,13 @@ impl Tracker {
             self.stats.bad_checksum_dropped += 1;
             return &self.events;
         }
-        let hash = self.hasher.hash_one(flow);
-        let slots = &self.slots;
-        let found = self.table.find(hash, |&j| {
-            slots[j as usize].as_ref().is_some_and(|c| c.key.flow() == flow)
-        });
-        let idx = match found.copied() {
+        let idx = match self.table.find(flow) {
             Some(i) if self.is_reuse(i, src, flags, seg.seq) => {
                 self.remove(i, None, timestamp);
-                self.create(flow, src, dst, flags, timestamp)
+                self.create(src, dst, flags, timestamp)
             }
             Some(i) => i,
-            None => self.create(flow, src, dst, flags, timestamp),
+            None => self.create(src, dst, flags, timestamp),
         };
         let verdict = if self.config.verify_checksums || count_bad {
             seg.tcp_checksum
@@ -1267,7 +651,7 @@ impl Tracker {
         let data_events = self.config.data_events;
         let frame_no = self.stats.frames;
 
-        let conn = self.slots[idx as usize].as_mut().expect("live slot");
+        let conn = self.table.get_mut(idx);
         let seq = self.seqs.get_mut(idx as usize);
         let zeek = self.zeeks.get_mut(idx as usize);
         let mut out = Emitter {
@@ -1289,7 +673,7 @@ impl Tracker {
             data_events,
             self.config.zeek.report_gaps,
         );
-        self.touch(idx);
+        self.table.touch(idx);
         &self.events
     }
 
@@ -1304,7 +688,7 @@ impl Tracker {
         if !flags.contains(TcpFlags::SYN) {
             return false;
         }
-        let c = self.slots[i as usize].as_ref().expect("live slot");
+        let c = self.table.get(i);
         let from_server = c.key.direction_from(src) == Direction::ServerToClient;
         let simultaneous_open = from_server
             && flags & (TcpFlags::SYN | TcpFlags::ACK) == TcpFlags::SYN
@@ -1321,455 +705,5 @@ impl Tracker {
             debug_assert_eq!(start, [z.ep[0].start_seq, z.ep[1].start_seq], "Zeek's starts, {c:?}");
         }
         c.zeek.is_reuse(flags, seq, start)
-    }
-}
-
-fn phase_of(c: &Conn) -> Phase {
-    if c.closed.is_some() || c.half.iter().any(|h| h.fin_seq().is_some()) || c.zeek.any_reset() {
-        Phase::Closing
-    } else if c.established.is_some() || c.roles != Roles::FromSyn {
-        Phase::Established
-    } else {
-        Phase::Embryonic
-    }
-}
-
-fn summary(c: &Conn, z: &ZeekConn, cause: CloseCause) -> ConnSummary {
-    let logs = z.logs_sizes();
-    ConnSummary {
-        id: c.id,
-        key: c.key.public(),
-        start: z.start.timestamp(),
-        last: z.last.timestamp(),
-        duration: logs.then(|| z.last.since(z.start)),
-        orig_bytes: logs.then(|| z.orig_bytes(&c.zeek)),
-        resp_bytes: logs.then(|| z.resp_bytes(&c.zeek)),
-        conn_state: z.conn_state(&c.zeek),
-        missed_bytes: z.missed_bytes,
-        history: z.history,
-        orig_pkts: z.pkts[0],
-        orig_ip_bytes: z.ip_bytes[0],
-        resp_pkts: z.pkts[1],
-        resp_ip_bytes: z.ip_bytes[1],
-        cause,
-        states: [c.half[0].state, c.half[1].state],
-        handshake: c.established.map(|t| handshake(c, t)),
-        first_fin: c.marks.first_fin(),
-    }
-}
-
-struct Emitter<'a> {
-    events: &'a mut Vec<Event>,
-    frame: u64,
-    ts: Timestamp,
-}
-
-impl Emitter<'_> {
-    fn emit(&mut self, c: &Conn, direction: Direction, kind: EventKind) {
-        if c.closed.is_some() && !matches!(kind, EventKind::Closed(_)) {
-            return;
-        }
-        self.events.push(Event {
-            conn: c.id,
-            key: c.key.public(),
-            timestamp: self.ts,
-            direction,
-            frame: self.frame,
-            kind,
-        });
-    }
-}
-
-fn flip(c: &mut Conn, seq: Option<&mut SeqState>) {
-    c.key = c.key.flipped();
-    c.half.swap(0, 1);
-    c.syn_data.swap(0, 1);
-    if let Some(seq) = seq {
-        seq.flows.swap(0, 1);
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn process(
-    c: &mut Conn,
-    mut seq_analysis: Option<&mut SeqState>,
-    mut zeek: Option<&mut ZeekConn>,
-    out: &mut Emitter<'_>,
-    src: Packed,
-    seg: &Seg,
-    syn_opts: Option<SynOptions>,
-    ip_len: u64,
-    bad_checksum: bool,
-    zeek_bad: bool,
-    data_events: bool,
-    report_gaps: bool,
-) {
-    let flags = seg.flags;
-    let syn = flags.contains(TcpFlags::SYN);
-    let fin = flags.contains(TcpFlags::FIN);
-    let rst = flags.contains(TcpFlags::RST);
-    let ackf = flags.contains(TcpFlags::ACK);
-
-    // Zeek's view (conn_state, history, counts); it may flip the roles.
-    let dir = c.key.direction_from(src);
-    if zeek_bad {
-        // Zeek records a `C` and analyses nothing else of the packet.
-        if let Some(z) = zeek.as_deref_mut() {
-            z.bad_checksum(dir == Direction::ClientToServer);
-        }
-        c.marks.set_hist(HistShape::Other);
-        out.emit(c, dir, EventKind::Anomaly(Anomaly::BadChecksum));
-        return;
-    }
-    let orig = dir == Direction::ClientToServer;
-    let hist_before = c.marks.hist();
-    let hist = if hist_before == HistShape::Other {
-        HistShape::Other
-    } else {
-        // While the history is empty or `H`, the server sent at most quiet packets: its
-        // content frontier is one past its start, when it sent any (Zeek's gap check).
-        let gap = report_gaps
-            && orig
-            && flags.contains(TcpFlags::ACK)
-            && !flags.contains(TcpFlags::RST)
-            && c.zeek.state(1) != ZeekEndpointState::Inactive
-            && (1..zeek::TOO_LARGE_SEQ_DELTA)
-                .contains(&(seg.ack.wrapping_sub(c.half[1].zeek_start().wrapping_add(1)) as i32));
-        let state = [c.zeek.state(0), c.zeek.prev_state(0)];
-        hist_before.after(orig, seg, &mut c.half[0], state, gap)
-    };
-    // Zeek's starting sequences of sides without a SYN (see `Half::zeek_start`), as its
-    // init_endpoint sets them: the sender's, and an inactive receiver's from the ACK.
-    {
-        let (s, r) = (dir.index(), 1 - dir.index());
-        if c.half[s].has & Half::ISN == 0 {
-            let start = zeek::sender_start(
-                c.zeek.state(s),
-                c.zeek.prev_state(s),
-                syn,
-                seg.seq,
-                c.half[s].zeek_start(),
-            );
-            if let Some(start) = start {
-                c.half[s].isn = start;
-            }
-        }
-        if ackf && c.zeek.state(r) == ZeekEndpointState::Inactive && c.half[r].has & Half::ISN == 0 {
-            c.half[r].isn = seg.ack.wrapping_sub(1);
-        }
-    }
-    let flipped = zeek::packet(&mut c.zeek, zeek, hist_before == HistShape::LoneH, orig, seg, ip_len);
-    if hist_before != HistShape::Other {
-        c.marks.set_hist(if flipped { HistShape::Other } else { hist });
-    }
-    if flipped {
-        flip(c, seq_analysis.as_deref_mut());
-        out.emit(c, c.key.direction_from(src), EventKind::RolesFlipped);
-    }
-    let dir = c.key.direction_from(src);
-    c.set_last(crate::Nanos::from(seg.ts));
-    c.last_dir = dir;
-    if bad_checksum {
-        out.emit(c, dir, EventKind::Anomaly(Anomaly::BadChecksum));
-    }
-    if flags.is_invalid_combination() {
-        out.emit(c, dir, EventKind::Anomaly(Anomaly::InvalidFlags(flags)));
-    }
-
-    // Wireshark's sequence analysis (its anomalies are reported after the handshake events).
-    // Relative sequence numbers start where Wireshark's do.
-    {
-        let (s, r) = (dir.index(), 1 - dir.index());
-        if flags.contains(TcpFlags::SYN) {
-            c.half[s].base = seg.seq;
-            c.half[s].has |= Half::BASE;
-        } else if c.half[s].has & Half::BASE == 0 {
-            c.half[s].base = seg.seq.wrapping_sub(1);
-            c.half[s].has |= Half::BASE;
-        }
-        if flags.contains(TcpFlags::ACK) && c.half[r].has & Half::BASE == 0 {
-            c.half[r].base = seg.ack.wrapping_sub(1);
-            c.half[r].has |= Half::BASE;
-        }
-    }
-    let (analysis_flags, dup_ack_count) = match seq_analysis.as_deref_mut() {
-        Some(conv) => conv.segment_flags(dir.index(), seg),
-        None => (AnalysisFlags::empty(), 0),
-    };
-
-    let s = dir.index();
-    let r = 1 - s;
-    let seq = SeqNumber(seg.seq);
-    let ack = SeqNumber(seg.ack);
-    let seg_end = seq + (seg.len + u32::from(syn) + u32::from(fin));
-
-    // Handshake segments.
-    if syn && !rst {
-        let opts = syn_opts.unwrap_or_default();
-        if !ackf {
-            let retransmission = c.half[s].isn() == Some(seq);
-            if c.half[r].syn().is_some_and(|syn| !syn.has(SynSeen::ACK)) && !retransmission {
-                out.emit(c, dir, EventKind::SimultaneousOpen);
-                c.marks.set_simultaneous_open();
-            } else {
-                out.emit(
-                    c,
-                    dir,
-                    EventKind::Syn {
-                        isn: seg.seq,
-                        options: opts,
-                        retransmission,
-                    },
-                );
-            }
-            c.syn_ts = Some(crate::Nanos::from(seg.ts));
-        } else {
-            let retransmission = c.half[s].isn() == Some(seq);
-            let before_syn = c.half[r].syn().is_none();
-            let syn_to_synack = c.syn_ts.map(|t| crate::Nanos::from(seg.ts).since(t));
-            out.emit(
-                c,
-                dir,
-                EventKind::SynAck {
-                    isn: seg.seq,
-                    options: opts,
-                    retransmission,
-                    before_syn,
-                    syn_to_synack,
-                },
-            );
-            if !retransmission || c.synack_ts.is_none() {
-                c.synack_ts = Some(crate::Nanos::from(seg.ts));
-            }
-        }
-        let h = &mut c.half[s];
-        h.isn = seq.0;
-        h.syn = SynSeen::from(opts).with_flags(flags);
-        h.has |= Half::ISN | Half::SYN;
-        c.syn_data[s] = u16::try_from(seg.len).unwrap_or(u16::MAX);
-    } else if seg.len > 0 && c.half[s].state.is_handshake() && c.established.is_none() && c.roles == Roles::FromSyn {
-        out.emit(c, dir, EventKind::Anomaly(Anomaly::DataBeforeEstablished));
-    }
-
-    if !analysis_flags.is_empty() {
-        out.emit(
-            c,
-            dir,
-            EventKind::Anomaly(Anomaly::Analysis {
-                flags: analysis_flags,
-                dup_ack_count,
-            }),
-        );
-    }
-
-    // RST: accepted when in the receiver's window (RFC 5961 §3.2), or when no window is known.
-    let mut rst_in_window = true;
-    if rst {
-        if let Some(expected) = c.half[s].next_seq() {
-            let scale = if c.established.is_some() {
-                window_scales(c).map_or(0, |w| w[r])
-            } else {
-                0
-            };
-            let window = (u32::from(c.half[r].window) << scale).max(1);
-            let off = seq.diff(expected) as u32;
-            // In window: [RCV.NXT, RCV.NXT + RCV.WND); a RST one below (after a FIN) also counts.
-            rst_in_window = off < window || seq + 1 == expected;
-        }
-        if c.half[s].next_seq().is_none() && c.half[r].state == TcpState::SynSent {
-            // A RST answering a SYN: acceptable when it acknowledges the SYN (RFC 9293 §3.10.7.3).
-            rst_in_window = !ackf || c.half[r].isn().is_none_or(|isn| ack == isn + 1);
-        }
-        if !rst_in_window {
-            out.emit(c, dir, EventKind::Anomaly(Anomaly::RstOutOfWindow));
-        }
-    }
-
-    // FIN events.
-    let new_fin = fin && c.half[s].fin_seq().is_none_or(|f| f != seq + seg.len);
-    if new_fin && !rst {
-        let first_fin = c.marks.first_fin();
-        let first = first_fin.is_none() || first_fin == Some(dir) && c.half[r].fin_seq().is_none();
-        if first_fin.is_none() {
-            c.marks.set_first_fin(dir);
-        }
-        out.emit(c, dir, EventKind::Fin { first, data: seg.len });
-    }
-    if seg.len > 0 && c.half[r].fin_seq().is_some() {
-        c.half[s].has |= Half::DATA_AFTER_PEER_FIN;
-    }
-
-    // The state machine.
-    let acks_syn = ackf && c.half[r].isn().is_some_and(|isn| ack > isn);
-    let acks_fin = ackf && c.half[r].fin_seq().is_some_and(|f| ack > f);
-    let control = if rst {
-        Control::Rst
-    } else if syn && ackf {
-        Control::SynAck
-    } else if syn {
-        Control::Syn
-    } else if fin {
-        Control::Fin { acks_fin }
-    } else if ackf {
-        Control::Ack { acks_syn, acks_fin }
-    } else {
-        Control::Other
-    };
-    let (before_s, before_r) = (c.half[s].state, c.half[r].state);
-    // A connection first seen midstream is taken as established on both sides.
-    if c.roles != Roles::FromSyn && c.half[s].isn().is_none() && before_s == TcpState::Closed && !syn {
-        c.half[s].state = TcpState::Established;
-        if c.half[r].state == TcpState::Closed {
-            c.half[r].state = TcpState::Established;
-        }
-    }
-    let (cur_s, cur_r) = (c.half[s].state, c.half[r].state);
-    if !rst || rst_in_window {
-        let t = step(cur_s, cur_r, control);
-        c.half[s].state = t.sender;
-        c.half[r].state = t.receiver;
-    }
-    let (after_s, after_r) = (c.half[s].state, c.half[r].state);
-
-    // Established.
-    let established_now = c.established.is_none()
-        && after_s == TcpState::Established
-        && after_r == TcpState::Established
-        && (before_s != TcpState::Established || before_r != TcpState::Established)
-        && c.half[0].syn().is_some()
-        && c.half[1].syn().is_some();
-    if established_now
-        || (c.established.is_none()
-            && matches!(control, Control::Fin { .. })
-            && before_s == TcpState::SynSent
-            && before_r == TcpState::SynReceived)
-    {
-        c.established = Some(crate::Nanos::from(seg.ts));
-        let hs = handshake(c, crate::Nanos::from(seg.ts));
-        out.emit(c, dir, EventKind::Established(hs));
-    }
-
-    // Teardown acknowledgments.
-    if acks_fin && !rst {
-        if before_r == TcpState::FinWait1 && matches!(after_r, TcpState::FinWait2 | TcpState::TimeWait) {
-            out.emit(c, dir, EventKind::FinAcked);
-        }
-        if before_r == TcpState::LastAck && after_r == TcpState::Closed {
-            out.emit(c, dir, EventKind::FinalAck);
-        }
-        if before_r == TcpState::Closing && after_r == TcpState::TimeWait {
-            out.emit(c, dir, EventKind::FinAcked);
-        }
-    }
-
-    // Data events.
-    if data_events && seg.len > 0 && !rst {
-        if let Some(conv) = &seq_analysis {
-            debug_assert_eq!(c.half[s].base, conv.flows[s].base_seq, "the bases agree");
-        }
-        let base = c.half[s].isn().unwrap_or(SeqNumber(c.half[s].base));
-        let mut rel = u64::from(seq.diff(base) as u32);
-        if syn {
-            rel += 1;
-        }
-        out.emit(
-            c,
-            dir,
-            EventKind::Data {
-                relative_seq: rel,
-                len: seg.len,
-            },
-        );
-    }
-
-    // Bookkeeping.
-    {
-        let h = &mut c.half[s];
-        if !rst && h.next_seq().is_none_or(|n| seg_end > n) {
-            h.next_seq = seg_end.0;
-            h.has |= Half::NEXT_SEQ;
-        }
-        if !rst {
-            h.window = seg.window;
-        }
-        if fin && !rst {
-            h.fin_seq = (seq + seg.len).0;
-            h.has |= Half::FIN_SEQ;
-        }
-    }
-
-    // Closing.
-    if c.closed.is_none() {
-        let cause = if rst && rst_in_window {
-            if before_r == TcpState::SynSent && dir == Direction::ServerToClient && c.established.is_none() {
-                Some(CloseCause::Refused)
-            } else {
-                Some(CloseCause::Reset {
-                    by: dir,
-                    state: cur_s,
-                    in_window: true,
-                })
-            }
-        } else {
-            let done = |st: TcpState| matches!(st, TcpState::TimeWait | TcpState::Closed);
-            if done(c.half[0].state)
-                && done(c.half[1].state)
-                && c.half[0].fin_seq().is_some()
-                && c.half[1].fin_seq().is_some()
-            {
-                let both_closing = before_s == TcpState::Closing || before_r == TcpState::Closing;
-                let simultaneous =
-                    both_closing || (c.half[0].state == TcpState::TimeWait && c.half[1].state == TcpState::TimeWait);
-                Some(if simultaneous {
-                    CloseCause::Simultaneous
-                } else {
-                    let initiator = c.marks.first_fin().unwrap_or(dir);
-                    CloseCause::Graceful {
-                        initiator,
-                        half_close: c.half[initiator.reverse().index()].data_after_peer_fin(),
-                    }
-                })
-            } else {
-                None
-            }
-        };
-        if let Some(cause) = cause {
-            out.emit(c, dir, EventKind::Closed(cause));
-            c.closed = Some(cause);
-        }
-    }
-}
-
-/// The window-scale shifts in force (client's, server's): only when both SYNs carried the
-/// option (RFC 7323 §2.2), clamped to 14.
-fn window_scales(c: &Conn) -> Option<[u8; 2]> {
-    match (c.half[0].syn()?.window_scale(), c.half[1].syn()?.window_scale()) {
-        (Some(a), Some(b)) => Some([a.min(MAX_WINDOW_SCALE), b.min(MAX_WINDOW_SCALE)]),
-        _ => None,
-    }
-}
-
-fn handshake(c: &Conn, ack_ts: crate::Nanos) -> Handshake {
-    let cs = c.half[0].syn().unwrap_or_default();
-    let ss = c.half[1].syn().unwrap_or_default();
-    // A Half that sent no SYN has no bits set.
-    let (client, server) = (c.half[0].syn, c.half[1].syn);
-    let ecn =
-        client.has(SynSeen::ECE) && client.has(SynSeen::CWR) && server.has(SynSeen::ECE) && !server.has(SynSeen::CWR);
-    let simultaneous = c.marks.simultaneous_open();
-    Handshake {
-        mss: [cs.mss(), ss.mss()],
-        window_scale: window_scales(c),
-        sack_permitted: cs.sack_permitted() && ss.sack_permitted(),
-        timestamps: cs.timestamps() && ss.timestamps(),
-        ecn,
-        fast_open_data: u32::from(c.syn_data[0]),
-        fast_open: cs.fast_open(),
-        syn_to_synack: match (c.syn_ts, c.synack_ts) {
-            (Some(a), Some(b)) => Some(b.since(a)),
-            _ => None,
-        },
-        synack_to_ack: c.synack_ts.map(|b| ack_ts.since(b)),
-        simultaneous,
     }
 }

@@ -1,0 +1,395 @@
+//! One connection as the tracker keeps it: the two half-connections (RFC 9293), what each
+//! SYN offered, a few marks, and its place in the table's lists.
+
+use core::time::Duration;
+
+use super::analysis::Seg;
+use super::event::{CloseCause, ConnId, Handshake, Roles};
+use super::key::{Direction, PackedKey};
+use super::state::TcpState;
+use super::zeek::{self, ZeekEndpointState, ZeekStates};
+use crate::wire::{MAX_WINDOW_SCALE, SeqNumber, SynOptions, TcpFlags};
+
+/// What a SYN offered, kept for the handshake (the event carries the full options), in
+/// 4 bytes: the MSS, the window-scale shift, a bit for each option seen and one for each of
+/// the SYN's ACK, ECE and CWR flags.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct SynSeen {
+    pub(super) mss: u16,
+    pub(super) window_scale: u8,
+    pub(super) bits: u8,
+}
+
+impl SynSeen {
+    pub(super) const MSS: u8 = 1;
+    pub(super) const WINDOW_SCALE: u8 = 2;
+    pub(super) const SACK_PERMITTED: u8 = 4;
+    pub(super) const TIMESTAMPS: u8 = 8;
+    pub(super) const FAST_OPEN: u8 = 16;
+    /// The SYN carried ACK (a SYN-ACK).
+    pub(super) const ACK: u8 = 32;
+    pub(super) const ECE: u8 = 64;
+    pub(super) const CWR: u8 = 128;
+
+    /// Records the flags the handshake reads.
+    pub(super) fn with_flags(mut self, flags: TcpFlags) -> Self {
+        for (flag, bit) in [
+            (TcpFlags::ACK, Self::ACK),
+            (TcpFlags::ECE, Self::ECE),
+            (TcpFlags::CWR, Self::CWR),
+        ] {
+            if flags.contains(flag) {
+                self.bits |= bit;
+            }
+        }
+        self
+    }
+
+    pub(super) fn has(self, bit: u8) -> bool {
+        self.bits & bit != 0
+    }
+
+    pub(super) fn mss(self) -> Option<u16> {
+        self.has(Self::MSS).then_some(self.mss)
+    }
+
+    pub(super) fn window_scale(self) -> Option<u8> {
+        self.has(Self::WINDOW_SCALE).then_some(self.window_scale)
+    }
+
+    pub(super) fn sack_permitted(self) -> bool {
+        self.has(Self::SACK_PERMITTED)
+    }
+
+    pub(super) fn timestamps(self) -> bool {
+        self.has(Self::TIMESTAMPS)
+    }
+
+    pub(super) fn fast_open(self) -> bool {
+        self.has(Self::FAST_OPEN)
+    }
+}
+
+impl From<SynOptions> for SynSeen {
+    fn from(o: SynOptions) -> SynSeen {
+        let bit = |on: bool, b: u8| if on { b } else { 0 };
+        SynSeen {
+            mss: o.mss.unwrap_or(0),
+            window_scale: o.window_scale.unwrap_or(0),
+            bits: bit(o.mss.is_some(), Self::MSS)
+                | bit(o.window_scale.is_some(), Self::WINDOW_SCALE)
+                | bit(o.sack_permitted, Self::SACK_PERMITTED)
+                | bit(o.timestamps.is_some(), Self::TIMESTAMPS)
+                | bit(o.fast_open, Self::FAST_OPEN),
+        }
+    }
+}
+
+/// One direction's state as the observer infers it, in 24 bytes: the sequence numbers are
+/// plain `u32`s with a presence bit each in `has` (an `Option<SeqNumber>` takes 8 bytes, and
+/// a million connections make every byte count).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Half {
+    pub(super) state: TcpState,
+    /// Which of the optional fields are set (`Half::ISN`, ...), and `DATA_AFTER_PEER_FIN`.
+    pub(super) has: u8,
+    /// The last window advertised, unscaled.
+    pub(super) window: u16,
+    pub(super) syn: SynSeen,
+    /// Its SYN's sequence number, when `has & ISN`; until then, Zeek's starting sequence
+    /// for this side (see `Half::zeek_start`).
+    pub(super) isn: u32,
+    /// One past the highest sequence number sent (SYN and FIN count).
+    pub(super) next_seq: u32,
+    /// The sequence number of its FIN, when `has & FIN_SEQ`; until then, for the client
+    /// while Zeek's history is `H`, Zeek's highest sequence since its start (see
+    /// `HistShape::after`).
+    pub(super) fin_seq: u32,
+    /// Wireshark's base for relative sequence numbers (its SYN's, or one below the first
+    /// sequence or the peer's first acknowledgment), when `has & BASE`.
+    pub(super) base: u32,
+}
+
+impl Default for Half {
+    fn default() -> Self {
+        Half {
+            state: TcpState::Closed,
+            has: 0,
+            window: 0,
+            syn: SynSeen::default(),
+            isn: 0,
+            next_seq: 0,
+            fin_seq: 0,
+            base: 0,
+        }
+    }
+}
+
+impl Half {
+    pub(super) const ISN: u8 = 1;
+    pub(super) const NEXT_SEQ: u8 = 2;
+    pub(super) const FIN_SEQ: u8 = 4;
+    pub(super) const SYN: u8 = 8;
+    /// Payload bytes sent after the peer's FIN.
+    pub(super) const DATA_AFTER_PEER_FIN: u8 = 16;
+    pub(super) const BASE: u8 = 32;
+
+    pub(super) fn get(&self, bit: u8, v: u32) -> Option<SeqNumber> {
+        (self.has & bit != 0).then_some(SeqNumber(v))
+    }
+
+    pub(super) fn isn(&self) -> Option<SeqNumber> {
+        self.get(Self::ISN, self.isn)
+    }
+
+    pub(super) fn next_seq(&self) -> Option<SeqNumber> {
+        self.get(Self::NEXT_SEQ, self.next_seq)
+    }
+
+    pub(super) fn fin_seq(&self) -> Option<SeqNumber> {
+        self.get(Self::FIN_SEQ, self.fin_seq)
+    }
+
+    /// What its SYN offered, once it sent one.
+    pub(super) fn syn(&self) -> Option<SynSeen> {
+        (self.has & Self::SYN != 0).then_some(self.syn)
+    }
+
+    pub(super) fn data_after_peer_fin(&self) -> bool {
+        self.has & Self::DATA_AFTER_PEER_FIN != 0
+    }
+
+    /// Zeek's starting sequence for this side: its SYN's, else (kept in `isn` while there is
+    /// no SYN) its first segment's less one, or the peer's ACK less one before it sent any.
+    pub(super) fn zeek_start(&self) -> u32 {
+        self.isn
+    }
+}
+
+/// The shape of Zeek's history so far, all that its role decisions read of it: a lone SYN-ACK
+/// answered from the other side flips the roles only while the history is exactly `H`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum HistShape {
+    Empty = 0,
+    LoneH = 1,
+    Other = 2,
+}
+
+impl HistShape {
+    /// The shape after a packet Zeek analyses without flipping the roles (`orig`: from the
+    /// client, whose half is `client` and Zeek state and previous state `state`, as before
+    /// the packet). A letter is added by every packet but a quiet one (no flags, no payload,
+    /// a window), and while the history is `H`, the client's SYNs: their relative sequence
+    /// is 0 again, as was the `H`'s, unless their payload is, to Zeek, a retransmission (`T`).
+    ///
+    /// That takes Zeek's highest sequence sent since the SYN that set the client's start:
+    /// while the history is `H` the client has sent no FIN, and its half keeps it in place of
+    /// the FIN's sequence (`fin_seq`, unused without `Half::FIN_SEQ`). `gap` says whether the
+    /// packet's ACK reveals a content gap (a `g`, when gaps are reported).
+    pub(super) fn after(
+        self,
+        orig: bool,
+        seg: &Seg,
+        client: &mut Half,
+        state: [ZeekEndpointState; 2],
+        gap: bool,
+    ) -> HistShape {
+        if gap {
+            return HistShape::Other;
+        }
+        let f = seg.flags;
+        let controls = f & (TcpFlags::SYN | TcpFlags::FIN | TcpFlags::RST | TcpFlags::ACK);
+        let quiet = controls.is_empty() && seg.len == 0 && seg.window != 0;
+        let clean = orig && seg.window != 0;
+        let end = seg.seq.wrapping_add(seg.len + 1);
+        match self {
+            HistShape::Empty if quiet => HistShape::Empty,
+            HistShape::Empty if clean && seg.len == 0 && controls == TcpFlags::SYN | TcpFlags::ACK => {
+                client.fin_seq = end;
+                HistShape::LoneH
+            }
+            HistShape::LoneH if quiet => HistShape::LoneH,
+            HistShape::LoneH if clean && controls & !TcpFlags::ACK == TcpFlags::SYN => {
+                let [state, prev] = state;
+                if zeek::sender_start(state, prev, true, seg.seq, client.zeek_start()).is_some() {
+                    // A new start (Zeek's init_endpoint): payload lies behind it.
+                    client.fin_seq = end;
+                    return if seg.len > 0 {
+                        HistShape::Other
+                    } else {
+                        HistShape::LoneH
+                    };
+                }
+                let d = end.wrapping_sub(client.fin_seq) as i32;
+                if d.unsigned_abs() > zeek::TOO_LARGE_SEQ_DELTA.unsigned_abs() {
+                    HistShape::LoneH
+                } else if d > 0 {
+                    client.fin_seq = end;
+                    HistShape::LoneH
+                } else if seg.len > 0 {
+                    HistShape::Other
+                } else {
+                    HistShape::LoneH
+                }
+            }
+            _ => HistShape::Other,
+        }
+    }
+}
+
+/// Three small facts about a connection in one byte: the shape of Zeek's history (bits 0-1),
+/// whether both sides sent a SYN without ACK (bit 2), and which side sent the first FIN
+/// (bits 3-4: none, client, server).
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Marks(u8);
+
+impl Marks {
+    pub(super) const SIMULTANEOUS_OPEN: u8 = 4;
+
+    pub(super) fn hist(self) -> HistShape {
+        match self.0 & 3 {
+            0 => HistShape::Empty,
+            1 => HistShape::LoneH,
+            _ => HistShape::Other,
+        }
+    }
+
+    pub(super) fn set_hist(&mut self, h: HistShape) {
+        self.0 = (self.0 & !3) | h as u8;
+    }
+
+    pub(super) fn simultaneous_open(self) -> bool {
+        self.0 & Self::SIMULTANEOUS_OPEN != 0
+    }
+
+    pub(super) fn set_simultaneous_open(&mut self) {
+        self.0 |= Self::SIMULTANEOUS_OPEN;
+    }
+
+    pub(super) fn first_fin(self) -> Option<Direction> {
+        match self.0 >> 3 & 3 {
+            0 => None,
+            1 => Some(Direction::ClientToServer),
+            _ => Some(Direction::ServerToClient),
+        }
+    }
+
+    pub(super) fn set_first_fin(&mut self, d: Direction) {
+        let v = match d {
+            Direction::ClientToServer => 1,
+            Direction::ServerToClient => 2,
+        };
+        self.0 = (self.0 & !(3 << 3)) | v << 3;
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Phase {
+    Embryonic = 0,
+    Established = 1,
+    Closing = 2,
+}
+
+pub(super) const NIL: u32 = u32::MAX;
+
+/// How stale a connection's place in its LRU list may get before a packet moves it.
+pub(super) const RELINK: Duration = Duration::from_secs(1);
+
+#[derive(Debug, Clone)]
+pub(super) struct Conn {
+    pub(super) id: ConnId,
+    pub(super) key: PackedKey,
+    /// The last packet's time.
+    pub(super) last: crate::Nanos,
+    pub(super) last_dir: Direction,
+    pub(super) half: [Half; 2],
+    /// Zeek's endpoint states (the rest of its accounting is kept apart, when kept).
+    pub(super) zeek: ZeekStates,
+    pub(super) roles: Roles,
+    /// The history's shape, a simultaneous open, the first FIN's direction.
+    pub(super) marks: Marks,
+    pub(super) syn_ts: Option<crate::Nanos>,
+    pub(super) synack_ts: Option<crate::Nanos>,
+    /// When the handshake completed (what it negotiated is recomputed from the halves).
+    pub(super) established: Option<crate::Nanos>,
+    pub(super) closed: Option<CloseCause>,
+    pub(super) phase: Phase,
+    /// The payload bytes of each side's last SYN (at most 65 515 in IPv4), [client, server].
+    pub(super) syn_data: [u16; 2],
+    /// How long before `last` it was put at its list's tail, in nanoseconds; `u32::MAX`:
+    /// 4.29 s or more (what the list's order needs is exact, see `Conn::linked_within`).
+    pub(super) linked_lag: u32,
+    pub(super) prev: u32,
+    pub(super) next: u32,
+}
+
+impl Conn {
+    /// Records a packet's time (it may be earlier than the last: captures are not always in
+    /// order; the place in the list then counts as linked at the packet).
+    pub(super) fn set_last(&mut self, t: crate::Nanos) {
+        let lag = i64::from(self.linked_lag).saturating_add(t.get().saturating_sub(self.last.get()));
+        if self.linked_lag != u32::MAX {
+            self.linked_lag = lag.clamp(0, i64::from(u32::MAX)) as u32;
+        }
+        self.last = t;
+    }
+
+    /// Puts its link time at its last packet.
+    pub(super) fn relink(&mut self) {
+        self.linked_lag = 0;
+    }
+
+    /// Whether it was linked within `d` of `now`; false when it is not known to have been
+    /// (linked 4.29 s or more before its last packet).
+    pub(super) fn linked_within(&self, now: crate::Nanos, d: Duration) -> bool {
+        if self.linked_lag == u32::MAX {
+            return false;
+        }
+        let linked = self.last.get().saturating_sub(i64::from(self.linked_lag));
+        Duration::from_nanos(now.get().saturating_sub(linked).max(0) as u64) <= d
+    }
+}
+
+pub(super) fn phase_of(c: &Conn) -> Phase {
+    if c.closed.is_some() || c.half.iter().any(|h| h.fin_seq().is_some()) || c.zeek.any_reset() {
+        Phase::Closing
+    } else if c.established.is_some() || c.roles != Roles::FromSyn {
+        Phase::Established
+    } else {
+        Phase::Embryonic
+    }
+}
+
+/// The window-scale shifts in force (client's, server's): only when both SYNs carried the
+/// option (RFC 7323 §2.2), clamped to 14.
+pub(super) fn window_scales(c: &Conn) -> Option<[u8; 2]> {
+    match (c.half[0].syn()?.window_scale(), c.half[1].syn()?.window_scale()) {
+        (Some(a), Some(b)) => Some([a.min(MAX_WINDOW_SCALE), b.min(MAX_WINDOW_SCALE)]),
+        _ => None,
+    }
+}
+
+pub(super) fn handshake(c: &Conn, ack_ts: crate::Nanos) -> Handshake {
+    let cs = c.half[0].syn().unwrap_or_default();
+    let ss = c.half[1].syn().unwrap_or_default();
+    // A Half that sent no SYN has no bits set.
+    let (client, server) = (c.half[0].syn, c.half[1].syn);
+    let ecn =
+        client.has(SynSeen::ECE) && client.has(SynSeen::CWR) && server.has(SynSeen::ECE) && !server.has(SynSeen::CWR);
+    let simultaneous = c.marks.simultaneous_open();
+    Handshake {
+        mss: [cs.mss(), ss.mss()],
+        window_scale: window_scales(c),
+        sack_permitted: cs.sack_permitted() && ss.sack_permitted(),
+        timestamps: cs.timestamps() && ss.timestamps(),
+        ecn,
+        fast_open_data: u32::from(c.syn_data[0]),
+        fast_open: cs.fast_open(),
+        syn_to_synack: match (c.syn_ts, c.synack_ts) {
+            (Some(a), Some(b)) => Some(b.since(a)),
+            _ => None,
+        },
+        synack_to_ack: c.synack_ts.map(|b| ack_ts.since(b)),
+        simultaneous,
+    }
+}

@@ -1,0 +1,393 @@
+//! What one segment does to a connection: Zeek's view of it (which may flip the roles),
+//! Wireshark's sequence analysis, and the RFC 9293 model's events and state changes.
+
+use super::analysis::{AnalysisFlags, Seg, SeqState};
+use super::conn::{Conn, Half, HistShape, SynSeen, handshake, window_scales};
+use super::event::{Anomaly, CloseCause, Event, EventKind, Roles};
+use super::key::{Direction, Packed};
+use super::state::{Control, TcpState, step};
+use super::zeek::{self, ZeekConn, ZeekEndpointState};
+use crate::Timestamp;
+use crate::wire::{SeqNumber, SynOptions, TcpFlags};
+
+pub(super) struct Emitter<'a> {
+    pub(super) events: &'a mut Vec<Event>,
+    pub(super) frame: u64,
+    pub(super) ts: Timestamp,
+}
+
+impl Emitter<'_> {
+    pub(super) fn emit(&mut self, c: &Conn, direction: Direction, kind: EventKind) {
+        if c.closed.is_some() && !matches!(kind, EventKind::Closed(_)) {
+            return;
+        }
+        self.events.push(Event {
+            conn: c.id,
+            key: c.key.public(),
+            timestamp: self.ts,
+            direction,
+            frame: self.frame,
+            kind,
+        });
+    }
+}
+
+fn flip(c: &mut Conn, seq: Option<&mut SeqState>) {
+    c.key = c.key.flipped();
+    c.half.swap(0, 1);
+    c.syn_data.swap(0, 1);
+    if let Some(seq) = seq {
+        seq.flows.swap(0, 1);
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(super) fn process(
+    c: &mut Conn,
+    mut seq_analysis: Option<&mut SeqState>,
+    mut zeek: Option<&mut ZeekConn>,
+    out: &mut Emitter<'_>,
+    src: Packed,
+    seg: &Seg,
+    syn_opts: Option<SynOptions>,
+    ip_len: u64,
+    bad_checksum: bool,
+    zeek_bad: bool,
+    data_events: bool,
+    report_gaps: bool,
+) {
+    let flags = seg.flags;
+    let syn = flags.contains(TcpFlags::SYN);
+    let fin = flags.contains(TcpFlags::FIN);
+    let rst = flags.contains(TcpFlags::RST);
+    let ackf = flags.contains(TcpFlags::ACK);
+
+    // Zeek's view (conn_state, history, counts); it may flip the roles.
+    let dir = c.key.direction_from(src);
+    if zeek_bad {
+        // Zeek records a `C` and analyses nothing else of the packet.
+        if let Some(z) = zeek.as_deref_mut() {
+            z.bad_checksum(dir == Direction::ClientToServer);
+        }
+        c.marks.set_hist(HistShape::Other);
+        out.emit(c, dir, EventKind::Anomaly(Anomaly::BadChecksum));
+        return;
+    }
+    let orig = dir == Direction::ClientToServer;
+    let hist_before = c.marks.hist();
+    let hist = if hist_before == HistShape::Other {
+        HistShape::Other
+    } else {
+        // While the history is empty or `H`, the server sent at most quiet packets: its
+        // content frontier is one past its start, when it sent any (Zeek's gap check).
+        let gap = report_gaps
+            && orig
+            && flags.contains(TcpFlags::ACK)
+            && !flags.contains(TcpFlags::RST)
+            && c.zeek.state(1) != ZeekEndpointState::Inactive
+            && (1..zeek::TOO_LARGE_SEQ_DELTA)
+                .contains(&(seg.ack.wrapping_sub(c.half[1].zeek_start().wrapping_add(1)) as i32));
+        let state = [c.zeek.state(0), c.zeek.prev_state(0)];
+        hist_before.after(orig, seg, &mut c.half[0], state, gap)
+    };
+    // Zeek's starting sequences of sides without a SYN (see `Half::zeek_start`), as its
+    // init_endpoint sets them: the sender's, and an inactive receiver's from the ACK.
+    {
+        let (s, r) = (dir.index(), 1 - dir.index());
+        if c.half[s].has & Half::ISN == 0 {
+            let start = zeek::sender_start(
+                c.zeek.state(s),
+                c.zeek.prev_state(s),
+                syn,
+                seg.seq,
+                c.half[s].zeek_start(),
+            );
+            if let Some(start) = start {
+                c.half[s].isn = start;
+            }
+        }
+        if ackf && c.zeek.state(r) == ZeekEndpointState::Inactive && c.half[r].has & Half::ISN == 0 {
+            c.half[r].isn = seg.ack.wrapping_sub(1);
+        }
+    }
+    let flipped = zeek::packet(&mut c.zeek, zeek, hist_before == HistShape::LoneH, orig, seg, ip_len);
+    if hist_before != HistShape::Other {
+        c.marks.set_hist(if flipped { HistShape::Other } else { hist });
+    }
+    if flipped {
+        flip(c, seq_analysis.as_deref_mut());
+        out.emit(c, c.key.direction_from(src), EventKind::RolesFlipped);
+    }
+    let dir = c.key.direction_from(src);
+    c.set_last(crate::Nanos::from(seg.ts));
+    c.last_dir = dir;
+    if bad_checksum {
+        out.emit(c, dir, EventKind::Anomaly(Anomaly::BadChecksum));
+    }
+    if flags.is_invalid_combination() {
+        out.emit(c, dir, EventKind::Anomaly(Anomaly::InvalidFlags(flags)));
+    }
+
+    // Wireshark's sequence analysis (its anomalies are reported after the handshake events).
+    // Relative sequence numbers start where Wireshark's do.
+    {
+        let (s, r) = (dir.index(), 1 - dir.index());
+        if flags.contains(TcpFlags::SYN) {
+            c.half[s].base = seg.seq;
+            c.half[s].has |= Half::BASE;
+        } else if c.half[s].has & Half::BASE == 0 {
+            c.half[s].base = seg.seq.wrapping_sub(1);
+            c.half[s].has |= Half::BASE;
+        }
+        if flags.contains(TcpFlags::ACK) && c.half[r].has & Half::BASE == 0 {
+            c.half[r].base = seg.ack.wrapping_sub(1);
+            c.half[r].has |= Half::BASE;
+        }
+    }
+    let (analysis_flags, dup_ack_count) = match seq_analysis.as_deref_mut() {
+        Some(conv) => conv.segment_flags(dir.index(), seg),
+        None => (AnalysisFlags::empty(), 0),
+    };
+
+    let s = dir.index();
+    let r = 1 - s;
+    let seq = SeqNumber(seg.seq);
+    let ack = SeqNumber(seg.ack);
+    let seg_end = seq + (seg.len + u32::from(syn) + u32::from(fin));
+
+    // Handshake segments.
+    if syn && !rst {
+        let opts = syn_opts.unwrap_or_default();
+        if !ackf {
+            let retransmission = c.half[s].isn() == Some(seq);
+            if c.half[r].syn().is_some_and(|syn| !syn.has(SynSeen::ACK)) && !retransmission {
+                out.emit(c, dir, EventKind::SimultaneousOpen);
+                c.marks.set_simultaneous_open();
+            } else {
+                out.emit(
+                    c,
+                    dir,
+                    EventKind::Syn {
+                        isn: seg.seq,
+                        options: opts,
+                        retransmission,
+                    },
+                );
+            }
+            c.syn_ts = Some(crate::Nanos::from(seg.ts));
+        } else {
+            let retransmission = c.half[s].isn() == Some(seq);
+            let before_syn = c.half[r].syn().is_none();
+            let syn_to_synack = c.syn_ts.map(|t| crate::Nanos::from(seg.ts).since(t));
+            out.emit(
+                c,
+                dir,
+                EventKind::SynAck {
+                    isn: seg.seq,
+                    options: opts,
+                    retransmission,
+                    before_syn,
+                    syn_to_synack,
+                },
+            );
+            if !retransmission || c.synack_ts.is_none() {
+                c.synack_ts = Some(crate::Nanos::from(seg.ts));
+            }
+        }
+        let h = &mut c.half[s];
+        h.isn = seq.0;
+        h.syn = SynSeen::from(opts).with_flags(flags);
+        h.has |= Half::ISN | Half::SYN;
+        c.syn_data[s] = u16::try_from(seg.len).unwrap_or(u16::MAX);
+    } else if seg.len > 0 && c.half[s].state.is_handshake() && c.established.is_none() && c.roles == Roles::FromSyn {
+        out.emit(c, dir, EventKind::Anomaly(Anomaly::DataBeforeEstablished));
+    }
+
+    if !analysis_flags.is_empty() {
+        out.emit(
+            c,
+            dir,
+            EventKind::Anomaly(Anomaly::Analysis {
+                flags: analysis_flags,
+                dup_ack_count,
+            }),
+        );
+    }
+
+    // RST: accepted when in the receiver's window (RFC 5961 §3.2), or when no window is known.
+    let mut rst_in_window = true;
+    if rst {
+        if let Some(expected) = c.half[s].next_seq() {
+            let scale = if c.established.is_some() {
+                window_scales(c).map_or(0, |w| w[r])
+            } else {
+                0
+            };
+            let window = (u32::from(c.half[r].window) << scale).max(1);
+            let off = seq.diff(expected) as u32;
+            // In window: [RCV.NXT, RCV.NXT + RCV.WND); a RST one below (after a FIN) also counts.
+            rst_in_window = off < window || seq + 1 == expected;
+        }
+        if c.half[s].next_seq().is_none() && c.half[r].state == TcpState::SynSent {
+            // A RST answering a SYN: acceptable when it acknowledges the SYN (RFC 9293 §3.10.7.3).
+            rst_in_window = !ackf || c.half[r].isn().is_none_or(|isn| ack == isn + 1);
+        }
+        if !rst_in_window {
+            out.emit(c, dir, EventKind::Anomaly(Anomaly::RstOutOfWindow));
+        }
+    }
+
+    // FIN events.
+    let new_fin = fin && c.half[s].fin_seq().is_none_or(|f| f != seq + seg.len);
+    if new_fin && !rst {
+        let first_fin = c.marks.first_fin();
+        let first = first_fin.is_none() || first_fin == Some(dir) && c.half[r].fin_seq().is_none();
+        if first_fin.is_none() {
+            c.marks.set_first_fin(dir);
+        }
+        out.emit(c, dir, EventKind::Fin { first, data: seg.len });
+    }
+    if seg.len > 0 && c.half[r].fin_seq().is_some() {
+        c.half[s].has |= Half::DATA_AFTER_PEER_FIN;
+    }
+
+    // The state machine.
+    let acks_syn = ackf && c.half[r].isn().is_some_and(|isn| ack > isn);
+    let acks_fin = ackf && c.half[r].fin_seq().is_some_and(|f| ack > f);
+    let control = if rst {
+        Control::Rst
+    } else if syn && ackf {
+        Control::SynAck
+    } else if syn {
+        Control::Syn
+    } else if fin {
+        Control::Fin { acks_fin }
+    } else if ackf {
+        Control::Ack { acks_syn, acks_fin }
+    } else {
+        Control::Other
+    };
+    let (before_s, before_r) = (c.half[s].state, c.half[r].state);
+    // A connection first seen midstream is taken as established on both sides.
+    if c.roles != Roles::FromSyn && c.half[s].isn().is_none() && before_s == TcpState::Closed && !syn {
+        c.half[s].state = TcpState::Established;
+        if c.half[r].state == TcpState::Closed {
+            c.half[r].state = TcpState::Established;
+        }
+    }
+    let (cur_s, cur_r) = (c.half[s].state, c.half[r].state);
+    if !rst || rst_in_window {
+        let t = step(cur_s, cur_r, control);
+        c.half[s].state = t.sender;
+        c.half[r].state = t.receiver;
+    }
+    let (after_s, after_r) = (c.half[s].state, c.half[r].state);
+
+    // Established.
+    let established_now = c.established.is_none()
+        && after_s == TcpState::Established
+        && after_r == TcpState::Established
+        && (before_s != TcpState::Established || before_r != TcpState::Established)
+        && c.half[0].syn().is_some()
+        && c.half[1].syn().is_some();
+    if established_now
+        || (c.established.is_none()
+            && matches!(control, Control::Fin { .. })
+            && before_s == TcpState::SynSent
+            && before_r == TcpState::SynReceived)
+    {
+        c.established = Some(crate::Nanos::from(seg.ts));
+        let hs = handshake(c, crate::Nanos::from(seg.ts));
+        out.emit(c, dir, EventKind::Established(hs));
+    }
+
+    // Teardown acknowledgments.
+    if acks_fin && !rst {
+        if before_r == TcpState::FinWait1 && matches!(after_r, TcpState::FinWait2 | TcpState::TimeWait) {
+            out.emit(c, dir, EventKind::FinAcked);
+        }
+        if before_r == TcpState::LastAck && after_r == TcpState::Closed {
+            out.emit(c, dir, EventKind::FinalAck);
+        }
+        if before_r == TcpState::Closing && after_r == TcpState::TimeWait {
+            out.emit(c, dir, EventKind::FinAcked);
+        }
+    }
+
+    // Data events.
+    if data_events && seg.len > 0 && !rst {
+        if let Some(conv) = &seq_analysis {
+            debug_assert_eq!(c.half[s].base, conv.flows[s].base_seq, "the bases agree");
+        }
+        let base = c.half[s].isn().unwrap_or(SeqNumber(c.half[s].base));
+        let mut rel = u64::from(seq.diff(base) as u32);
+        if syn {
+            rel += 1;
+        }
+        out.emit(
+            c,
+            dir,
+            EventKind::Data {
+                relative_seq: rel,
+                len: seg.len,
+            },
+        );
+    }
+
+    // Bookkeeping.
+    {
+        let h = &mut c.half[s];
+        if !rst && h.next_seq().is_none_or(|n| seg_end > n) {
+            h.next_seq = seg_end.0;
+            h.has |= Half::NEXT_SEQ;
+        }
+        if !rst {
+            h.window = seg.window;
+        }
+        if fin && !rst {
+            h.fin_seq = (seq + seg.len).0;
+            h.has |= Half::FIN_SEQ;
+        }
+    }
+
+    // Closing.
+    if c.closed.is_none() {
+        let cause = if rst && rst_in_window {
+            if before_r == TcpState::SynSent && dir == Direction::ServerToClient && c.established.is_none() {
+                Some(CloseCause::Refused)
+            } else {
+                Some(CloseCause::Reset {
+                    by: dir,
+                    state: cur_s,
+                    in_window: true,
+                })
+            }
+        } else {
+            let done = |st: TcpState| matches!(st, TcpState::TimeWait | TcpState::Closed);
+            if done(c.half[0].state)
+                && done(c.half[1].state)
+                && c.half[0].fin_seq().is_some()
+                && c.half[1].fin_seq().is_some()
+            {
+                let both_closing = before_s == TcpState::Closing || before_r == TcpState::Closing;
+                let simultaneous =
+                    both_closing || (c.half[0].state == TcpState::TimeWait && c.half[1].state == TcpState::TimeWait);
+                Some(if simultaneous {
+                    CloseCause::Simultaneous
+                } else {
+                    let initiator = c.marks.first_fin().unwrap_or(dir);
+                    CloseCause::Graceful {
+                        initiator,
+                        half_close: c.half[initiator.reverse().index()].data_after_peer_fin(),
+                    }
+                })
+            } else {
+                None
+            }
+        };
+        if let Some(cause) = cause {
+            out.emit(c, dir, EventKind::Closed(cause));
+            c.closed = Some(cause);
+        }
+    }
+}
