@@ -166,7 +166,7 @@ use conn::{Conn, Half, HistShape, Marks, NIL, Phase};
 pub use event::{Anomaly, CloseCause, ConnId, Event, EventKind, Handshake, Roles};
 pub use key::{ConnKey, Direction, Endpoint, FlowKey};
 use key::{Packed, PackedFlow, PackedKey};
-use process::{Emitter, process};
+use process::{Emitter, Input, process};
 pub use segment::Segment;
 pub use state::{Control, TcpState, Transition, step};
 use summary::summary;
@@ -659,20 +659,17 @@ impl Tracker {
             frame: frame_no,
             ts: timestamp,
         };
-        process(
-            conn,
-            seq,
-            zeek,
-            &mut out,
+        let input = Input {
             src,
-            &s,
+            seg: &s,
             syn_opts,
             ip_len,
             bad_checksum,
             zeek_bad,
             data_events,
-            self.config.zeek.report_gaps,
-        );
+            report_gaps: self.config.zeek.report_gaps,
+        };
+        process(conn, seq, zeek, &mut out, &input);
         self.table.touch(idx);
         &self.events
     }

@@ -41,37 +41,143 @@ fn flip(c: &mut Conn, seq: Option<&mut SeqState>) {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// One segment as the models read it, with what the tracker decided about it.
+pub(super) struct Input<'s> {
+    /// The sender.
+    pub(super) src: Packed,
+    pub(super) seg: &'s Seg,
+    /// A SYN's options.
+    pub(super) syn_opts: Option<SynOptions>,
+    /// The IP datagram's length (Zeek's `ip_bytes`).
+    pub(super) ip_len: u64,
+    /// The TCP checksum is bad (reported when verified).
+    pub(super) bad_checksum: bool,
+    /// Zeek (without `-C`) takes the checksum for bad: it records a `C` and nothing else.
+    pub(super) zeek_bad: bool,
+    /// Report [`EventKind::Data`].
+    pub(super) data_events: bool,
+    /// Zeek reports content gaps.
+    pub(super) report_gaps: bool,
+}
+
+/// What every step below reads of the segment, worked out once.
+#[derive(Debug, Clone, Copy)]
+struct Facts {
+    dir: Direction,
+    /// The sender's and the receiver's half.
+    s: usize,
+    r: usize,
+    syn: bool,
+    fin: bool,
+    rst: bool,
+    ackf: bool,
+    seq: SeqNumber,
+    ack: SeqNumber,
+    /// One past the segment (SYN and FIN count).
+    seg_end: SeqNumber,
+}
+
+impl Facts {
+    fn new(dir: Direction, seg: &Seg) -> Facts {
+        let flags = seg.flags;
+        let (syn, fin) = (flags.contains(TcpFlags::SYN), flags.contains(TcpFlags::FIN));
+        let seq = SeqNumber(seg.seq);
+        Facts {
+            dir,
+            s: dir.index(),
+            r: 1 - dir.index(),
+            syn,
+            fin,
+            rst: flags.contains(TcpFlags::RST),
+            ackf: flags.contains(TcpFlags::ACK),
+            seq,
+            ack: SeqNumber(seg.ack),
+            seg_end: seq + (seg.len + u32::from(syn) + u32::from(fin)),
+        }
+    }
+}
+
+/// The endpoint states around the RFC model's step.
+#[derive(Debug, Clone, Copy)]
+struct Stepped {
+    control: Control,
+    acks_fin: bool,
+    /// Before the segment.
+    before_s: TcpState,
+    before_r: TcpState,
+    /// The sender's as the step found it (a midstream connection's is taken as established).
+    cur_s: TcpState,
+    /// After the step.
+    after_s: TcpState,
+    after_r: TcpState,
+}
+
+/// Runs the three models on one segment of connection `c`: Zeek's first (it may flip the
+/// roles, and with a checksum it takes for bad it ends the segment's analysis), then
+/// Wireshark's sequence analysis, then the RFC 9293 model's events and state changes.
 pub(super) fn process(
     c: &mut Conn,
     mut seq_analysis: Option<&mut SeqState>,
+    zeek: Option<&mut ZeekConn>,
+    out: &mut Emitter<'_>,
+    inp: &Input<'_>,
+) {
+    let Some(dir) = zeek_view(c, seq_analysis.as_deref_mut(), zeek, out, inp) else {
+        return;
+    };
+    let seg = inp.seg;
+    c.set_last(crate::Nanos::from(seg.ts));
+    c.last_dir = dir;
+    if inp.bad_checksum {
+        out.emit(c, dir, EventKind::Anomaly(Anomaly::BadChecksum));
+    }
+    if seg.flags.is_invalid_combination() {
+        out.emit(c, dir, EventKind::Anomaly(Anomaly::InvalidFlags(seg.flags)));
+    }
+    // Wireshark's anomalies are reported after the handshake events.
+    let (analysis_flags, dup_ack_count) = wireshark_view(c, seq_analysis.as_deref_mut(), dir, seg);
+    let f = Facts::new(dir, seg);
+    handshake_events(c, out, &f, inp);
+    if !analysis_flags.is_empty() {
+        let kind = EventKind::Anomaly(Anomaly::Analysis {
+            flags: analysis_flags,
+            dup_ack_count,
+        });
+        out.emit(c, dir, kind);
+    }
+    let rst_in_window = rst_acceptable(c, out, &f);
+    fin_events(c, out, &f, seg);
+    let st = step_states(c, &f, rst_in_window);
+    progress_events(c, out, &f, seg, &st);
+    if inp.data_events {
+        data_event(c, seq_analysis.as_deref(), out, &f, seg);
+    }
+    bookkeeping(c, &f, seg);
+    closing(c, out, &f, &st, rst_in_window);
+}
+
+/// Zeek's view of the segment (conn_state, history, counts), which may flip the roles.
+/// Returns the segment's direction after it, or `None` when Zeek takes the checksum for bad
+/// and analyses nothing else of the packet.
+fn zeek_view(
+    c: &mut Conn,
+    seq_analysis: Option<&mut SeqState>,
     mut zeek: Option<&mut ZeekConn>,
     out: &mut Emitter<'_>,
-    src: Packed,
-    seg: &Seg,
-    syn_opts: Option<SynOptions>,
-    ip_len: u64,
-    bad_checksum: bool,
-    zeek_bad: bool,
-    data_events: bool,
-    report_gaps: bool,
-) {
+    inp: &Input<'_>,
+) -> Option<Direction> {
+    let (seg, src) = (inp.seg, inp.src);
     let flags = seg.flags;
-    let syn = flags.contains(TcpFlags::SYN);
-    let fin = flags.contains(TcpFlags::FIN);
-    let rst = flags.contains(TcpFlags::RST);
-    let ackf = flags.contains(TcpFlags::ACK);
-
-    // Zeek's view (conn_state, history, counts); it may flip the roles.
+    let (syn, ackf) = (flags.contains(TcpFlags::SYN), flags.contains(TcpFlags::ACK));
     let dir = c.key.direction_from(src);
-    if zeek_bad {
+    if inp.zeek_bad {
         // Zeek records a `C` and analyses nothing else of the packet.
         if let Some(z) = zeek.as_deref_mut() {
             z.bad_checksum(dir == Direction::ClientToServer);
         }
         c.marks.set_hist(HistShape::Other);
         out.emit(c, dir, EventKind::Anomaly(Anomaly::BadChecksum));
-        return;
+        return None;
     }
     let orig = dir == Direction::ClientToServer;
     let hist_before = c.marks.hist();
@@ -80,7 +186,7 @@ pub(super) fn process(
     } else {
         // While the history is empty or `H`, the server sent at most quiet packets: its
         // content frontier is one past its start, when it sent any (Zeek's gap check).
-        let gap = report_gaps
+        let gap = inp.report_gaps
             && orig
             && flags.contains(TcpFlags::ACK)
             && !flags.contains(TcpFlags::RST)
@@ -110,26 +216,33 @@ pub(super) fn process(
             c.half[r].isn = seg.ack.wrapping_sub(1);
         }
     }
-    let flipped = zeek::packet(&mut c.zeek, zeek, hist_before == HistShape::LoneH, orig, seg, ip_len);
+    let flipped = zeek::packet(
+        &mut c.zeek,
+        zeek,
+        hist_before == HistShape::LoneH,
+        orig,
+        seg,
+        inp.ip_len,
+    );
     if hist_before != HistShape::Other {
         c.marks.set_hist(if flipped { HistShape::Other } else { hist });
     }
     if flipped {
-        flip(c, seq_analysis.as_deref_mut());
+        flip(c, seq_analysis);
         out.emit(c, c.key.direction_from(src), EventKind::RolesFlipped);
     }
-    let dir = c.key.direction_from(src);
-    c.set_last(crate::Nanos::from(seg.ts));
-    c.last_dir = dir;
-    if bad_checksum {
-        out.emit(c, dir, EventKind::Anomaly(Anomaly::BadChecksum));
-    }
-    if flags.is_invalid_combination() {
-        out.emit(c, dir, EventKind::Anomaly(Anomaly::InvalidFlags(flags)));
-    }
+    Some(c.key.direction_from(src))
+}
 
-    // Wireshark's sequence analysis (its anomalies are reported after the handshake events).
-    // Relative sequence numbers start where Wireshark's do.
+/// Wireshark's bases for relative sequence numbers, where Wireshark starts them, and its
+/// sequence analysis of the segment (`tcp_analyze_sequence_number`).
+fn wireshark_view(
+    c: &mut Conn,
+    seq_analysis: Option<&mut SeqState>,
+    dir: Direction,
+    seg: &Seg,
+) -> (AnalysisFlags, u32) {
+    let flags = seg.flags;
     {
         let (s, r) = (dir.index(), 1 - dir.index());
         if flags.contains(TcpFlags::SYN) {
@@ -144,20 +257,29 @@ pub(super) fn process(
             c.half[r].has |= Half::BASE;
         }
     }
-    let (analysis_flags, dup_ack_count) = match seq_analysis.as_deref_mut() {
+    match seq_analysis {
         Some(conv) => conv.segment_flags(dir.index(), seg),
         None => (AnalysisFlags::empty(), 0),
-    };
+    }
+}
 
-    let s = dir.index();
-    let r = 1 - s;
-    let seq = SeqNumber(seg.seq);
-    let ack = SeqNumber(seg.ack);
-    let seg_end = seq + (seg.len + u32::from(syn) + u32::from(fin));
-
-    // Handshake segments.
+/// The SYN, SYN-ACK and simultaneous-open events, and what a SYN records; data before the
+/// handshake completed.
+fn handshake_events(c: &mut Conn, out: &mut Emitter<'_>, f: &Facts, inp: &Input<'_>) {
+    let Facts {
+        dir,
+        s,
+        r,
+        syn,
+        rst,
+        ackf,
+        seq,
+        ..
+    } = *f;
+    let seg = inp.seg;
+    let flags = seg.flags;
     if syn && !rst {
-        let opts = syn_opts.unwrap_or_default();
+        let opts = inp.syn_opts.unwrap_or_default();
         if !ackf {
             let retransmission = c.half[s].isn() == Some(seq);
             if c.half[r].syn().is_some_and(|syn| !syn.has(SynSeen::ACK)) && !retransmission {
@@ -202,19 +324,21 @@ pub(super) fn process(
     } else if seg.len > 0 && c.half[s].state.is_handshake() && c.established.is_none() && c.roles == Roles::FromSyn {
         out.emit(c, dir, EventKind::Anomaly(Anomaly::DataBeforeEstablished));
     }
+}
 
-    if !analysis_flags.is_empty() {
-        out.emit(
-            c,
-            dir,
-            EventKind::Anomaly(Anomaly::Analysis {
-                flags: analysis_flags,
-                dup_ack_count,
-            }),
-        );
-    }
-
-    // RST: accepted when in the receiver's window (RFC 5961 §3.2), or when no window is known.
+/// Whether a RST is accepted: when in the receiver's window (RFC 5961 §3.2), or when no
+/// window is known; an anomaly when not.
+fn rst_acceptable(c: &Conn, out: &mut Emitter<'_>, f: &Facts) -> bool {
+    let Facts {
+        dir,
+        s,
+        r,
+        rst,
+        ackf,
+        seq,
+        ack,
+        ..
+    } = *f;
     let mut rst_in_window = true;
     if rst {
         if let Some(expected) = c.half[s].next_seq() {
@@ -236,8 +360,20 @@ pub(super) fn process(
             out.emit(c, dir, EventKind::Anomaly(Anomaly::RstOutOfWindow));
         }
     }
+    rst_in_window
+}
 
-    // FIN events.
+/// A new FIN: the first of the connection (an active close) or the second.
+fn fin_events(c: &mut Conn, out: &mut Emitter<'_>, f: &Facts, seg: &Seg) {
+    let Facts {
+        dir,
+        s,
+        r,
+        fin,
+        rst,
+        seq,
+        ..
+    } = *f;
     let new_fin = fin && c.half[s].fin_seq().is_none_or(|f| f != seq + seg.len);
     if new_fin && !rst {
         let first_fin = c.marks.first_fin();
@@ -250,8 +386,21 @@ pub(super) fn process(
     if seg.len > 0 && c.half[r].fin_seq().is_some() {
         c.half[s].has |= Half::DATA_AFTER_PEER_FIN;
     }
+}
 
-    // The state machine.
+/// The RFC 9293 model's step: the control the segment carries, and both endpoints' states
+/// changed in [`step`], the one place they change.
+fn step_states(c: &mut Conn, f: &Facts, rst_in_window: bool) -> Stepped {
+    let Facts {
+        s,
+        r,
+        syn,
+        fin,
+        rst,
+        ackf,
+        ack,
+        ..
+    } = *f;
     let acks_syn = ackf && c.half[r].isn().is_some_and(|isn| ack > isn);
     let acks_fin = ackf && c.half[r].fin_seq().is_some_and(|f| ack > f);
     let control = if rst {
@@ -282,8 +431,29 @@ pub(super) fn process(
         c.half[r].state = t.receiver;
     }
     let (after_s, after_r) = (c.half[s].state, c.half[r].state);
+    Stepped {
+        control,
+        acks_fin,
+        before_s,
+        before_r,
+        cur_s,
+        after_s,
+        after_r,
+    }
+}
 
-    // Established.
+/// The handshake's completion and the teardown's acknowledgments, from the step.
+fn progress_events(c: &mut Conn, out: &mut Emitter<'_>, f: &Facts, seg: &Seg, st: &Stepped) {
+    let (dir, rst) = (f.dir, f.rst);
+    let Stepped {
+        control,
+        acks_fin,
+        before_s,
+        before_r,
+        after_s,
+        after_r,
+        ..
+    } = *st;
     let established_now = c.established.is_none()
         && after_s == TcpState::Established
         && after_r == TcpState::Established
@@ -301,7 +471,6 @@ pub(super) fn process(
         out.emit(c, dir, EventKind::Established(hs));
     }
 
-    // Teardown acknowledgments.
     if acks_fin && !rst {
         if before_r == TcpState::FinWait1 && matches!(after_r, TcpState::FinWait2 | TcpState::TimeWait) {
             out.emit(c, dir, EventKind::FinAcked);
@@ -313,9 +482,14 @@ pub(super) fn process(
             out.emit(c, dir, EventKind::FinAcked);
         }
     }
+}
 
-    // Data events.
-    if data_events && seg.len > 0 && !rst {
+/// A segment's payload, at its sequence number relative to the sender's first.
+fn data_event(c: &Conn, seq_analysis: Option<&SeqState>, out: &mut Emitter<'_>, f: &Facts, seg: &Seg) {
+    let Facts {
+        dir, s, syn, rst, seq, ..
+    } = *f;
+    if seg.len > 0 && !rst {
         if let Some(conv) = &seq_analysis {
             debug_assert_eq!(c.half[s].base, conv.flows[s].base_seq, "the bases agree");
         }
@@ -333,8 +507,18 @@ pub(super) fn process(
             },
         );
     }
+}
 
-    // Bookkeeping.
+/// The sender's next sequence, window and FIN position.
+fn bookkeeping(c: &mut Conn, f: &Facts, seg: &Seg) {
+    let Facts {
+        s,
+        fin,
+        rst,
+        seq,
+        seg_end,
+        ..
+    } = *f;
     {
         let h = &mut c.half[s];
         if !rst && h.next_seq().is_none_or(|n| seg_end > n) {
@@ -349,8 +533,18 @@ pub(super) fn process(
             h.has |= Half::FIN_SEQ;
         }
     }
+}
 
-    // Closing.
+/// The connection's close and its cause, once a RST is accepted or both FINs are
+/// acknowledged.
+fn closing(c: &mut Conn, out: &mut Emitter<'_>, f: &Facts, st: &Stepped, rst_in_window: bool) {
+    let Facts { dir, rst, .. } = *f;
+    let Stepped {
+        before_s,
+        before_r,
+        cur_s,
+        ..
+    } = *st;
     if c.closed.is_none() {
         let cause = if rst && rst_in_window {
             if before_r == TcpState::SynSent && dir == Direction::ServerToClient && c.established.is_none() {
