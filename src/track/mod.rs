@@ -149,7 +149,7 @@ pub mod analysis;
 mod config;
 mod conn;
 mod event;
-mod key;
+pub(crate) mod key;
 mod process;
 mod segment;
 pub mod state;
@@ -367,16 +367,20 @@ impl Tracker {
         &self.events
     }
 
+    /// The idle timeout of each phase.
+    fn timeouts(&self) -> [Duration; 3] {
+        [
+            self.config.embryonic_timeout,
+            self.config.established_timeout,
+            self.config.closing_timeout,
+        ]
+    }
+
     fn expire(&mut self, now: Timestamp) {
         if now > self.clock {
             self.clock = now;
         }
-        let timeouts = [
-            self.config.embryonic_timeout,
-            self.config.established_timeout,
-            self.config.closing_timeout,
-        ];
-        for (phase, timeout) in timeouts.into_iter().enumerate() {
+        for (phase, timeout) in self.timeouts().into_iter().enumerate() {
             while let Some(head) = self.table.head(phase) {
                 let c = self.table.get(head);
                 // The list is ordered by `linked`, and `last >= linked`: once the head was
@@ -389,17 +393,38 @@ impl Tracker {
                     self.table.second_chance(head);
                     continue;
                 }
-                let cause = CloseCause::TimedOut {
-                    client: c.half[0].state,
-                    server: c.half[1].state,
-                };
-                if c.closed.is_none() {
-                    self.stats.timed_out += 1;
-                }
-                let at = c.last.timestamp() + timeout;
-                self.remove(head, Some(cause), at);
+                self.time_out(head, timeout);
             }
         }
+    }
+
+    /// Removes connection `i`, idle past `timeout`, as timed out at its last packet plus
+    /// the timeout.
+    fn time_out(&mut self, i: u32, timeout: Duration) {
+        let c = self.table.get(i);
+        let cause = CloseCause::TimedOut {
+            client: c.half[0].state,
+            server: c.half[1].state,
+        };
+        if c.closed.is_none() {
+            self.stats.timed_out += 1;
+        }
+        let at = c.last.timestamp() + timeout;
+        self.remove(i, Some(cause), at);
+    }
+
+    /// Returns the connection a segment at `now` belongs to, unless it was idle past its
+    /// phase's timeout: then it ends there (as Zeek's inactivity timer ends it when packet
+    /// time passes it), whenever the last sweep was, and the segment starts a new one.
+    fn find_live(&mut self, flow: PackedFlow, now: Timestamp) -> Option<u32> {
+        let i = self.table.find(flow)?;
+        let c = self.table.get(i);
+        let timeout = self.timeouts()[c.phase as usize];
+        if crate::Nanos::from(now).since(c.last) <= timeout {
+            return Some(i);
+        }
+        self.time_out(i, timeout);
+        None
     }
 
     /// Closes every connection still in the table at the last packet's time, and returns
@@ -617,7 +642,7 @@ impl Tracker {
             self.stats.bad_checksum_dropped += 1;
             return &self.events;
         }
-        let idx = match self.table.find(flow) {
+        let idx = match self.find_live(flow, timestamp) {
             Some(i) if self.is_reuse(i, src, flags, seg.seq) => {
                 self.remove(i, None, timestamp);
                 self.create(src, dst, flags, timestamp)
