@@ -52,6 +52,8 @@
 //!   `tcp.analysis.*`) included.
 //! * [`format`] (feature `pcap`) — frames, events and summaries as text: tshark-like and
 //!   Network Monitor lines, field details, hex dumps, event and summary lines.
+//! * [`shard`] (feature `pcap`) — one capture on many cores: a symmetric flow hash, one
+//!   tracker per shard thread, and a reader that shares its chunks with every shard.
 //! * [`seed`] — the nine frames of the lab capture the project started from.
 //!
 //! [`Error`] (with its [`Layer`] and [`Field`]) is the parsers' one error type, and
@@ -77,6 +79,8 @@ pub mod driver;
 pub mod fields;
 #[cfg(feature = "pcap")]
 pub mod format;
+#[cfg(feature = "pcap")]
+pub mod shard;
 
 pub use error::{Error, Field, Layer};
 #[allow(unused_imports)]

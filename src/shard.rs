@@ -1,0 +1,422 @@
+//! One capture on many cores: frames spread over shards by a hash of their connection that is
+//! the same for both directions ([`FlowKey::symmetric_hash`]), one [`Tracker`] per shard
+//! thread.
+//!
+//! [`track`] does it for a capture file and hands each shard's [`Output`] items to a function
+//! of yours, on that shard's thread, with state of its own:
+//!
+//! ```
+//! use synack::driver::Output;
+//! use synack::shard::{Mode, track};
+//! use synack::track::Config;
+//!
+//! # let dir = std::env::temp_dir().join(format!("synack-shard-doc-{}", std::process::id()));
+//! # std::fs::create_dir_all(&dir)?;
+//! # let path = dir.join("seed.pcap");
+//! # std::fs::write(&path, synack::capture::write::seed_pcap())?;
+//! // Count each shard's connections by conn_state.
+//! let shards = track(&path, &Config::default(), 2, Mode::default(), Vec::new, |states: &mut Vec<String>, item| {
+//!     if let Output::Summary(s) = item {
+//!         states.push(s.conn_state.to_string());
+//!     }
+//! })?;
+//! let states: Vec<String> = shards.into_iter().flat_map(|s| s.state).collect();
+//! assert_eq!(states, ["SF"]);
+//! # std::fs::remove_dir_all(&dir)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! How the frames reach the shards is the [`Mode`]: one reader sharing the chunks it reads
+//! (pcap files; the fastest on 2 cores), one reader copying frames into batches (any capture,
+//! and the pattern for a live source), or every shard reading the whole file and keeping its
+//! own frames (`PACKET_FANOUT_HASH`'s scheme).
+//!
+//! A shard's tracker sees only its shard's frames, so its idle timeouts follow their times: on
+//! a capture whose time jumps far ahead and back (a fuzzed trace), one tracker can time out a
+//! connection that a shard keeps. On captures whose time runs forward, the shards together
+//! find what one tracker finds (`tests/sharded.rs`).
+
+use std::collections::VecDeque;
+use std::io::Read;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::mpsc::sync_channel;
+use std::vec::Vec;
+
+use crate::Timestamp;
+use crate::capture::{CaptureError, CaptureReader};
+use crate::driver::Output;
+use crate::track::key::{Packed, PackedFlow};
+use crate::track::{Config, Stats, Tracker};
+use crate::wire::{LinkType, TcpPacket, dissect_frame};
+
+#[cfg(doc)]
+use crate::track::FlowKey;
+
+/// Returns the shard (of `shards`) a frame belongs to: the same for both directions of a
+/// connection and in every process; `None` for a frame without a TCP header (any shard may
+/// take it: a tracker only counts it).
+///
+/// ```
+/// use synack::shard::shard_of;
+/// use synack::wire::LinkType;
+///
+/// let shards: Vec<_> = synack::seed::FRAMES.iter().map(|f| shard_of(LinkType::ETHERNET, f.bytes, 4)).collect();
+/// // Both directions of the lab's one connection, on one shard.
+/// assert!(shards.iter().all(|&s| s.is_some() && s == shards[0]));
+/// ```
+#[inline]
+pub fn shard_of(link: LinkType, data: &[u8], shards: usize) -> Option<usize> {
+    let flow = match TcpPacket::parse_link(link, data) {
+        Ok(Some(p)) => PackedFlow::new(
+            Packed::v4(p.ipv4.src(), p.tcp.src_port()),
+            Packed::v4(p.ipv4.dst(), p.tcp.dst_port()),
+        ),
+        _ => {
+            let (s, d) = Packed::endpoints_of(&dissect_frame(link, data))?;
+            PackedFlow::new(s, d)
+        }
+    };
+    Some((flow.symmetric_hash() % shards.max(1) as u64) as usize)
+}
+
+/// How [`track`] feeds the shards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Mode {
+    /// One reader sharing each chunk it reads with every shard, with the places of its
+    /// frames: frames are never copied, and each is read and hashed once. Pcap files only;
+    /// a pcapng file is read as [`Mode::Copied`] instead.
+    #[default]
+    Shared,
+    /// One reader copying each shard's frames into batches: any capture file.
+    Copied,
+    /// Every shard thread reads the whole file and keeps the frames of its shard.
+    Fanout,
+    /// The frames are read into each shard's batches first, and the shards start when all
+    /// are read: what the trackers alone cost (for measuring).
+    Preloaded,
+}
+
+/// What one shard found: your state, and its tracker's counts.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct ShardResult<S> {
+    /// The state your function kept.
+    pub state: S,
+    /// The shard's tracker's counts (its `frames` are the frames of its shard).
+    pub stats: Stats,
+}
+
+/// Tracks the connections of the capture at `path` on `threads` shard threads, each with a
+/// tracker made from `config` and a state made by `init`, and calls `each` on the shard's
+/// thread with every item its tracker reports (events, summaries, and the end-of-capture
+/// items). Returns the shards' results in shard order, or the capture's first error (a
+/// damaged capture's frames before the damage are tracked first).
+pub fn track<S, I, F>(
+    path: impl AsRef<Path>,
+    config: &Config,
+    threads: usize,
+    mode: Mode,
+    init: I,
+    each: F,
+) -> Result<Vec<ShardResult<S>>, CaptureError>
+where
+    S: Send,
+    I: Fn() -> S + Sync,
+    F: Fn(&mut S, Output) + Sync,
+{
+    let threads = threads.max(1);
+    let path = path.as_ref();
+    let (init, each) = (&init, &each);
+    let shard = |frames: std::vec::IntoIter<Batch>| run_shard(frames, config, init, each);
+    std::thread::scope(|scope| match mode {
+        Mode::Fanout => {
+            let handles: Vec<_> = (0..threads)
+                .map(|me| scope.spawn(move || fanout_shard(path, config, threads, me, init, each)))
+                .collect();
+            handles.into_iter().map(|h| h.join().expect("shard thread")).collect()
+        }
+        Mode::Preloaded => {
+            let mut preloaded: Vec<Vec<Batch>> = (0..threads).map(|_| Vec::new()).collect();
+            let read = read_into(path, threads, mode, |i, batch| preloaded[i].push(batch));
+            let handles: Vec<_> = preloaded
+                .into_iter()
+                .map(|batches| scope.spawn(move || shard(batches.into_iter())))
+                .collect();
+            let results = handles.into_iter().map(|h| h.join().expect("shard thread")).collect();
+            read.map(|()| results)
+        }
+        _ => {
+            let (senders, handles): (Vec<_>, Vec<_>) = (0..threads)
+                .map(|_| {
+                    let (tx, rx) = sync_channel::<Batch>(8);
+                    (tx, scope.spawn(move || run_shard(rx, config, init, each)))
+                })
+                .unzip();
+            // A shard runs to the end of its channel, so a send cannot fail.
+            let read = read_into(path, threads, mode, |i, batch| {
+                let _ = senders[i].send(batch);
+            });
+            drop(senders);
+            let results = handles.into_iter().map(|h| h.join().expect("shard thread")).collect();
+            read.map(|()| results)
+        }
+    })
+}
+
+/// Frames for one shard: either copied into `bytes`, or places in a chunk shared by all.
+#[derive(Debug, Default)]
+struct Batch {
+    bytes: Arc<Vec<u8>>,
+    /// (time, start, captured length, length on the wire, link type) of each frame.
+    frames: Vec<(Timestamp, usize, usize, u32, LinkType)>,
+}
+
+/// Frames handed to one shard at a time, in the copying modes.
+const BATCH: usize = 1024;
+
+/// The bytes of a pcap file read at a time in [`Mode::Shared`].
+const CHUNK: usize = 1 << 20;
+
+fn run_shard<S>(
+    frames: impl IntoIterator<Item = Batch>,
+    config: &Config,
+    init: &impl Fn() -> S,
+    each: &impl Fn(&mut S, Output),
+) -> ShardResult<S> {
+    let mut shard = Shard::new(config, init());
+    for batch in frames {
+        for &(ts, start, len, orig_len, link) in &batch.frames {
+            let data = &batch.bytes[start..start + len];
+            shard.observe(ts, link, data, orig_len, each);
+        }
+    }
+    shard.end(each)
+}
+
+/// A tracker and its user's state.
+struct Shard<S> {
+    tracker: Tracker,
+    state: S,
+}
+
+impl<S> Shard<S> {
+    fn new(config: &Config, state: S) -> Self {
+        Shard {
+            tracker: Tracker::new(config.clone()),
+            state,
+        }
+    }
+
+    #[inline]
+    fn observe(&mut self, ts: Timestamp, link: LinkType, data: &[u8], orig_len: u32, each: &impl Fn(&mut S, Output)) {
+        let frame = dissect_frame(link, data).with_reported_len(orig_len as usize);
+        for &e in self.tracker.observe(ts, &frame) {
+            each(&mut self.state, Output::Event(e));
+        }
+        for s in self.tracker.drain_summaries() {
+            each(&mut self.state, Output::Summary(s));
+        }
+    }
+
+    fn end(mut self, each: &impl Fn(&mut S, Output)) -> ShardResult<S> {
+        for &e in self.tracker.end() {
+            each(&mut self.state, Output::Event(e));
+        }
+        for s in self.tracker.drain_summaries() {
+            each(&mut self.state, Output::Summary(s));
+        }
+        ShardResult {
+            state: self.state,
+            stats: self.tracker.stats(),
+        }
+    }
+}
+
+fn fanout_shard<S>(
+    path: &Path,
+    config: &Config,
+    threads: usize,
+    me: usize,
+    init: &impl Fn() -> S,
+    each: &impl Fn(&mut S, Output),
+) -> Result<ShardResult<S>, CaptureError> {
+    let mut reader = CaptureReader::open(path)?;
+    let mut shard = Shard::new(config, init());
+    let mut error = None;
+    while let Some(next) = reader.next_frame() {
+        let cf = match next {
+            Ok(cf) => cf,
+            Err(e) => {
+                error = Some(e);
+                break;
+            }
+        };
+        if shard_of(cf.link, cf.data, threads).unwrap_or(0) == me {
+            shard.observe(cf.timestamp, cf.link, cf.data, cf.orig_len, each);
+        }
+    }
+    let result = shard.end(each);
+    error.map_or(Ok(result), Err)
+}
+
+/// Reads the capture and hands `send` each shard's frames in batches.
+fn read_into(path: &Path, shards: usize, mode: Mode, mut send: impl FnMut(usize, Batch)) -> Result<(), CaptureError> {
+    if mode == Mode::Shared
+        && let Some(pcap) = SharedChunks::open(path)?
+    {
+        return pcap.run(shards, send);
+    }
+    let mut reader = CaptureReader::open(path)?;
+    let mut pending: Vec<(Vec<u8>, Batch)> = (0..shards).map(|_| Default::default()).collect();
+    let mut flush = |i: usize, bytes: &mut Vec<u8>, batch: &mut Batch| {
+        batch.bytes = Arc::new(core::mem::take(bytes));
+        send(i, core::mem::take(batch));
+    };
+    let mut result = Ok(());
+    while let Some(next) = reader.next_frame() {
+        let cf = match next {
+            Ok(cf) => cf,
+            Err(e) => {
+                result = Err(e);
+                break;
+            }
+        };
+        let i = shard_of(cf.link, cf.data, shards).unwrap_or(0);
+        let (bytes, batch) = &mut pending[i];
+        batch
+            .frames
+            .push((cf.timestamp, bytes.len(), cf.data.len(), cf.orig_len, cf.link));
+        bytes.extend_from_slice(cf.data);
+        if batch.frames.len() == BATCH {
+            flush(i, bytes, batch);
+        }
+    }
+    for (i, (bytes, batch)) in pending.iter_mut().enumerate() {
+        flush(i, bytes, batch);
+    }
+    result
+}
+
+/// A pcap file read in chunks that every shard shares.
+struct SharedChunks {
+    file: std::fs::File,
+    link: LinkType,
+    nanos: bool,
+    big_endian: bool,
+}
+
+impl SharedChunks {
+    /// Opens a classic pcap file; `None` for anything else (pcapng).
+    fn open(path: &Path) -> Result<Option<SharedChunks>, CaptureError> {
+        use pcap_parser::pcap::parse_pcap_header;
+        let open_error = |source| CaptureError::Open {
+            path: path.display().to_string(),
+            source,
+        };
+        let mut file = std::fs::File::open(path).map_err(open_error)?;
+        let mut head = [0u8; 24];
+        if file.read_exact(&mut head).is_err() {
+            return Ok(None);
+        }
+        let Ok((_, header)) = parse_pcap_header(&head) else {
+            return Ok(None);
+        };
+        Ok(Some(SharedChunks {
+            file,
+            link: LinkType(header.network.0 as u32),
+            nanos: header.is_nanosecond_precision(),
+            big_endian: header.is_bigendian(),
+        }))
+    }
+
+    /// Reads the file in chunks, walks each chunk's records once and sends every shard the
+    /// chunk with the places of its frames. A record cut by a chunk's end is carried into
+    /// the next chunk; one cut by the file's end is a truncated capture.
+    fn run(mut self, shards: usize, mut send: impl FnMut(usize, Batch)) -> Result<(), CaptureError> {
+        let mut carry: Vec<u8> = Vec::new();
+        let mut offset = 24u64;
+        // Chunks in flight, oldest first: one is reused once no shard holds it any more.
+        let mut in_flight: VecDeque<Arc<Vec<u8>>> = VecDeque::new();
+        loop {
+            let mut chunk = match in_flight.front_mut().and_then(Arc::get_mut) {
+                Some(_) => in_flight.pop_front().and_then(Arc::into_inner).unwrap_or_default(),
+                None => Vec::new(),
+            };
+            chunk.resize(carry.len().max(CHUNK / 2) + CHUNK, 0);
+            chunk[..carry.len()].copy_from_slice(&carry);
+            let filled = self.fill(&mut chunk, carry.len(), offset)?;
+            if filled == carry.len() {
+                return match carry.is_empty() {
+                    true => Ok(()),
+                    false => Err(CaptureError::Truncated { offset }),
+                };
+            }
+            let (batches, used) = self.walk(&chunk[..filled], shards, offset)?;
+            carry.clear();
+            carry.extend_from_slice(&chunk[used..filled]);
+            offset += used as u64;
+            let chunk = Arc::new(chunk);
+            for (i, mut batch) in batches.into_iter().enumerate() {
+                batch.bytes = Arc::clone(&chunk);
+                send(i, batch);
+            }
+            in_flight.push_back(chunk);
+            if carry.len() > CaptureReader::MAX_BLOCK {
+                return Err(CaptureError::BlockTooLarge {
+                    offset,
+                    limit: CaptureReader::MAX_BLOCK,
+                });
+            }
+        }
+    }
+
+    /// Reads into `chunk` after its first `from` bytes; returns how far it is filled.
+    fn fill(&mut self, chunk: &mut [u8], from: usize, offset: u64) -> Result<usize, CaptureError> {
+        let mut filled = from;
+        while filled < chunk.len() {
+            match self.file.read(&mut chunk[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(source) => return Err(CaptureError::Read { offset, source }),
+            }
+        }
+        Ok(filled)
+    }
+
+    /// The places of each shard's frames among the whole records of `chunk`, and the bytes
+    /// they take.
+    fn walk(&self, chunk: &[u8], shards: usize, offset: u64) -> Result<(Vec<Batch>, usize), CaptureError> {
+        use pcap_parser::pcap::{parse_pcap_frame, parse_pcap_frame_be};
+        let parse = if self.big_endian {
+            parse_pcap_frame_be
+        } else {
+            parse_pcap_frame
+        };
+        let res: u64 = if self.nanos { 1_000_000_000 } else { 1_000_000 };
+        let mut batches: Vec<Batch> = (0..shards).map(|_| Batch::default()).collect();
+        let mut at = 0;
+        while at < chunk.len() {
+            match parse(&chunk[at..]) {
+                Ok((rest, block)) => {
+                    let start = chunk.len() - rest.len() - block.data.len();
+                    let ts = Timestamp::from_units(u64::from(block.ts_sec) * res + u64::from(block.ts_usec), res);
+                    let shard = shard_of(self.link, block.data, shards).unwrap_or(0);
+                    let place = (ts, start, block.data.len(), block.origlen, self.link);
+                    batches[shard].frames.push(place);
+                    at = chunk.len() - rest.len();
+                }
+                Err(pcap_parser::nom::Err::Incomplete(_)) => break,
+                Err(e) => {
+                    return Err(CaptureError::Malformed {
+                        offset: offset + at as u64,
+                        reason: format!("{e:?}").chars().take(120).collect(),
+                    });
+                }
+            }
+        }
+        Ok((batches, at))
+    }
+}
