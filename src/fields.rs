@@ -27,7 +27,7 @@ use core::cell::OnceCell;
 
 use crate::capture::CapturedFrame;
 use crate::track::{AnalysisFlags, SegmentAnalysis};
-use crate::wire::{ChecksumVerdict, Frame, TcpOption};
+use crate::wire::{ChecksumVerdict, Frame, Ipv4Flags, Ipv4Header, TcpHeader, TcpOption};
 
 /// The default column set of `dissect --fields`.
 pub const DEFAULT_FIELDS: &[&str] = &[
@@ -177,139 +177,154 @@ impl<'a> Row<'a> {
 /// The bytes of a SACK-permitted option (kind 4, length 2), as tshark prints the field.
 const SACK_PERM_BYTES: &str = "0402";
 
+/// Appends one field's value for one row; nothing when the frame lacks the field.
+type Writer = fn(&mut String, &Row<'_>);
+
+/// The fields: one line each, its name as tshark spells it and how its value is written.
+/// (The `tcp.analysis.*` flags are named once, by [`AnalysisFlags::field_name`].)
+#[rustfmt::skip]
+const FIELDS: &[(&str, Writer)] = &[
+    ("frame.number", |o, r| dec(o, r.captured().number)),
+    ("frame.time_epoch", |o, r| time(o, r.captured().timestamp.secs, r.captured().timestamp.nanos)),
+    ("frame.len", |o, r| dec(o, u64::from(r.captured().orig_len))),
+    ("frame.cap_len", |o, r| dec(o, r.captured().cap_len() as u64)),
+    ("eth.src", |o, r| if let Some(e) = r.frame().ethernet() { mac(o, &e.src) }),
+    ("eth.dst", |o, r| if let Some(e) = r.frame().ethernet() { mac(o, &e.dst) }),
+    ("eth.type", |o, r| if let Some(e) = r.frame().ethernet() { hex(o, u32::from(e.ethertype.0), 4) }),
+    ("vlan.id", |o, r| joined(o, r.frame().vlans.as_slice().iter().map(|t| u64::from(t.vid)))),
+    ("ip.version", |o, r| if let Some(i) = ip(r) { dec(o, u64::from(i.version())) }),
+    ("ip.hdr_len", |o, r| if let Some(i) = ip(r) { dec(o, i.header_len() as u64) }),
+    ("ip.dsfield", |o, r| if let Some(i) = ip(r) { hex(o, u32::from(i.dsfield()), 2) }),
+    ("ip.len", |o, r| if let Some(l) = r.frame().ip_total_len() { dec(o, l as u64) }),
+    ("ip.id", |o, r| if let Some(i) = ip(r) { hex(o, u32::from(i.identification), 4) }),
+    ("ip.flags.df", |o, r| if let Some(i) = ip(r) { dec(o, u64::from(i.flags.contains(Ipv4Flags::DF))) }),
+    ("ip.flags.mf", |o, r| if let Some(i) = ip(r) { dec(o, u64::from(i.flags.contains(Ipv4Flags::MF))) }),
+    ("ip.frag_offset", |o, r| if let Some(i) = ip(r) { dec(o, u64::from(i.fragment_offset_bytes())) }),
+    ("ip.ttl", |o, r| if let Some(i) = ip(r) { dec(o, u64::from(i.ttl)) }),
+    ("ip.proto", |o, r| if let Some(i) = ip(r) { dec(o, u64::from(i.protocol.0)) }),
+    ("ip.checksum", |o, r| if let Some(i) = ip(r) { hex(o, u32::from(i.checksum), 4) }),
+    ("ip.checksum.status", |o, r| if let Some(v) = r.ipv4_checksum() { dec(o, u64::from(status(v))) }),
+    ("ip.src", |o, r| if let Some(i) = ip(r) { ipv4(o, i.src) }),
+    ("ip.dst", |o, r| if let Some(i) = ip(r) { ipv4(o, i.dst) }),
+    ("tcp.srcport", |o, r| if let Some(t) = tcp(r) { dec(o, u64::from(t.src_port)) }),
+    ("tcp.dstport", |o, r| if let Some(t) = tcp(r) { dec(o, u64::from(t.dst_port)) }),
+    ("tcp.len", |o, r| if let Some(l) = r.frame().tcp_len() { dec(o, l as u64) }),
+    ("tcp.seq_raw", |o, r| if let Some(t) = tcp(r) { dec(o, u64::from(t.seq)) }),
+    ("tcp.ack_raw", |o, r| if let Some(t) = tcp(r) { dec(o, u64::from(t.ack)) }),
+    ("tcp.hdr_len", |o, r| if let Some(t) = tcp(r) { dec(o, t.header_len() as u64) }),
+    ("tcp.flags", |o, r| if let Some(t) = tcp(r) { hex(o, u32::from(t.flags.bits()), 4) }),
+    ("tcp.window_size_value", |o, r| if let Some(t) = tcp(r) { dec(o, u64::from(t.window)) }),
+    ("tcp.checksum", |o, r| if let Some(t) = tcp(r) { hex(o, u32::from(t.checksum), 4) }),
+    ("tcp.checksum.status", |o, r| if let Some(v) = r.tcp_checksum() { dec(o, u64::from(status(v))) }),
+    ("tcp.urgent_pointer", |o, r| if let Some(t) = tcp(r) { dec(o, u64::from(t.urgent_ptr)) }),
+    ("tcp.options.mss_val", |o, r| joined(o, options(r).filter_map(|x| if let TcpOption::Mss(m) = x { Some(u64::from(m)) } else { None }))),
+    ("tcp.options.wscale.shift", |o, r| joined(o, options(r).filter_map(|x| if let TcpOption::WindowScale(s) = x { Some(u64::from(s)) } else { None }))),
+    // An FT_NONE field: tshark prints the option's bytes in hex (kind 04, length 02).
+    ("tcp.options.sack_perm", |o, r| repeated(o, SACK_PERM_BYTES, options(r).filter(|x| *x == TcpOption::SackPermitted).count())),
+    ("tcp.options.timestamp.tsval", |o, r| joined(o, options(r).filter_map(|x| if let TcpOption::Timestamps { tsval, .. } = x { Some(u64::from(tsval)) } else { None }))),
+    ("tcp.options.timestamp.tsecr", |o, r| joined(o, options(r).filter_map(|x| if let TcpOption::Timestamps { tsecr, .. } = x { Some(u64::from(tsecr)) } else { None }))),
+    ("tcp.stream", |o, r| if let Some(a) = r.analysis() { dec(o, u64::from(a.stream)) }),
+    ("tcp.seq", |o, r| if let Some(a) = r.analysis() { dec(o, u64::from(a.seq)) }),
+    ("tcp.ack", |o, r| if let Some(a) = r.analysis() { dec(o, u64::from(a.ack.unwrap_or(tcp(r).map_or(0, |t| t.ack)))) }),
+    ("tcp.nxtseq", |o, r| if let Some(n) = r.analysis().and_then(|a| a.nxtseq) { dec(o, u64::from(n)) }),
+    ("tcp.window_size", |o, r| if let Some(a) = r.analysis() { dec(o, u64::from(a.window_size)) }),
+    ("tcp.window_size_scalefactor", |o, r| if let Some(s) = r.analysis().and_then(|a| a.scale) { sdec(o, i64::from(s.factor())) }),
+    ("tcp.options.sack_le", |o, r| sack_edges(o, r, false)),
+    ("tcp.options.sack_re", |o, r| sack_edges(o, r, true)),
+    ("tcp.analysis.duplicate_ack_num", |o, r| if let Some(a) = r.analysis().filter(|a| a.flags.contains(AnalysisFlags::DUPLICATE_ACK)) { dec(o, u64::from(a.dupack_num)) }),
+    ("tcp.analysis.initial_rtt", |o, r| if let Some(d) = r.analysis().and_then(|a| a.initial_rtt) { time(o, d.as_secs() as i64, d.subsec_nanos()) }),
+    ("tcp.completeness", |o, r| if let Some(a) = r.analysis() { dec(o, u64::from(a.completeness)) }),
+    ("synack.ip.checksum", |o, r| if let Some(v) = r.ipv4_checksum() { o.push_str(v.name()) }),
+    ("synack.tcp.checksum", |o, r| if let Some(v) = r.tcp_checksum() { o.push_str(v.name()) }),
+];
+
 /// A field resolved from its name once ([`Column::of`]), so that writing a row does not
 /// compare names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Column(F);
+pub struct Column(C);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum F {
-    FrameNumber,
-    TimeEpoch,
-    FrameLen,
-    CapLen,
-    EthSrc,
-    EthDst,
-    EthType,
-    VlanId,
-    IpVersion,
-    IpHdrLen,
-    IpDsfield,
-    IpLen,
-    IpId,
-    IpDf,
-    IpMf,
-    IpFragOffset,
-    IpTtl,
-    IpProto,
-    IpChecksum,
-    IpChecksumStatus,
-    IpSrc,
-    IpDst,
-    TcpSrcPort,
-    TcpDstPort,
-    TcpLen,
-    TcpSeqRaw,
-    TcpAckRaw,
-    TcpHdrLen,
-    TcpFlags,
-    TcpWindowValue,
-    TcpChecksum,
-    TcpChecksumStatus,
-    TcpUrgent,
-    Mss,
-    WscaleShift,
-    SackPerm,
-    TsVal,
-    TsEcr,
-    Stream,
-    Seq,
-    Ack,
-    NxtSeq,
-    WindowSize,
-    ScaleFactor,
-    SackLe,
-    SackRe,
+enum C {
+    /// A row of [`FIELDS`].
+    Field(usize),
+    /// A `tcp.analysis.*` flag: FT_NONE fields print 1 per occurrence.
     Flag(AnalysisFlags),
-    DupAckNum,
-    InitialRtt,
-    Completeness,
-    SynackIpChecksum,
-    SynackTcpChecksum,
 }
-
-const COLUMNS: &[(&str, F)] = &[
-    ("frame.number", F::FrameNumber),
-    ("frame.time_epoch", F::TimeEpoch),
-    ("frame.len", F::FrameLen),
-    ("frame.cap_len", F::CapLen),
-    ("eth.src", F::EthSrc),
-    ("eth.dst", F::EthDst),
-    ("eth.type", F::EthType),
-    ("vlan.id", F::VlanId),
-    ("ip.version", F::IpVersion),
-    ("ip.hdr_len", F::IpHdrLen),
-    ("ip.dsfield", F::IpDsfield),
-    ("ip.len", F::IpLen),
-    ("ip.id", F::IpId),
-    ("ip.flags.df", F::IpDf),
-    ("ip.flags.mf", F::IpMf),
-    ("ip.frag_offset", F::IpFragOffset),
-    ("ip.ttl", F::IpTtl),
-    ("ip.proto", F::IpProto),
-    ("ip.checksum", F::IpChecksum),
-    ("ip.checksum.status", F::IpChecksumStatus),
-    ("ip.src", F::IpSrc),
-    ("ip.dst", F::IpDst),
-    ("tcp.srcport", F::TcpSrcPort),
-    ("tcp.dstport", F::TcpDstPort),
-    ("tcp.len", F::TcpLen),
-    ("tcp.seq_raw", F::TcpSeqRaw),
-    ("tcp.ack_raw", F::TcpAckRaw),
-    ("tcp.hdr_len", F::TcpHdrLen),
-    ("tcp.flags", F::TcpFlags),
-    ("tcp.window_size_value", F::TcpWindowValue),
-    ("tcp.checksum", F::TcpChecksum),
-    ("tcp.checksum.status", F::TcpChecksumStatus),
-    ("tcp.urgent_pointer", F::TcpUrgent),
-    ("tcp.options.mss_val", F::Mss),
-    ("tcp.options.wscale.shift", F::WscaleShift),
-    ("tcp.options.sack_perm", F::SackPerm),
-    ("tcp.options.timestamp.tsval", F::TsVal),
-    ("tcp.options.timestamp.tsecr", F::TsEcr),
-    ("tcp.stream", F::Stream),
-    ("tcp.seq", F::Seq),
-    ("tcp.ack", F::Ack),
-    ("tcp.nxtseq", F::NxtSeq),
-    ("tcp.window_size", F::WindowSize),
-    ("tcp.window_size_scalefactor", F::ScaleFactor),
-    ("tcp.options.sack_le", F::SackLe),
-    ("tcp.options.sack_re", F::SackRe),
-    ("tcp.analysis.duplicate_ack_num", F::DupAckNum),
-    ("tcp.analysis.initial_rtt", F::InitialRtt),
-    ("tcp.completeness", F::Completeness),
-    ("synack.ip.checksum", F::SynackIpChecksum),
-    ("synack.tcp.checksum", F::SynackTcpChecksum),
-];
 
 impl Column {
     /// Returns the column of a field name, or `None` for a name synack does not know.
     pub fn of(name: &str) -> Option<Column> {
-        let named = COLUMNS.iter().find(|(n, _)| *n == name).map(|&(_, f)| Column(f));
-        // The analysis flags are named once, by AnalysisFlags::field_name.
+        let named = FIELDS.iter().position(|(n, _)| *n == name).map(|i| Column(C::Field(i)));
         named.or_else(|| {
             AnalysisFlags::all()
                 .iter()
                 .find(|f| f.field_name() == name)
-                .map(|f| Column(F::Flag(f)))
+                .map(|f| Column(C::Flag(f)))
         })
     }
 
     /// Returns the field's name.
     pub fn name(self) -> &'static str {
         match self.0 {
-            F::Flag(f) => f.field_name(),
-            _ => COLUMNS.iter().find(|(_, f)| *f == self.0).map_or("", |(n, _)| n),
+            C::Field(i) => FIELDS[i].0,
+            C::Flag(f) => f.field_name(),
+        }
+    }
+}
+
+fn ip<'r>(r: &'r Row<'_>) -> Option<&'r Ipv4Header<'r>> {
+    r.frame().ipv4.as_ref()
+}
+
+fn tcp<'r>(r: &'r Row<'_>) -> Option<&'r TcpHeader<'r>> {
+    r.frame().tcp.as_ref()
+}
+
+/// The frame's well-formed TCP options.
+fn options<'r>(r: &'r Row<'_>) -> impl Iterator<Item = TcpOption<'r>> {
+    tcp(r).into_iter().flat_map(|t| t.options()).filter_map(Result::ok)
+}
+
+/// Appends the numbers comma-joined.
+fn joined(out: &mut String, values: impl Iterator<Item = u64>) {
+    for (i, v) in values.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        dec(out, v);
+    }
+}
+
+/// Appends `text` `n` times, comma-joined.
+fn repeated(out: &mut String, text: &str, n: usize) {
+    for i in 0..n {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(text);
+    }
+}
+
+/// Appends seconds and nanoseconds as `s.nnnnnnnnn`.
+fn time(out: &mut String, secs: i64, nanos: u32) {
+    sdec(out, secs);
+    out.push('.');
+    dec_padded(out, u64::from(nanos), 9);
+}
+
+/// Appends the left (or right) edges of every SACK block, relative to the receiver's base.
+fn sack_edges(out: &mut String, r: &Row<'_>, right: bool) {
+    let base = r.analysis().map_or(0, |a| a.peer_base);
+    let mut first = true;
+    for o in options(r) {
+        if let TcpOption::Sack(blocks) = o {
+            for (l, r) in blocks.iter() {
+                if !first {
+                    out.push(',');
+                }
+                first = false;
+                dec(out, u64::from(if right { r.0 } else { l.0 }.wrapping_sub(base)));
+            }
         }
     }
 }
@@ -389,20 +404,6 @@ fn ipv4(out: &mut String, a: core::net::Ipv4Addr) {
     }
 }
 
-/// Appends, comma-joined, the numbers `pick` takes from each well-formed TCP option.
-fn option_numbers(out: &mut String, frame: &Frame<'_>, pick: impl Fn(TcpOption<'_>) -> Option<u64>) {
-    let mut first = true;
-    for o in frame.tcp.into_iter().flat_map(|t| t.options()).filter_map(Result::ok) {
-        if let Some(v) = pick(o) {
-            if !first {
-                out.push(',');
-            }
-            first = false;
-            dec(out, v);
-        }
-    }
-}
-
 /// Appends the value of field `name` for `row` to `out`; nothing when the frame lacks the
 /// field or the name is unknown. To write many rows, resolve the names once with
 /// [`Column::of`] and use [`write_column`].
@@ -414,289 +415,16 @@ pub fn write_field(out: &mut String, name: &str, row: &Row<'_>) {
 
 /// Appends the value of `column` for `row` to `out`; nothing when the frame lacks the field.
 pub fn write_column(out: &mut String, column: Column, row: &Row<'_>) {
-    let (cf, frame) = (row.captured(), row.frame());
-    let ip = frame.ipv4.as_ref();
-    let tcp = frame.tcp.as_ref();
-    let a = row.analysis();
     match column.0 {
-        F::FrameNumber => dec(out, cf.number),
-        F::TimeEpoch => {
-            sdec(out, cf.timestamp.secs);
-            out.push('.');
-            dec_padded(out, u64::from(cf.timestamp.nanos), 9);
-        }
-        F::FrameLen => dec(out, u64::from(cf.orig_len)),
-        F::CapLen => dec(out, cf.cap_len() as u64),
-        F::EthSrc => {
-            if let Some(e) = frame.ethernet() {
-                mac(out, &e.src);
-            }
-        }
-        F::EthDst => {
-            if let Some(e) = frame.ethernet() {
-                mac(out, &e.dst);
-            }
-        }
-        F::EthType => {
-            if let Some(e) = frame.ethernet() {
-                hex(out, u32::from(e.ethertype.0), 4);
-            }
-        }
-        F::VlanId => {
-            for (i, t) in frame.vlans.as_slice().iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                dec(out, u64::from(t.vid));
-            }
-        }
-        F::IpVersion => {
-            if let Some(i) = ip {
-                dec(out, u64::from(i.version()));
-            }
-        }
-        F::IpHdrLen => {
-            if let Some(i) = ip {
-                dec(out, i.header_len() as u64);
-            }
-        }
-        F::IpDsfield => {
-            if let Some(i) = ip {
-                hex(out, u32::from(i.dsfield()), 2);
-            }
-        }
-        F::IpLen => {
-            if let Some(l) = frame.ip_total_len() {
-                dec(out, l as u64);
-            }
-        }
-        F::IpId => {
-            if let Some(i) = ip {
-                hex(out, u32::from(i.identification), 4);
-            }
-        }
-        F::IpDf => {
-            if let Some(i) = ip {
-                dec(out, u64::from(i.flags.contains(crate::wire::Ipv4Flags::DF)));
-            }
-        }
-        F::IpMf => {
-            if let Some(i) = ip {
-                dec(out, u64::from(i.flags.contains(crate::wire::Ipv4Flags::MF)));
-            }
-        }
-        F::IpFragOffset => {
-            if let Some(i) = ip {
-                dec(out, u64::from(i.fragment_offset_bytes()));
-            }
-        }
-        F::IpTtl => {
-            if let Some(i) = ip {
-                dec(out, u64::from(i.ttl));
-            }
-        }
-        F::IpProto => {
-            if let Some(i) = ip {
-                dec(out, u64::from(i.protocol.0));
-            }
-        }
-        F::IpChecksum => {
-            if let Some(i) = ip {
-                hex(out, u32::from(i.checksum), 4);
-            }
-        }
-        F::IpChecksumStatus => {
-            if let Some(v) = row.ipv4_checksum() {
-                dec(out, u64::from(status(v)));
-            }
-        }
-        F::IpSrc => {
-            if let Some(i) = ip {
-                ipv4(out, i.src);
-            }
-        }
-        F::IpDst => {
-            if let Some(i) = ip {
-                ipv4(out, i.dst);
-            }
-        }
-        F::TcpSrcPort => {
-            if let Some(t) = tcp {
-                dec(out, u64::from(t.src_port));
-            }
-        }
-        F::TcpDstPort => {
-            if let Some(t) = tcp {
-                dec(out, u64::from(t.dst_port));
-            }
-        }
-        F::TcpLen => {
-            if let Some(l) = frame.tcp_len() {
-                dec(out, l as u64);
-            }
-        }
-        F::TcpSeqRaw => {
-            if let Some(t) = tcp {
-                dec(out, u64::from(t.seq));
-            }
-        }
-        F::TcpAckRaw => {
-            if let Some(t) = tcp {
-                dec(out, u64::from(t.ack));
-            }
-        }
-        F::TcpHdrLen => {
-            if let Some(t) = tcp {
-                dec(out, t.header_len() as u64);
-            }
-        }
-        F::TcpFlags => {
-            if let Some(t) = tcp {
-                hex(out, u32::from(t.flags.bits()), 4);
-            }
-        }
-        F::TcpWindowValue => {
-            if let Some(t) = tcp {
-                dec(out, u64::from(t.window));
-            }
-        }
-        F::TcpChecksum => {
-            if let Some(t) = tcp {
-                hex(out, u32::from(t.checksum), 4);
-            }
-        }
-        F::TcpChecksumStatus => {
-            if let Some(v) = row.tcp_checksum() {
-                dec(out, u64::from(status(v)));
-            }
-        }
-        F::TcpUrgent => {
-            if let Some(t) = tcp {
-                dec(out, u64::from(t.urgent_ptr));
-            }
-        }
-        F::Mss => option_numbers(out, frame, |o| {
-            if let TcpOption::Mss(m) = o {
-                Some(u64::from(m))
-            } else {
-                None
-            }
-        }),
-        F::WscaleShift => option_numbers(out, frame, |o| {
-            if let TcpOption::WindowScale(s) = o {
-                Some(u64::from(s))
-            } else {
-                None
-            }
-        }),
-        F::SackPerm => {
-            // An FT_NONE field: tshark prints the option's bytes in hex (kind 04, length 02).
-            let n = tcp
-                .into_iter()
-                .flat_map(|t| t.options())
-                .filter(|o| *o == Ok(TcpOption::SackPermitted))
-                .count();
-            for i in 0..n {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(SACK_PERM_BYTES);
-            }
-        }
-        F::TsVal => option_numbers(out, frame, |o| {
-            if let TcpOption::Timestamps { tsval, .. } = o {
-                Some(u64::from(tsval))
-            } else {
-                None
-            }
-        }),
-        F::TsEcr => option_numbers(out, frame, |o| {
-            if let TcpOption::Timestamps { tsecr, .. } = o {
-                Some(u64::from(tsecr))
-            } else {
-                None
-            }
-        }),
-        F::Stream => {
-            if let Some(a) = a {
-                dec(out, u64::from(a.stream));
-            }
-        }
-        F::Seq => {
-            if let Some(a) = a {
-                dec(out, u64::from(a.seq));
-            }
-        }
-        F::Ack => {
-            if let Some(a) = a {
-                dec(out, u64::from(a.ack.unwrap_or(tcp.map_or(0, |t| t.ack))));
-            }
-        }
-        F::NxtSeq => {
-            if let Some(n) = a.and_then(|a| a.nxtseq) {
-                dec(out, u64::from(n));
-            }
-        }
-        F::WindowSize => {
-            if let Some(a) = a {
-                dec(out, u64::from(a.window_size));
-            }
-        }
-        F::ScaleFactor => {
-            if let Some(s) = a.and_then(|a| a.scale) {
-                sdec(out, i64::from(s.factor()));
-            }
-        }
-        F::SackLe | F::SackRe => {
-            let base = a.map_or(0, |a| a.peer_base);
-            let right = column.0 == F::SackRe;
-            let mut first = true;
-            for o in tcp.into_iter().flat_map(|t| t.options()).filter_map(Result::ok) {
-                if let TcpOption::Sack(blocks) = o {
-                    for (l, r) in blocks.iter() {
-                        if !first {
-                            out.push(',');
-                        }
-                        first = false;
-                        dec(out, u64::from(if right { r.0 } else { l.0 }.wrapping_sub(base)));
-                    }
-                }
-            }
-        }
-        F::Flag(flag) => {
-            if a.is_some_and(|a| a.flags.contains(flag)) {
-                // FT_NONE fields print 1 per occurrence; the duplicate-ACK field occurs twice.
-                out.push('1');
-                if flag == AnalysisFlags::DUPLICATE_ACK {
-                    out.push_str(",1");
-                }
-            }
-        }
-        F::DupAckNum => {
-            if let Some(a) = a.filter(|a| a.flags.contains(AnalysisFlags::DUPLICATE_ACK)) {
-                dec(out, u64::from(a.dupack_num));
-            }
-        }
-        F::InitialRtt => {
-            if let Some(d) = a.and_then(|a| a.initial_rtt) {
-                dec(out, d.as_secs());
-                out.push('.');
-                dec_padded(out, u64::from(d.subsec_nanos()), 9);
-            }
-        }
-        F::Completeness => {
-            if let Some(a) = a {
-                dec(out, u64::from(a.completeness));
-            }
-        }
-        F::SynackIpChecksum => {
-            if let Some(v) = row.ipv4_checksum() {
-                out.push_str(v.name());
-            }
-        }
-        F::SynackTcpChecksum => {
-            if let Some(v) = row.tcp_checksum() {
-                out.push_str(v.name());
+        C::Field(i) => (FIELDS[i].1)(out, row),
+        C::Flag(flag) => {
+            if row.analysis().is_some_and(|a| a.flags.contains(flag)) {
+                // The duplicate-ACK field occurs twice.
+                out.push_str(if flag == AnalysisFlags::DUPLICATE_ACK {
+                    "1,1"
+                } else {
+                    "1"
+                });
             }
         }
     }
