@@ -148,6 +148,7 @@
 pub mod analysis;
 mod config;
 mod conn;
+mod conn_log;
 mod event;
 pub(crate) mod key;
 mod process;
@@ -163,6 +164,7 @@ use std::vec::Vec;
 pub use analysis::{AnalysisFlags, Analyzer, Conversation, SegmentAnalysis, WindowScale};
 pub use config::{Config, ZEEK_LIKELY_SERVER_PORTS};
 use conn::{Conn, Half, HistShape, Marks, NIL, Phase};
+pub use conn_log::{ConnState, History, MAX_HISTORY};
 pub use event::{Anomaly, CloseCause, ConnId, Event, EventKind, Handshake, Roles};
 pub use key::{ConnKey, Direction, Endpoint, FlowKey};
 use key::{Packed, PackedFlow, PackedKey};
@@ -172,7 +174,7 @@ pub use state::{Control, TcpState, Transition, step};
 use summary::summary;
 pub use summary::{ConnSummary, OpenConn, Stats};
 use table::Table;
-pub use zeek::{ConnState, History, MAX_HISTORY, ZeekEndpointState, ZeekSettings};
+pub use zeek::{ZeekEndpointState, ZeekSettings};
 
 use crate::Timestamp;
 use crate::wire::{ChecksumVerdict, Frame, TcpFlags};
@@ -360,7 +362,23 @@ impl Tracker {
     }
 
     /// Expires connections idle past their phase's timeout at packet time `now`, and returns
-    /// the events (a [`CloseCause::TimedOut`] for each that had not closed).
+    /// the events (a [`CloseCause::TimedOut`] for each that had not closed). A live capture
+    /// calls it when no packet came for a while; [`Tracker::observe`] does it as packets come.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use synack::track::{CloseCause, Config, EventKind, Tracker};
+    /// use synack::wire::parse_frame;
+    ///
+    /// let mut tracker = Tracker::new(Config::default());
+    /// let syn = &synack::seed::FRAMES[0];
+    /// tracker.observe(syn.timestamp, &parse_frame(syn.bytes)?);
+    /// // No answer: past the embryonic timeout (30 s), the attempt times out.
+    /// let events = tracker.advance(syn.timestamp + Duration::from_secs(31));
+    /// assert!(matches!(events[0].kind, EventKind::Closed(CloseCause::TimedOut { .. })));
+    /// assert!(tracker.is_empty());
+    /// # Ok::<(), synack::Error>(())
+    /// ```
     pub fn advance(&mut self, now: Timestamp) -> &[Event] {
         self.events.clear();
         self.expire(now);

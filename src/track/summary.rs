@@ -6,13 +6,32 @@ use core::fmt;
 use core::time::Duration;
 
 use super::conn::{Conn, handshake};
+use super::conn_log::{ConnState, History};
 use super::event::{CloseCause, ConnId, Handshake, Roles};
 use super::key::{ConnKey, Direction};
 use super::state::TcpState;
-use super::zeek::{ConnState, History, ZeekConn};
+use super::zeek::ZeekConn;
 use crate::Timestamp;
 
 /// One finished connection, with Zeek's `conn.log` columns.
+///
+/// ```
+/// use synack::capture::CaptureReader;
+/// use synack::driver::{Driver, Output};
+/// use synack::track::{CloseCause, Config, ConnSummary, Direction};
+///
+/// let summaries: Vec<ConnSummary> = Driver::new(CaptureReader::seed(), Config::default())
+///     .filter_map(|item| if let Ok(Output::Summary(s)) = item { Some(s) } else { None })
+///     .collect();
+/// let lab = &summaries[0];
+/// assert_eq!((lab.conn_state.name(), lab.history.as_str(), lab.orig_bytes), ("SF", "ShADafF", Some(5)));
+/// assert_eq!(lab.first_fin, Some(Direction::ServerToClient));
+/// assert!(matches!(lab.cause, CloseCause::Graceful { .. }));
+/// let mut row = String::new();
+/// lab.write_conn_log(&mut row)?;
+/// assert!(row.contains("\t10.7.92.177\t50030\t10.7.92.174\t1005\t"));
+/// # Ok::<(), std::fmt::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ConnSummary {
