@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use synack::Timestamp;
 use synack::capture::CaptureReader;
-use synack::fields::{self, DEFAULT_FIELDS, SYNACK_FIELDS};
+use synack::fields::FieldWriter;
 use synack::format::frame::{details, hex_dump, netmon_line, tshark_line};
 
 #[derive(Debug, Default)]
@@ -21,7 +21,7 @@ struct Args {
     netmon: bool,
     details: bool,
     hex: bool,
-    fields: Option<Vec<String>>,
+    fields: Option<FieldWriter>,
 }
 
 const USAGE: &str = "usage: dissect [FILE] [--style tshark|netmon] [--details] [--hex] [--fields [a,b,c]]";
@@ -39,26 +39,12 @@ fn parse_args() -> Result<Args, String> {
             "--details" => a.details = true,
             "--hex" => a.hex = true,
             "--fields" => {
-                let list = match it.peek() {
-                    Some(next)
-                        if !next.starts_with("--") && next.contains('.') && !std::path::Path::new(next).exists() =>
-                    {
-                        it.next().map(|s| s.split(',').map(str::to_string).collect::<Vec<_>>())
-                    }
-                    _ => None,
-                };
-                let list = list.unwrap_or_else(|| {
-                    DEFAULT_FIELDS
-                        .iter()
-                        .chain(fields::ANALYSIS_FIELDS)
-                        .chain(SYNACK_FIELDS)
-                        .map(|s| s.to_string())
-                        .collect()
+                // A list follows unless the next word is an option or a file.
+                let list = it.next_if(|n| !n.starts_with("--") && n.contains('.') && !std::path::Path::new(n).exists());
+                a.fields = Some(match list {
+                    Some(list) => FieldWriter::new(&list.split(',').collect::<Vec<_>>()).map_err(|e| e.to_string())?,
+                    None => FieldWriter::all(),
                 });
-                if let Some(bad) = list.iter().find(|f| !fields::is_known(f)) {
-                    return Err(format!("unknown field {bad}"));
-                }
-                a.fields = Some(list);
             }
             "-h" | "--help" => return Err(USAGE.to_string()),
             s if s.starts_with("--") => return Err(format!("unknown option {s}\n{USAGE}")),
@@ -69,14 +55,14 @@ fn parse_args() -> Result<Args, String> {
 }
 
 fn main() -> ExitCode {
-    let args = match parse_args() {
+    let mut args = match parse_args() {
         Ok(a) => a,
         Err(e) => {
             eprintln!("{e}");
             return ExitCode::from(2);
         }
     };
-    match run(&args) {
+    match run(&mut args) {
         Ok(()) => ExitCode::SUCCESS,
         // A closed pipe (`| head`) ends the output quietly.
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
@@ -87,32 +73,19 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(args: &Args) -> io::Result<()> {
-    let stdout = io::stdout();
-    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+fn run(args: &mut Args) -> io::Result<()> {
+    let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
     let mut reader = match &args.file {
         Some(path) => CaptureReader::open(path).map_err(io::Error::other)?,
         None => CaptureReader::seed(),
     };
     let progress = progress_bar(args.file.as_deref());
-    if let Some(cols) = &args.fields {
-        writeln!(out, "{}", cols.join("\t"))?;
-    }
-    // Resolved once: writing a row then compares no names.
-    let columns: Vec<fields::Column> = args
-        .fields
-        .iter()
-        .flatten()
-        .filter_map(|c| fields::Column::of(c))
-        .collect();
-    let mut first: Option<Timestamp> = None;
-    // Wireshark's stateful columns need every frame in order.
-    let mut analyzer = args
-        .fields
-        .as_ref()
-        .filter(|cols| cols.iter().any(|c| fields::ANALYSIS_FIELDS.contains(&c.as_str())))
-        .map(|_| synack::track::Analyzer::new());
     let mut line = String::with_capacity(512);
+    if let Some(fields) = &args.fields {
+        fields.write_header(&mut line);
+        writeln!(out, "{line}")?;
+    }
+    let mut first: Option<Timestamp> = None;
     let mut status = Ok(());
     loop {
         if let Some(p) = &progress {
@@ -126,31 +99,23 @@ fn run(args: &Args) -> io::Result<()> {
                 break;
             }
         };
-        let mut row = fields::Row::new(cf);
-        if let Some(analyzer) = analyzer.as_mut() {
-            let a = analyzer.analyze(cf.timestamp, row.frame());
-            row = row.with_analysis(a);
-        }
-        let frame = *row.frame();
-        let start = *first.get_or_insert(cf.timestamp);
         line.clear();
-        if args.fields.is_some() {
-            for (i, c) in columns.iter().enumerate() {
-                if i > 0 {
-                    line.push('\t');
-                }
-                fields::write_column(&mut line, *c, &row);
-            }
-        } else if args.netmon {
-            netmon_line(&mut line, &cf, &frame);
-        } else {
-            tshark_line(&mut line, &cf, &frame, start);
+        if let Some(fields) = args.fields.as_mut() {
+            fields.write_row(&mut line, cf);
+            line.push('\n');
+            out.write_all(line.as_bytes())?;
+            continue;
+        }
+        let frame = cf.dissect();
+        match args.netmon {
+            true => netmon_line(&mut line, &cf, &frame),
+            false => tshark_line(&mut line, &cf, &frame, *first.get_or_insert(cf.timestamp)),
         }
         line.push('\n');
-        if args.details && args.fields.is_none() {
+        if args.details {
             details(&mut line, &cf, &frame);
         }
-        if args.hex && args.fields.is_none() {
+        if args.hex {
             hex_dump(&mut line, cf.data);
         }
         out.write_all(line.as_bytes())?;

@@ -430,6 +430,95 @@ pub fn write_column(out: &mut String, column: Column, row: &Row<'_>) {
     }
 }
 
+/// A field name synack does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown field {name}")]
+pub struct UnknownField {
+    /// The name given.
+    pub name: String,
+}
+
+/// Writes rows of chosen fields, tab-separated as `tshark -T fields` prints them, and runs
+/// Wireshark's sequence analysis over every frame when a column needs it (so it must see
+/// every frame, in order).
+///
+/// ```
+/// use synack::capture::CaptureReader;
+/// use synack::fields::FieldWriter;
+///
+/// let mut fields = FieldWriter::new(&["frame.number", "tcp.stream", "tcp.seq", "tcp.len"])?;
+/// let mut reader = CaptureReader::seed();
+/// let mut rows = Vec::new();
+/// while let Some(frame) = reader.next_frame() {
+///     let mut row = String::new();
+///     fields.write_row(&mut row, frame?);
+///     rows.push(row);
+/// }
+/// assert_eq!(rows[3], "4\t0\t1\t5"); // the lab's 5 bytes, at relative sequence 1
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct FieldWriter {
+    columns: Vec<Column>,
+    analyzer: Option<crate::track::Analyzer>,
+}
+
+impl FieldWriter {
+    /// Returns a writer of the named fields, in order.
+    pub fn new<S: AsRef<str>>(names: &[S]) -> Result<Self, UnknownField> {
+        let columns = names
+            .iter()
+            .map(|n| {
+                Column::of(n.as_ref()).ok_or_else(|| UnknownField {
+                    name: n.as_ref().to_string(),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let stateful = columns.iter().any(|c| ANALYSIS_FIELDS.contains(&c.name()));
+        Ok(FieldWriter {
+            columns,
+            analyzer: stateful.then(crate::track::Analyzer::new),
+        })
+    }
+
+    /// Returns a writer of every field synack knows: [`DEFAULT_FIELDS`], [`ANALYSIS_FIELDS`]
+    /// and [`SYNACK_FIELDS`].
+    pub fn all() -> Self {
+        let names: Vec<&str> = DEFAULT_FIELDS
+            .iter()
+            .chain(ANALYSIS_FIELDS)
+            .chain(SYNACK_FIELDS)
+            .copied()
+            .collect();
+        FieldWriter::new(&names).expect("the listed fields are known")
+    }
+
+    /// Appends the header row (the field names, tab-separated; no newline).
+    pub fn write_header(&self, out: &mut String) {
+        for (i, c) in self.columns.iter().enumerate() {
+            if i > 0 {
+                out.push('\t');
+            }
+            out.push_str(c.name());
+        }
+    }
+
+    /// Appends one frame's row (no newline). Give it every frame of the capture, in order.
+    pub fn write_row(&mut self, out: &mut String, frame: CapturedFrame<'_>) {
+        let mut row = Row::new(frame);
+        if let Some(analyzer) = self.analyzer.as_mut() {
+            let a = analyzer.analyze(frame.timestamp, row.frame());
+            row = row.with_analysis(a);
+        }
+        for (i, c) in self.columns.iter().enumerate() {
+            if i > 0 {
+                out.push('\t');
+            }
+            write_column(out, *c, &row);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -180,7 +180,21 @@ impl<'r> CaptureReader<'r> {
         self.frames
     }
 
-    /// Returns the next frame, `None` at the end of the file, or an error that ends the walk.
+    /// Returns the next frame, `None` at the end of the file, or an error that ends the walk
+    /// (after every good frame before it).
+    ///
+    /// ```
+    /// use synack::capture::CaptureReader;
+    ///
+    /// let mut reader = CaptureReader::seed();
+    /// let mut numbers = Vec::new();
+    /// while let Some(frame) = reader.next_frame() {
+    ///     let frame = frame?;
+    ///     numbers.push((frame.number, frame.data.len()));
+    /// }
+    /// assert_eq!(numbers[..3], [(1, 66), (2, 66), (3, 60)]);
+    /// # Ok::<(), synack::capture::CaptureError>(())
+    /// ```
     #[allow(clippy::should_implement_trait)]
     pub fn next_frame(&mut self) -> Option<Result<CapturedFrame<'_>, CaptureError>> {
         if self.done {

@@ -12,7 +12,26 @@ use crate::wire::SynOptions;
 /// A connection's identifier: unique within one tracker, in order of creation.
 pub type ConnId = u64;
 
-/// One thing a frame (or the passing of time) did to a connection.
+/// One thing a frame (or the passing of time) did to a connection: which connection (its
+/// endpoints with the roles as known then), when, by which frame, in which direction, and
+/// what.
+///
+/// ```
+/// use synack::capture::CaptureReader;
+/// use synack::driver::{Driver, Output};
+/// use synack::track::{Config, Direction, EventKind};
+///
+/// let first_fin = Driver::new(CaptureReader::seed(), Config::default())
+///     .filter_map(|item| match item {
+///         Ok(Output::Event(e)) if matches!(e.kind, EventKind::Fin { first: true, .. }) => Some(e),
+///         _ => None,
+///     })
+///     .next()
+///     .unwrap();
+/// // The server closes first, in frame 6 of the lab's capture.
+/// assert_eq!((first_fin.frame, first_fin.direction), (6, Direction::ServerToClient));
+/// assert_eq!(first_fin.sender(), first_fin.key.server);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Event {
