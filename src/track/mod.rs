@@ -127,7 +127,8 @@
 //! same without copying a frame (the reader shares each chunk of a file it reads once and
 //! tells every shard where its frames are in it: the fastest on 2 cores), or every shard
 //! reading the whole source and keeping its own frames (`PACKET_FANOUT_HASH` does it for
-//! sockets). `examples/sharded.rs` does all three and measures them.
+//! sockets). [`crate::shard`] does all three for a capture file (`examples/sharded.rs`
+//! measures them).
 //!
 //! ```
 //! use synack::track::{Config, FlowKey, Tracker};
@@ -177,9 +178,20 @@ use table::Table;
 pub use zeek::{ZeekEndpointState, ZeekSettings};
 
 use crate::Timestamp;
-use crate::wire::{ChecksumVerdict, Frame, TcpFlags};
+use crate::wire::{ChecksumVerdict, Frame, SynOptions, TcpFlags};
 use analysis::{Seg, SeqState};
 use zeek::{ZeekConn, ZeekStates};
+
+/// One segment's parts as the tracker reads them: from a frame or from a [`Segment`].
+struct Parts {
+    src: Packed,
+    dst: Packed,
+    seg: Seg,
+    syn_opts: Option<SynOptions>,
+    ip_len: u64,
+    tcp_checksum: Option<ChecksumVerdict>,
+    ip_checksum: Option<ChecksumVerdict>,
+}
 
 /// The passive TCP connection tracker. See the [module docs](self).
 #[derive(Debug)]
@@ -201,6 +213,8 @@ pub struct Tracker {
     last_sweep: Timestamp,
     /// Set while [`Tracker::end`] closes the table: every summary is kept.
     ending: bool,
+    /// The phases' timeouts in nanoseconds, for the check on every packet.
+    timeout_nanos: [i64; 3],
 }
 
 impl Tracker {
@@ -222,6 +236,12 @@ impl Tracker {
             clock: Timestamp::default(),
             last_sweep: Timestamp::default(),
             ending: false,
+            timeout_nanos: [
+                config.embryonic_timeout,
+                config.established_timeout,
+                config.closing_timeout,
+            ]
+            .map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)),
             config,
         }
     }
@@ -434,14 +454,16 @@ impl Tracker {
     /// Returns the connection a segment at `now` belongs to, unless it was idle past its
     /// phase's timeout: then it ends there (as Zeek's inactivity timer ends it when packet
     /// time passes it), whenever the last sweep was, and the segment starts a new one.
+    #[inline]
     fn find_live(&mut self, flow: PackedFlow, now: Timestamp) -> Option<u32> {
         let i = self.table.find(flow)?;
         let c = self.table.get(i);
-        let timeout = self.timeouts()[c.phase as usize];
-        if crate::Nanos::from(now).since(c.last) <= timeout {
+        let phase = c.phase as usize;
+        // In nanoseconds, the timeouts converted once (`timeout_nanos`).
+        if crate::Nanos::from(now).get().saturating_sub(c.last.get()) <= self.timeout_nanos[phase] {
             return Some(i);
         }
-        self.time_out(i, timeout);
+        self.time_out(i, self.timeouts()[phase]);
         None
     }
 
@@ -612,18 +634,38 @@ impl Tracker {
     /// # Ok::<(), synack::Error>(())
     /// ```
     pub fn observe(&mut self, timestamp: Timestamp, frame: &Frame<'_>) -> &[Event] {
-        let Some(mut seg) = Segment::from_frame(frame) else {
+        // The parts straight from the frame (what `Segment::from_frame` holds, without the
+        // public endpoints), the checksums verified only when the settings read them.
+        let (Some((src, dst)), Some(tcp)) = (Packed::endpoints_of(frame), frame.tcp.as_ref()) else {
             self.begin(timestamp);
             self.stats.not_tcp += 1;
             return &self.events;
         };
-        if self.config.verify_checksums || self.config.zeek.count_bad_checksums {
-            seg.tcp_checksum = frame.tcp_checksum();
-        }
-        if self.config.zeek.count_bad_checksums {
-            seg.ip_checksum = frame.ipv4_checksum();
-        }
-        self.observe_segment(timestamp, &seg)
+        let syn_opts = tcp
+            .flags
+            .contains(TcpFlags::SYN)
+            .then(|| SynOptions::collect(tcp.options()));
+        let count_bad = self.config.zeek.count_bad_checksums;
+        let verify = self.config.verify_checksums || count_bad;
+        let parts = Parts {
+            src,
+            dst,
+            seg: Seg {
+                seq: tcp.seq,
+                ack: tcp.ack,
+                len: frame.tcp_len().unwrap_or(frame.payload.len()) as u32,
+                flags: tcp.flags,
+                window: tcp.window,
+                wscale: syn_opts.and_then(|o| o.window_scale),
+                ts: timestamp,
+            },
+            syn_opts,
+            ip_len: frame.ip_total_len().unwrap_or(frame.segment.len() + 20) as u64,
+            tcp_checksum: if verify { frame.tcp_checksum() } else { None },
+            ip_checksum: if count_bad { frame.ipv4_checksum() } else { None },
+        };
+        self.begin(timestamp);
+        self.observe_parts(&parts)
     }
 
     /// Counts a frame given at `timestamp` and expires idle connections, at most once per
@@ -648,20 +690,41 @@ impl Tracker {
             self.stats.not_tcp += 1;
             return &self.events;
         };
-        let flow = PackedFlow::new(src, dst);
-        let flags = seg.flags;
+        let parts = Parts {
+            src,
+            dst,
+            seg: Seg {
+                seq: seg.seq,
+                ack: seg.ack,
+                len: seg.len,
+                flags: seg.flags,
+                window: seg.window,
+                wscale: seg.syn_options.and_then(|o| o.window_scale),
+                ts: timestamp,
+            },
+            syn_opts: seg.syn_options,
+            ip_len: u64::from(seg.ip_len),
+            tcp_checksum: seg.tcp_checksum,
+            ip_checksum: seg.ip_checksum,
+        };
+        self.observe_parts(&parts)
+    }
+
+    /// Observes one segment, the frame already counted.
+    #[inline]
+    fn observe_parts(&mut self, p: &Parts) -> &[Event] {
+        let (src, dst, flags, timestamp) = (p.src, p.dst, p.seg.flags, p.seg.ts);
         let count_bad = self.config.zeek.count_bad_checksums;
         // Zeek without -C drops a packet whose IPv4 header checksum does not verify.
         if count_bad
-            && seg
-                .ip_checksum
+            && p.ip_checksum
                 .is_some_and(|v| !matches!(v, ChecksumVerdict::Good | ChecksumVerdict::Unverifiable))
         {
             self.stats.bad_checksum_dropped += 1;
             return &self.events;
         }
-        let idx = match self.find_live(flow, timestamp) {
-            Some(i) if self.is_reuse(i, src, flags, seg.seq) => {
+        let idx = match self.find_live(PackedFlow::new(src, dst), timestamp) {
+            Some(i) if self.is_reuse(i, src, flags, p.seg.seq) => {
                 self.remove(i, None, timestamp);
                 self.create(src, dst, flags, timestamp)
             }
@@ -669,49 +732,33 @@ impl Tracker {
             None => self.create(src, dst, flags, timestamp),
         };
         let verdict = if self.config.verify_checksums || count_bad {
-            seg.tcp_checksum
+            p.tcp_checksum
         } else {
             None
         };
-        let bad_checksum = matches!(verdict, Some(ChecksumVerdict::Bad { .. }));
-        // To Zeek, anything that does not verify is bad (it knows no offload artefacts).
-        let zeek_bad = count_bad
-            && matches!(
-                verdict,
-                Some(ChecksumVerdict::Bad { .. } | ChecksumVerdict::Partial | ChecksumVerdict::Zero)
-            );
-        let syn_opts = seg.syn_options;
-        let s = Seg {
-            seq: seg.seq,
-            ack: seg.ack,
-            len: seg.len,
-            flags,
-            window: seg.window,
-            wscale: syn_opts.and_then(|o| o.window_scale),
+        let input = Input {
+            src,
+            seg: &p.seg,
+            syn_opts: p.syn_opts,
+            ip_len: p.ip_len,
+            bad_checksum: matches!(verdict, Some(ChecksumVerdict::Bad { .. })),
+            // To Zeek, anything that does not verify is bad (it knows no offload artefacts).
+            zeek_bad: count_bad
+                && matches!(
+                    verdict,
+                    Some(ChecksumVerdict::Bad { .. } | ChecksumVerdict::Partial | ChecksumVerdict::Zero)
+                ),
+            data_events: self.config.data_events,
+            report_gaps: self.config.zeek.report_gaps,
+        };
+        let mut out = Emitter {
+            events: &mut self.events,
+            frame: self.stats.frames,
             ts: timestamp,
         };
-        let ip_len = u64::from(seg.ip_len);
-        let data_events = self.config.data_events;
-        let frame_no = self.stats.frames;
-
         let conn = self.table.get_mut(idx);
         let seq = self.seqs.get_mut(idx as usize);
         let zeek = self.zeeks.get_mut(idx as usize);
-        let mut out = Emitter {
-            events: &mut self.events,
-            frame: frame_no,
-            ts: timestamp,
-        };
-        let input = Input {
-            src,
-            seg: &s,
-            syn_opts,
-            ip_len,
-            bad_checksum,
-            zeek_bad,
-            data_events,
-            report_gaps: self.config.zeek.report_gaps,
-        };
         process(conn, seq, zeek, &mut out, &input);
         self.table.touch(idx);
         &self.events
