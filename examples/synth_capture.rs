@@ -12,10 +12,7 @@ use std::time::Duration;
 
 use synack::Timestamp;
 use synack::capture::write;
-use synack::wire::{
-    EtherType, EthernetHeader, IpProtocol, Ipv4Flags, Ipv4Header, LinkType, MacAddr, TcpFlags, TcpHeader, TcpOption,
-    emit_options, fill_tcp_checksum,
-};
+use synack::wire::{LinkType, MacAddr, PacketBuilder, TcpFlags, TcpOption};
 
 struct Conn {
     client: (Ipv4Addr, u16),
@@ -25,6 +22,17 @@ struct Conn {
     step: u32,
     rounds: u32,
 }
+
+/// The payload every frame carries a prefix of: `abc...z` repeated.
+const PAYLOAD: [u8; 1500] = {
+    let mut p = [0u8; 1500];
+    let mut i = 0;
+    while i < p.len() {
+        p[i] = b'a' + (i % 26) as u8;
+        i += 1;
+    }
+    p
+};
 
 #[allow(clippy::too_many_arguments)]
 fn frame(
@@ -37,30 +45,15 @@ fn frame(
     opts: &[TcpOption<'_>],
     len: usize,
 ) {
-    let mut optbuf = [0u8; 40];
-    let olen = emit_options(opts, &mut optbuf).unwrap();
-    let mut tcp = TcpHeader::new(src.1, dst.1, seq, ack, flags);
-    tcp.window = 2048;
-    tcp.options = &optbuf[..olen];
-    tcp.data_offset = (5 + olen / 4) as u8;
-    let seg = tcp.header_len() + len;
-    let mut ip = Ipv4Header::new(src.0, dst.0, IpProtocol::TCP, seg as u16);
-    ip.flags = Ipv4Flags::DF;
-    ip.ttl = 64;
-    let eth = EthernetHeader {
-        dst: MacAddr([2, 0, 0, 0, 0, 2]),
-        src: MacAddr([2, 0, 0, 0, 0, 1]),
-        ethertype: EtherType::IPV4,
-    };
-    out.clear();
-    out.resize(34 + seg, 0);
-    eth.emit(out).unwrap();
-    ip.emit(&mut out[14..], true).unwrap();
-    let th = tcp.emit(&mut out[34..]).unwrap();
-    for (i, b) in out[34 + th..].iter_mut().enumerate() {
-        *b = b'a' + (i % 26) as u8;
-    }
-    fill_tcp_checksum(&mut out[34..], src.0, dst.0).unwrap();
+    let b = PacketBuilder::ethernet2(MacAddr([2, 0, 0, 0, 0, 1]), MacAddr([2, 0, 0, 0, 0, 2]))
+        .ipv4(src.0, dst.0, 64)
+        .tcp(src.1, dst.1, seq, 2048)
+        .flags(flags)
+        .ack_number(ack)
+        .options(opts);
+    let payload = &PAYLOAD[..len.min(PAYLOAD.len())];
+    out.resize(b.size(payload.len()).expect("options fit"), 0);
+    b.write(out, payload).expect("the frame fits");
 }
 
 fn main() -> std::io::Result<()> {

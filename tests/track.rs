@@ -8,10 +8,7 @@ use synack::Timestamp;
 use synack::track::{
     Anomaly, CloseCause, Config, ConnState, ConnSummary, Direction, Event, EventKind, Roles, TcpState, Tracker,
 };
-use synack::wire::{
-    EtherType, EthernetHeader, IpProtocol, Ipv4Header, MacAddr, TcpFlags, TcpHeader, TcpOption, emit_options,
-    fill_tcp_checksum, parse_frame,
-};
+use synack::wire::{MacAddr, PacketBuilder, TcpFlags, TcpOption, parse_frame};
 
 use Direction::{ClientToServer as C2S, ServerToClient as S2C};
 
@@ -43,32 +40,18 @@ const TEMPLATE: Seg = Seg {
 };
 
 fn build(s: &Seg, client: (Ipv4Addr, u16)) -> Vec<u8> {
-    let mut optbuf = [0u8; 40];
-    let olen = emit_options(&s.options, &mut optbuf).unwrap();
     let ((src, sp), (dst, dp)) = match s.dir {
         C2S => (client, (SERVER, SPORT)),
         S2C => ((SERVER, SPORT), client),
     };
-    let mut tcp = TcpHeader::new(sp, dp, s.seq, s.ack, s.flags);
-    tcp.window = s.window;
-    tcp.options = &optbuf[..olen];
-    tcp.data_offset = (5 + olen / 4) as u8;
-    let seg_len = tcp.header_len() + s.len;
-    let ip = Ipv4Header::new(src, dst, IpProtocol::TCP, seg_len as u16);
-    let eth = EthernetHeader {
-        dst: MacAddr([2, 0, 0, 0, 0, 1]),
-        src: MacAddr([2, 0, 0, 0, 0, 2]),
-        ethertype: EtherType::IPV4,
-    };
-    let mut buf = vec![0u8; 34 + seg_len];
-    eth.emit(&mut buf).unwrap();
-    ip.emit(&mut buf[14..], true).unwrap();
-    let th = tcp.emit(&mut buf[34..]).unwrap();
-    for b in &mut buf[34 + th..] {
-        *b = b'x';
-    }
-    fill_tcp_checksum(&mut buf[34..], src, dst).unwrap();
-    buf
+    PacketBuilder::ethernet2(MacAddr([2, 0, 0, 0, 0, 2]), MacAddr([2, 0, 0, 0, 0, 1]))
+        .ipv4(src, dst, 64)
+        .tcp(sp, dp, s.seq, s.window)
+        .flags(s.flags)
+        .ack_number(s.ack)
+        .options(&s.options)
+        .build(&vec![b'x'; s.len])
+        .unwrap()
 }
 
 /// A tracker fed one segment at a time, 1 ms apart.

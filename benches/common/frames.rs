@@ -3,39 +3,20 @@
 
 use core::net::Ipv4Addr;
 
-use synack::wire::{
-    EtherType, EthernetHeader, IpProtocol, Ipv4Flags, Ipv4Header, MacAddr, TcpFlags, TcpHeader, TcpOption,
-    emit_options, fill_tcp_checksum,
-};
+use synack::wire::{MacAddr, PacketBuilder, TcpFlags, TcpOption};
 
 /// Builds an Ethernet/IPv4/TCP frame with `len` payload bytes.
 #[allow(dead_code)]
 pub fn build(flags: TcpFlags, seq: u32, ack: u32, options: &[TcpOption<'_>], len: usize) -> Vec<u8> {
-    let mut optbuf = [0u8; 40];
-    let olen = emit_options(options, &mut optbuf).unwrap();
-    let (src, dst) = (Ipv4Addr::new(198, 18, 0, 1), Ipv4Addr::new(198, 18, 0, 2));
-    let mut tcp = TcpHeader::new(40000, 443, seq, ack, flags);
-    tcp.window = 502;
-    tcp.options = &optbuf[..olen];
-    tcp.data_offset = (5 + olen / 4) as u8;
-    let seg = tcp.header_len() + len;
-    let mut ip = Ipv4Header::new(src, dst, IpProtocol::TCP, seg as u16);
-    ip.flags = Ipv4Flags::DF;
-    ip.ttl = 64;
-    let eth = EthernetHeader {
-        dst: MacAddr([2, 0, 0, 0, 0, 2]),
-        src: MacAddr([2, 0, 0, 0, 0, 1]),
-        ethertype: EtherType::IPV4,
-    };
-    let mut buf = vec![0u8; 34 + seg];
-    eth.emit(&mut buf).unwrap();
-    ip.emit(&mut buf[14..], true).unwrap();
-    let th = tcp.emit(&mut buf[34..]).unwrap();
-    for (i, b) in buf[34 + th..].iter_mut().enumerate() {
-        *b = i as u8;
-    }
-    fill_tcp_checksum(&mut buf[34..], src, dst).unwrap();
-    buf
+    let payload: Vec<u8> = (0..len).map(|i| i as u8).collect();
+    PacketBuilder::ethernet2(MacAddr([2, 0, 0, 0, 0, 1]), MacAddr([2, 0, 0, 0, 0, 2]))
+        .ipv4(Ipv4Addr::new(198, 18, 0, 1), Ipv4Addr::new(198, 18, 0, 2), 64)
+        .tcp(40000, 443, seq, 502)
+        .flags(flags)
+        .ack_number(ack)
+        .options(options)
+        .build(&payload)
+        .unwrap()
 }
 
 #[allow(dead_code)]

@@ -39,6 +39,8 @@
 //! assert!(frame.payload.is_empty());
 //! ```
 
+#[cfg(feature = "std")]
+mod builder;
 pub mod checksum;
 mod ethernet;
 mod ipv4;
@@ -47,6 +49,8 @@ mod slice;
 mod tcp;
 mod tcp_options;
 
+#[cfg(feature = "std")]
+pub use builder::PacketBuilder;
 pub use checksum::ChecksumVerdict;
 pub use ethernet::{EtherType, EthernetHeader, MacAddr, VlanTag, VlanTags, parse_ethernet, parse_vlan};
 pub use ipv4::{IpProtocol, Ipv4Flags, Ipv4Header, Ipv4Option, Ipv4Options, parse_ipv4};

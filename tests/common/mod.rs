@@ -303,7 +303,6 @@ pub fn compare(file: &Path, ours: &Table, theirs: &Table, tally: &mut Tally) {
 
 /// An Ethernet II / IPv4 / TCP frame without options, from `src` to `dst` (address, port),
 /// with `len` zero bytes of payload, a window and a good TCP checksum.
-#[allow(clippy::too_many_arguments)]
 pub fn tcp_frame(
     src: (std::net::Ipv4Addr, u16),
     dst: (std::net::Ipv4Addr, u16),
@@ -313,19 +312,12 @@ pub fn tcp_frame(
     len: usize,
     window: u16,
 ) -> Vec<u8> {
-    use synack::wire::{EtherType, EthernetHeader, IpProtocol, Ipv4Header, MacAddr, TcpHeader, fill_tcp_checksum};
-    let mut tcp = TcpHeader::new(src.1, dst.1, seq, ack, flags);
-    tcp.window = window;
-    let ip = Ipv4Header::new(src.0, dst.0, IpProtocol::TCP, (20 + len) as u16);
-    let eth = EthernetHeader {
-        dst: MacAddr([2, 0, 0, 0, 0, 1]),
-        src: MacAddr([2, 0, 0, 0, 0, 2]),
-        ethertype: EtherType::IPV4,
-    };
-    let mut buf = vec![0u8; 54 + len];
-    eth.emit(&mut buf).unwrap();
-    ip.emit(&mut buf[14..], true).unwrap();
-    tcp.emit(&mut buf[34..]).unwrap();
-    fill_tcp_checksum(&mut buf[34..], src.0, dst.0).unwrap();
-    buf
+    use synack::wire::{MacAddr, PacketBuilder};
+    PacketBuilder::ethernet2(MacAddr([2, 0, 0, 0, 0, 2]), MacAddr([2, 0, 0, 0, 0, 1]))
+        .ipv4(src.0, dst.0, 64)
+        .tcp(src.1, dst.1, seq, window)
+        .flags(flags)
+        .ack_number(ack)
+        .build(&vec![0u8; len])
+        .expect("a frame within the limits")
 }
