@@ -12,7 +12,7 @@ use bitflags::bitflags;
 
 use super::key::{Packed, PackedFlow};
 use crate::Timestamp;
-use crate::wire::{Frame, SynOptions, TcpFlags};
+use crate::wire::{Frame, SeqNumber, SynOptions, TcpFlags};
 
 bitflags! {
     /// Wireshark's `tcp.analysis.*` flags for one segment.
@@ -220,16 +220,17 @@ impl Seg {
     }
 }
 
+// Wireshark's GT_SEQ, LT_SEQ and LE_SEQ, through SeqNumber's wrapping order.
 fn gt(a: u32, b: u32) -> bool {
-    (a.wrapping_sub(b) as i32) > 0
+    SeqNumber(a) > SeqNumber(b)
 }
 
 fn lt(a: u32, b: u32) -> bool {
-    (a.wrapping_sub(b) as i32) < 0
+    SeqNumber(a) < SeqNumber(b)
 }
 
 fn le(a: u32, b: u32) -> bool {
-    (a.wrapping_sub(b) as i32) <= 0
+    SeqNumber(a) <= SeqNumber(b)
 }
 
 fn nanos_between(later: Timestamp, earlier: i64) -> i128 {

@@ -220,7 +220,7 @@ impl HistShape {
                         HistShape::LoneH
                     };
                 }
-                let d = end.wrapping_sub(client.fin_seq) as i32;
+                let d = SeqNumber(end).diff(SeqNumber(client.fin_seq));
                 if d.unsigned_abs() > zeek::TOO_LARGE_SEQ_DELTA.unsigned_abs() {
                     HistShape::LoneH
                 } else if d > 0 {

@@ -191,8 +191,7 @@ fn zeek_view(
             && flags.contains(TcpFlags::ACK)
             && !flags.contains(TcpFlags::RST)
             && c.zeek.state(1) != ZeekEndpointState::Inactive
-            && (1..zeek::TOO_LARGE_SEQ_DELTA)
-                .contains(&(seg.ack.wrapping_sub(c.half[1].zeek_start().wrapping_add(1)) as i32));
+            && (1..zeek::TOO_LARGE_SEQ_DELTA).contains(&SeqNumber(seg.ack).diff(SeqNumber(c.half[1].zeek_start()) + 1));
         let state = [c.zeek.state(0), c.zeek.prev_state(0)];
         hist_before.after(orig, seg, &mut c.half[0], state, gap)
     };

@@ -5,7 +5,7 @@
 use super::analysis::Seg;
 use super::conn_log::{ConnState, History};
 use crate::Timestamp;
-use crate::wire::TcpFlags;
+use crate::wire::{SeqNumber, TcpFlags};
 
 /// An endpoint's state as Zeek tracks it (`TCP_ENDPOINT_*`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -225,8 +225,9 @@ const HIST_MULTI_FLAG_PKT: u32 = 0x40;
 /// this as no gaps.
 pub(crate) const TOO_LARGE_SEQ_DELTA: i32 = 1_048_576;
 
+/// Zeek's `seq_delta`, through SeqNumber.
 fn seq_delta(a: u32, b: u32) -> i32 {
-    a.wrapping_sub(b) as i32
+    SeqNumber(a).diff(SeqNumber(b))
 }
 
 /// One endpoint as Zeek tracks it.

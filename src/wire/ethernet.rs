@@ -6,6 +6,19 @@ use nom::IResult;
 
 use crate::error::{Error, Layer, fail, out_buf};
 
+/// Where each field of the Ethernet II header lies, in bytes from its start (smoltcp's
+/// `field`): the views read and [`EthernetHeader::emit`] writes through these.
+pub mod field {
+    use core::ops::Range;
+
+    /// Destination address.
+    pub const DST: Range<usize> = 0..6;
+    /// Source address.
+    pub const SRC: Range<usize> = 6..12;
+    /// EtherType (or the outer tag's TPID).
+    pub const ETHERTYPE: Range<usize> = 12..14;
+}
+
 /// A 48-bit MAC address; prints as `2c:f0:5d:47:37:da`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct MacAddr(pub [u8; 6]);
@@ -91,9 +104,9 @@ impl EthernetHeader {
     /// Writes the header into the start of `buf` and returns the bytes written.
     pub fn emit(&self, buf: &mut [u8]) -> Result<usize, Error> {
         let out = out_buf(buf, Self::LEN, Layer::Ethernet)?;
-        out[0..6].copy_from_slice(&self.dst.0);
-        out[6..12].copy_from_slice(&self.src.0);
-        out[12..14].copy_from_slice(&self.ethertype.0.to_be_bytes());
+        out[field::DST].copy_from_slice(&self.dst.0);
+        out[field::SRC].copy_from_slice(&self.src.0);
+        out[field::ETHERTYPE].copy_from_slice(&self.ethertype.0.to_be_bytes());
         Ok(Self::LEN)
     }
 }
@@ -117,12 +130,8 @@ pub fn parse_ethernet(input: &[u8]) -> IResult<&[u8], EthernetHeader, Error> {
             available: input.len(),
         });
     };
-    let header = EthernetHeader {
-        dst: MacAddr([h[0], h[1], h[2], h[3], h[4], h[5]]),
-        src: MacAddr([h[6], h[7], h[8], h[9], h[10], h[11]]),
-        ethertype: EtherType(u16::from_be_bytes([h[12], h[13]])),
-    };
-    Ok((rest, header))
+    // The fields are read through the view, the one place that knows where they are.
+    Ok((rest, crate::wire::slice::EthernetSlice(h).to_header()))
 }
 
 /// One 802.1Q or 802.1ad tag: the TPID that introduced it and its tag control information.

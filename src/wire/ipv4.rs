@@ -10,6 +10,35 @@ use crate::error::{Error, Field, Layer, fail, out_buf};
 use crate::wire::checksum::{self, ChecksumVerdict};
 use crate::wire::slice::Ipv4Slice;
 
+/// Where each fixed field of the IPv4 header lies, in bytes from its start (smoltcp's
+/// `field`): the views read and [`Ipv4Header::emit`] writes through these.
+pub mod field {
+    use core::ops::Range;
+
+    /// Version (high 4 bits) and IHL (low 4 bits).
+    pub const VER_IHL: usize = 0;
+    /// DSCP (high 6 bits) and ECN (low 2 bits).
+    pub const DSFIELD: usize = 1;
+    /// Total length.
+    pub const TOTAL_LEN: Range<usize> = 2..4;
+    /// Identification.
+    pub const IDENT: Range<usize> = 4..6;
+    /// Flags (high 3 bits) and fragment offset.
+    pub const FLAGS_FRAG: Range<usize> = 6..8;
+    /// Time to live.
+    pub const TTL: usize = 8;
+    /// Protocol.
+    pub const PROTOCOL: usize = 9;
+    /// Header checksum.
+    pub const CHECKSUM: Range<usize> = 10..12;
+    /// Source address.
+    pub const SRC: Range<usize> = 12..16;
+    /// Destination address.
+    pub const DST: Range<usize> = 16..20;
+    /// Options, up to the IHL.
+    pub const OPTIONS: usize = 20;
+}
+
 bitflags! {
     /// The three IPv4 flag bits (the top of the flags/fragment-offset word).
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -92,7 +121,6 @@ impl<'a> Ipv4Header<'a> {
     pub const VERSION: u8 = 4;
     pub(crate) const FRAG_OFFSET_MASK: u16 = 0x1fff;
     pub(crate) const FLAGS_SHIFT: u16 = 13;
-    const CHECKSUM_OFFSET: usize = 10;
 
     /// Returns a header for `payload_len` bytes of `protocol` from `src` to `dst`, with TTL
     /// 64, DF set and no options; the checksum is left 0 (see [`Ipv4Header::emit`]).
@@ -169,22 +197,22 @@ impl<'a> Ipv4Header<'a> {
             });
         }
         let out = out_buf(buf, len, Layer::Ipv4)?;
-        out[0] = (Self::VERSION << 4) | (self.ihl & 0x0f);
-        out[1] = self.dsfield();
-        out[2..4].copy_from_slice(&self.total_len.to_be_bytes());
-        out[4..6].copy_from_slice(&self.identification.to_be_bytes());
+        out[field::VER_IHL] = (Self::VERSION << 4) | (self.ihl & 0x0f);
+        out[field::DSFIELD] = self.dsfield();
+        out[field::TOTAL_LEN].copy_from_slice(&self.total_len.to_be_bytes());
+        out[field::IDENT].copy_from_slice(&self.identification.to_be_bytes());
         let ff = (u16::from(self.flags.bits()) << Self::FLAGS_SHIFT) | (self.fragment_offset & Self::FRAG_OFFSET_MASK);
-        out[6..8].copy_from_slice(&ff.to_be_bytes());
-        out[8] = self.ttl;
-        out[9] = self.protocol.0;
-        out[10..12].copy_from_slice(&self.checksum.to_be_bytes());
-        out[12..16].copy_from_slice(&self.src.octets());
-        out[16..20].copy_from_slice(&self.dst.octets());
-        out[20..len].copy_from_slice(self.options);
+        out[field::FLAGS_FRAG].copy_from_slice(&ff.to_be_bytes());
+        out[field::TTL] = self.ttl;
+        out[field::PROTOCOL] = self.protocol.0;
+        out[field::CHECKSUM].copy_from_slice(&self.checksum.to_be_bytes());
+        out[field::SRC].copy_from_slice(&self.src.octets());
+        out[field::DST].copy_from_slice(&self.dst.octets());
+        out[field::OPTIONS..len].copy_from_slice(self.options);
         if compute_checksum {
-            out[10..12].copy_from_slice(&[0, 0]);
+            out[field::CHECKSUM].copy_from_slice(&[0, 0]);
             let c = checksum::checksum(out);
-            out[10..12].copy_from_slice(&c.to_be_bytes());
+            out[field::CHECKSUM].copy_from_slice(&c.to_be_bytes());
         }
         Ok(len)
     }
@@ -202,7 +230,7 @@ impl<'a> Ipv4Header<'a> {
     pub fn compute_checksum(&self) -> u16 {
         let mut buf = [0u8; Self::MAX_LEN];
         match self.emit(&mut buf, true) {
-            Ok(_) => u16::from_be_bytes([buf[Self::CHECKSUM_OFFSET], buf[Self::CHECKSUM_OFFSET + 1]]),
+            Ok(_) => u16::from_be_bytes([buf[field::CHECKSUM.start], buf[field::CHECKSUM.start + 1]]),
             Err(_) => 0,
         }
     }

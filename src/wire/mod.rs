@@ -52,10 +52,13 @@ mod tcp_options;
 #[cfg(feature = "std")]
 pub use builder::PacketBuilder;
 pub use checksum::ChecksumVerdict;
+pub use ethernet::field as ethernet_field;
 pub use ethernet::{EtherType, EthernetHeader, MacAddr, VlanTag, VlanTags, parse_ethernet, parse_vlan};
+pub use ipv4::field as ipv4_field;
 pub use ipv4::{IpProtocol, Ipv4Flags, Ipv4Header, Ipv4Option, Ipv4Options, parse_ipv4};
 pub use link::{LinkHeader, LinkType, parse_null, parse_sll, parse_sll2};
 pub use slice::{EthernetSlice, Ipv4Slice, TcpPacket, TcpSlice};
+pub use tcp::field as tcp_field;
 pub use tcp::{NetmonFlags, SeqNumber, TcpFlags, TcpHeader, WiresharkFlags, fill_tcp_checksum, parse_tcp};
 pub use tcp_options::{BadOption, MAX_WINDOW_SCALE, SackBlocks, SynOptions, TcpOption, TcpOptions, emit_options, kind};
 

@@ -7,18 +7,25 @@ use crate::error::Error;
 use crate::wire::ethernet::{EtherType, EthernetHeader, MacAddr, VlanTag};
 use crate::wire::ipv4::{IpProtocol, Ipv4Flags, Ipv4Header, Ipv4Options};
 use crate::wire::link::{LinkHeader, LinkType};
+use core::ops::Range;
+
+use crate::wire::ethernet::field as eth;
+use crate::wire::ipv4::field as ip;
+use crate::wire::tcp::field as tcp;
 use crate::wire::tcp::{SeqNumber, TcpFlags, TcpHeader};
 use crate::wire::tcp_options::TcpOptions;
 use crate::wire::{Content, Frame, dissect_frame};
 
+/// Reads a 16-bit field. `f` is a constant at every call site, so the bound check is gone.
 #[inline(always)]
-fn be16(a: u8, b: u8) -> u16 {
-    u16::from_be_bytes([a, b])
+fn be16<const N: usize>(h: &[u8; N], f: Range<usize>) -> u16 {
+    u16::from_be_bytes([h[f.start], h[f.start + 1]])
 }
 
+/// Reads a 32-bit field (as [`be16`]).
 #[inline(always)]
-fn be32(h: &[u8; 20], at: usize) -> u32 {
-    // `at` is a constant at every call site, so the compiler drops the bound check.
+fn be32<const N: usize>(h: &[u8; N], f: Range<usize>) -> u32 {
+    let at = f.start;
     u32::from_be_bytes([h[at], h[at + 1], h[at + 2], h[at + 3]])
 }
 
@@ -31,20 +38,22 @@ impl EthernetSlice<'_> {
     #[inline]
     pub fn dst(&self) -> MacAddr {
         let h = self.0;
-        MacAddr([h[0], h[1], h[2], h[3], h[4], h[5]])
+        let at = eth::DST.start;
+        MacAddr([h[at], h[at + 1], h[at + 2], h[at + 3], h[at + 4], h[at + 5]])
     }
 
     /// Source address.
     #[inline]
     pub fn src(&self) -> MacAddr {
         let h = self.0;
-        MacAddr([h[6], h[7], h[8], h[9], h[10], h[11]])
+        let at = eth::SRC.start;
+        MacAddr([h[at], h[at + 1], h[at + 2], h[at + 3], h[at + 4], h[at + 5]])
     }
 
     /// The EtherType field (a VLAN TPID when tags follow).
     #[inline]
     pub fn ethertype(&self) -> EtherType {
-        EtherType(be16(self.0[12], self.0[13]))
+        EtherType(be16(self.0, eth::ETHERTYPE))
     }
 
     /// Decodes the header.
@@ -70,12 +79,12 @@ impl<'a> Ipv4Slice<'a> {
     /// The version field (4 for every slice [`TcpPacket::parse`] returns).
     #[inline]
     pub fn version(&self) -> u8 {
-        self.fixed[0] >> 4
+        self.fixed[ip::VER_IHL] >> 4
     }
     /// Internet header length in 32-bit words.
     #[inline]
     pub fn ihl(&self) -> u8 {
-        self.fixed[0] & 0x0f
+        self.fixed[ip::VER_IHL] & 0x0f
     }
     /// Header length in bytes.
     #[inline]
@@ -85,57 +94,57 @@ impl<'a> Ipv4Slice<'a> {
     /// Differentiated services code point.
     #[inline]
     pub fn dscp(&self) -> u8 {
-        self.fixed[1] >> 2
+        self.fixed[ip::DSFIELD] >> 2
     }
     /// Explicit congestion notification.
     #[inline]
     pub fn ecn(&self) -> u8 {
-        self.fixed[1] & 0x3
+        self.fixed[ip::DSFIELD] & 0x3
     }
     /// Total length as on the wire.
     #[inline]
     pub fn total_len(&self) -> u16 {
-        be16(self.fixed[2], self.fixed[3])
+        be16(self.fixed, ip::TOTAL_LEN)
     }
     /// Identification.
     #[inline]
     pub fn identification(&self) -> u16 {
-        be16(self.fixed[4], self.fixed[5])
+        be16(self.fixed, ip::IDENT)
     }
     /// Flags: reserved, DF, MF.
     #[inline]
     pub fn flags(&self) -> Ipv4Flags {
-        Ipv4Flags::from_bits_retain((be16(self.fixed[6], self.fixed[7]) >> Ipv4Header::FLAGS_SHIFT) as u8)
+        Ipv4Flags::from_bits_retain((be16(self.fixed, ip::FLAGS_FRAG) >> Ipv4Header::FLAGS_SHIFT) as u8)
     }
     /// Fragment offset in 8-byte units.
     #[inline]
     pub fn fragment_offset(&self) -> u16 {
-        be16(self.fixed[6], self.fixed[7]) & Ipv4Header::FRAG_OFFSET_MASK
+        be16(self.fixed, ip::FLAGS_FRAG) & Ipv4Header::FRAG_OFFSET_MASK
     }
     /// Time to live.
     #[inline]
     pub fn ttl(&self) -> u8 {
-        self.fixed[8]
+        self.fixed[ip::TTL]
     }
     /// Protocol of the payload.
     #[inline]
     pub fn protocol(&self) -> IpProtocol {
-        IpProtocol(self.fixed[9])
+        IpProtocol(self.fixed[ip::PROTOCOL])
     }
     /// Header checksum as on the wire.
     #[inline]
     pub fn checksum(&self) -> u16 {
-        be16(self.fixed[10], self.fixed[11])
+        be16(self.fixed, ip::CHECKSUM)
     }
     /// Source address.
     #[inline]
     pub fn src(&self) -> Ipv4Addr {
-        Ipv4Addr::from_bits(be32(self.fixed, 12))
+        Ipv4Addr::from_bits(be32(self.fixed, ip::SRC))
     }
     /// Destination address.
     #[inline]
     pub fn dst(&self) -> Ipv4Addr {
-        Ipv4Addr::from_bits(be32(self.fixed, 16))
+        Ipv4Addr::from_bits(be32(self.fixed, ip::DST))
     }
     /// Walks the options.
     #[inline]
@@ -177,22 +186,22 @@ impl<'a> TcpSlice<'a> {
     /// Source port.
     #[inline]
     pub fn src_port(&self) -> u16 {
-        be16(self.fixed[0], self.fixed[1])
+        be16(self.fixed, tcp::SRC_PORT)
     }
     /// Destination port.
     #[inline]
     pub fn dst_port(&self) -> u16 {
-        be16(self.fixed[2], self.fixed[3])
+        be16(self.fixed, tcp::DST_PORT)
     }
     /// Sequence number.
     #[inline]
     pub fn seq(&self) -> u32 {
-        be32(self.fixed, 4)
+        be32(self.fixed, tcp::SEQ)
     }
     /// Acknowledgment number.
     #[inline]
     pub fn ack(&self) -> u32 {
-        be32(self.fixed, 8)
+        be32(self.fixed, tcp::ACK)
     }
     /// Sequence number as a [`SeqNumber`].
     #[inline]
@@ -207,7 +216,7 @@ impl<'a> TcpSlice<'a> {
     /// Data offset in 32-bit words.
     #[inline]
     pub fn data_offset(&self) -> u8 {
-        (be16(self.fixed[12], self.fixed[13]) >> TcpHeader::DATA_OFFSET_SHIFT) as u8
+        (be16(self.fixed, tcp::OFFSET_FLAGS) >> TcpHeader::DATA_OFFSET_SHIFT) as u8
     }
     /// Header length in bytes.
     #[inline]
@@ -217,22 +226,22 @@ impl<'a> TcpSlice<'a> {
     /// Flags, reserved bits kept.
     #[inline]
     pub fn flags(&self) -> TcpFlags {
-        TcpFlags::from_bits_retain(be16(self.fixed[12], self.fixed[13]) & TcpHeader::FLAGS_MASK)
+        TcpFlags::from_bits_retain(be16(self.fixed, tcp::OFFSET_FLAGS) & TcpHeader::FLAGS_MASK)
     }
     /// Window as on the wire (unscaled).
     #[inline]
     pub fn window(&self) -> u16 {
-        be16(self.fixed[14], self.fixed[15])
+        be16(self.fixed, tcp::WINDOW)
     }
     /// Checksum as on the wire.
     #[inline]
     pub fn checksum(&self) -> u16 {
-        be16(self.fixed[16], self.fixed[17])
+        be16(self.fixed, tcp::CHECKSUM)
     }
     /// Urgent pointer.
     #[inline]
     pub fn urgent_ptr(&self) -> u16 {
-        be16(self.fixed[18], self.fixed[19])
+        be16(self.fixed, tcp::URGENT)
     }
     /// Walks the options.
     #[inline]

@@ -11,6 +11,31 @@ use crate::wire::checksum::{self, ChecksumVerdict};
 use crate::wire::slice::TcpSlice;
 use crate::wire::tcp_options::TcpOptions;
 
+/// Where each fixed field of the TCP header lies, in bytes from its start (smoltcp's `field`):
+/// the views read and [`TcpHeader::emit`] writes through these.
+pub mod field {
+    use core::ops::Range;
+
+    /// Source port.
+    pub const SRC_PORT: Range<usize> = 0..2;
+    /// Destination port.
+    pub const DST_PORT: Range<usize> = 2..4;
+    /// Sequence number.
+    pub const SEQ: Range<usize> = 4..8;
+    /// Acknowledgment number.
+    pub const ACK: Range<usize> = 8..12;
+    /// Data offset (the high 4 bits), reserved bits and flags.
+    pub const OFFSET_FLAGS: Range<usize> = 12..14;
+    /// Window.
+    pub const WINDOW: Range<usize> = 14..16;
+    /// Checksum.
+    pub const CHECKSUM: Range<usize> = 16..18;
+    /// Urgent pointer.
+    pub const URGENT: Range<usize> = 18..20;
+    /// Options, up to the data offset.
+    pub const OPTIONS: usize = 20;
+}
+
 bitflags! {
     /// The twelve bits after the data offset: nine flags and three reserved bits.
     ///
@@ -262,23 +287,23 @@ impl<'a> TcpHeader<'a> {
         if len > Self::MAX_LEN || !len.is_multiple_of(4) || len != self.header_len() {
             return Err(Error::InvalidField {
                 layer: Layer::Tcp,
-                offset: 12,
+                offset: field::OFFSET_FLAGS.start,
                 field: Field::DataOffset,
                 value: u32::from(self.data_offset),
                 reason: "does not match the options length (options must fill whole words)",
             });
         }
         let out = out_buf(buf, len, Layer::Tcp)?;
-        out[0..2].copy_from_slice(&self.src_port.to_be_bytes());
-        out[2..4].copy_from_slice(&self.dst_port.to_be_bytes());
-        out[4..8].copy_from_slice(&self.seq.to_be_bytes());
-        out[8..12].copy_from_slice(&self.ack.to_be_bytes());
+        out[field::SRC_PORT].copy_from_slice(&self.src_port.to_be_bytes());
+        out[field::DST_PORT].copy_from_slice(&self.dst_port.to_be_bytes());
+        out[field::SEQ].copy_from_slice(&self.seq.to_be_bytes());
+        out[field::ACK].copy_from_slice(&self.ack.to_be_bytes());
         let word = (u16::from(self.data_offset) << Self::DATA_OFFSET_SHIFT) | (self.flags.bits() & Self::FLAGS_MASK);
-        out[12..14].copy_from_slice(&word.to_be_bytes());
-        out[14..16].copy_from_slice(&self.window.to_be_bytes());
-        out[16..18].copy_from_slice(&self.checksum.to_be_bytes());
-        out[18..20].copy_from_slice(&self.urgent_ptr.to_be_bytes());
-        out[20..len].copy_from_slice(self.options);
+        out[field::OFFSET_FLAGS].copy_from_slice(&word.to_be_bytes());
+        out[field::WINDOW].copy_from_slice(&self.window.to_be_bytes());
+        out[field::CHECKSUM].copy_from_slice(&self.checksum.to_be_bytes());
+        out[field::URGENT].copy_from_slice(&self.urgent_ptr.to_be_bytes());
+        out[field::OPTIONS..len].copy_from_slice(self.options);
         Ok(len)
     }
 
@@ -330,7 +355,7 @@ pub fn parse_tcp(input: &[u8]) -> IResult<&[u8], TcpHeader<'_>, Error> {
     if header_len < TcpHeader::MIN_LEN {
         return fail(Error::InvalidField {
             layer: Layer::Tcp,
-            offset: 12,
+            offset: field::OFFSET_FLAGS.start,
             field: Field::DataOffset,
             value: u32::from(data_offset),
             reason: "below the minimum of 5 words",
