@@ -665,7 +665,7 @@ impl Tracker {
             ip_checksum: if count_bad { frame.ipv4_checksum() } else { None },
         };
         self.begin(timestamp);
-        self.observe_parts(&parts)
+        self.observe_parts(parts)
     }
 
     /// Counts a frame given at `timestamp` and expires idle connections, at most once per
@@ -707,12 +707,12 @@ impl Tracker {
             tcp_checksum: seg.tcp_checksum,
             ip_checksum: seg.ip_checksum,
         };
-        self.observe_parts(&parts)
+        self.observe_parts(parts)
     }
 
     /// Observes one segment, the frame already counted.
     #[inline]
-    fn observe_parts(&mut self, p: &Parts) -> &[Event] {
+    fn observe_parts(&mut self, p: Parts) -> &[Event] {
         let (src, dst, flags, timestamp) = (p.src, p.dst, p.seg.flags, p.seg.ts);
         let count_bad = self.config.zeek.count_bad_checksums;
         // Zeek without -C drops a packet whose IPv4 header checksum does not verify.

@@ -226,11 +226,12 @@ fn zeek_view(
     if hist_before != HistShape::Other {
         c.marks.set_hist(if flipped { HistShape::Other } else { hist });
     }
-    if flipped {
-        flip(c, seq_analysis);
-        out.emit(c, c.key.direction_from(src), EventKind::RolesFlipped);
+    if !flipped {
+        return Some(dir);
     }
-    Some(c.key.direction_from(src))
+    flip(c, seq_analysis);
+    out.emit(c, dir.reverse(), EventKind::RolesFlipped);
+    Some(dir.reverse())
 }
 
 /// Wireshark's bases for relative sequence numbers, where Wireshark starts them, and its
