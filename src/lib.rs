@@ -50,7 +50,7 @@
 //! * [`fields`] (feature `pcap`) — Wireshark display-filter fields formatted as tshark 4.0
 //!   prints them, the stateful ones (`tcp.stream`, relative sequence numbers,
 //!   `tcp.analysis.*`) included.
-//! * [`format`] (feature `pcap`) — frames, events and summaries as text: tshark-like and
+//! * [`format`](mod@format) (feature `pcap`) — frames, events and summaries as text: tshark-like and
 //!   Network Monitor lines, field details, hex dumps, event and summary lines.
 //! * [`shard`] (feature `pcap`) — one capture on many cores: a symmetric flow hash, one
 //!   tracker per shard thread, and a reader that shares its chunks with every shard.

@@ -4,6 +4,8 @@ use core::time::Duration;
 use std::vec::Vec;
 
 use super::ZeekSettings;
+#[cfg(doc)]
+use super::{Anomaly, ConnSummary, EventKind, Stats, Tracker};
 
 /// The ports Zeek's analyzers register as likely server ports when all base scripts are
 /// loaded (`likely_server_ports` in a default `zeek` run). A bare run (`zeek -b`) has only

@@ -11,6 +11,8 @@ use super::event::{CloseCause, ConnId, Handshake, Roles};
 use super::key::{ConnKey, Direction};
 use super::state::TcpState;
 use super::zeek::ZeekConn;
+#[cfg(doc)]
+use super::{Config, Tracker, ZeekSettings};
 use crate::Timestamp;
 
 /// One finished connection, with Zeek's `conn.log` columns.
