@@ -112,7 +112,8 @@ pub struct ShardResult<S> {
 /// tracker made from `config` and a state made by `init`, and calls `each` on the shard's
 /// thread with every item its tracker reports (events, summaries, and the end-of-capture
 /// items). Returns the shards' results in shard order, or the capture's first error (a
-/// damaged capture's frames before the damage are tracked first).
+/// damaged capture's frames before the damage are tracked first). A panic in `init` or
+/// `each` reaches the caller as that panic.
 pub fn track<S, I, F>(
     path: impl AsRef<Path>,
     config: &Config,
@@ -135,7 +136,10 @@ where
             let handles: Vec<_> = (0..threads)
                 .map(|me| scope.spawn(move || fanout_shard(path, config, threads, me, init, each)))
                 .collect();
-            handles.into_iter().map(|h| h.join().expect("shard thread")).collect()
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
         }
         Mode::Preloaded => {
             let mut preloaded: Vec<Vec<Batch>> = (0..threads).map(|_| Vec::new()).collect();
@@ -144,7 +148,10 @@ where
                 .into_iter()
                 .map(|batches| scope.spawn(move || shard(batches.into_iter())))
                 .collect();
-            let results = handles.into_iter().map(|h| h.join().expect("shard thread")).collect();
+            let results = handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect();
             read.map(|()| results)
         }
         _ => {
@@ -159,7 +166,10 @@ where
                 let _ = senders[i].send(batch);
             });
             drop(senders);
-            let results = handles.into_iter().map(|h| h.join().expect("shard thread")).collect();
+            let results = handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect();
             read.map(|()| results)
         }
     })
