@@ -12,7 +12,7 @@ use bitflags::bitflags;
 
 use super::key::{Packed, PackedFlow};
 use crate::Timestamp;
-use crate::wire::{Frame, SeqNumber, SynOptions, TcpFlags};
+use crate::wire::{Frame, SeqNumber, SynOptions, TcpFlags, TcpHeader};
 
 bitflags! {
     /// Wireshark's `tcp.analysis.*` flags for one segment.
@@ -189,15 +189,21 @@ impl Seg {
     /// the caller, which walks a SYN's options once for all it needs).
     pub(crate) fn new(frame: &Frame<'_>, ts: Timestamp, wscale: Option<u8>) -> Option<Seg> {
         let tcp = frame.tcp.as_ref()?;
-        Some(Seg {
+        Some(Seg::of_tcp(tcp, super::segment::payload_len(frame), ts, wscale))
+    }
+
+    /// The segment of a TCP header carrying `len` payload bytes.
+    #[inline]
+    pub(crate) fn of_tcp(tcp: &TcpHeader<'_>, len: u32, ts: Timestamp, wscale: Option<u8>) -> Seg {
+        Seg {
             seq: tcp.seq,
             ack: tcp.ack,
-            len: frame.tcp_len().unwrap_or(frame.payload.len()) as u32,
+            len,
             flags: tcp.flags,
             window: tcp.window,
             wscale,
             ts,
-        })
+        }
     }
 
     /// The segment of a frame, its SYN options read here.

@@ -650,17 +650,14 @@ impl Tracker {
         let parts = Parts {
             src,
             dst,
-            seg: Seg {
-                seq: tcp.seq,
-                ack: tcp.ack,
-                len: frame.tcp_len().unwrap_or(frame.payload.len()) as u32,
-                flags: tcp.flags,
-                window: tcp.window,
-                wscale: syn_opts.and_then(|o| o.window_scale),
-                ts: timestamp,
-            },
+            seg: Seg::of_tcp(
+                tcp,
+                segment::payload_len(frame),
+                timestamp,
+                syn_opts.and_then(|o| o.window_scale),
+            ),
             syn_opts,
-            ip_len: frame.ip_total_len().unwrap_or(frame.segment.len() + 20) as u64,
+            ip_len: u64::from(segment::ip_len(frame)),
             tcp_checksum: if verify { frame.tcp_checksum() } else { None },
             ip_checksum: if count_bad { frame.ipv4_checksum() } else { None },
         };

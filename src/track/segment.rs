@@ -96,8 +96,8 @@ impl<'a> Segment<'a> {
             window: tcp.window,
             syn_options,
             payload: frame.payload,
-            len: frame.tcp_len().unwrap_or(frame.payload.len()) as u32,
-            ip_len: frame.ip_total_len().unwrap_or(frame.segment.len() + 20) as u32,
+            len: payload_len(frame),
+            ip_len: ip_len(frame),
             tcp_checksum: None,
             ip_checksum: None,
         })
@@ -160,4 +160,18 @@ impl<'a> Segment<'a> {
     pub(crate) fn packed(&self) -> Option<(Packed, Packed)> {
         Some((Packed::of(self.src)?, Packed::of(self.dst)?))
     }
+}
+
+/// A frame's TCP payload length by the IP header's lengths (what was captured when they
+/// cannot tell).
+#[inline]
+pub(crate) fn payload_len(frame: &Frame<'_>) -> u32 {
+    frame.tcp_len().unwrap_or(frame.payload.len()) as u32
+}
+
+/// A frame's IP datagram length (the captured segment behind a 20-byte header when the
+/// header cannot tell).
+#[inline]
+pub(crate) fn ip_len(frame: &Frame<'_>) -> u32 {
+    frame.ip_total_len().unwrap_or(frame.segment.len() + 20) as u32
 }
