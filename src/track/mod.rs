@@ -452,8 +452,10 @@ impl Tracker {
     }
 
     /// Returns the connection a segment at `now` belongs to, unless it was idle past its
-    /// phase's timeout: then it ends there (as Zeek's inactivity timer ends it when packet
-    /// time passes it), whenever the last sweep was, and the segment starts a new one.
+    /// phase's timeout: then it ends there, whenever the last sweep was, and the segment
+    /// starts a new one. Zeek's `Session::InactivityTimer` (src/session/Session.cc) removes a
+    /// session once `last_time + inactivity_timeout <= t` as packet time passes; here, as in
+    /// `expire`, an idle time equal to the timeout still counts as live.
     #[inline]
     fn find_live(&mut self, flow: PackedFlow, now: Timestamp) -> Option<u32> {
         let i = self.table.find(flow)?;
