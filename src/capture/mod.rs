@@ -31,6 +31,7 @@ pub use accounting::Accounting;
 pub use error::CaptureError;
 use source::{KeepErrors, SourceState, read_so_far, take_error};
 
+use core::ops::Range;
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
@@ -208,89 +209,108 @@ impl<'r> CaptureReader<'r> {
         }
         loop {
             let offset = self.inner.consumed() as u64;
-            // Where the buffered bytes start: a packet's bytes are found again from their
-            // place in the buffer, without parsing the block a second time.
-            let base = self.inner.data().as_ptr() as usize;
-            // Decide first, without holding the borrow of the block, what the block is.
-            let step = match self.inner.next() {
-                Ok((len, block)) => Step::Block(len, classify(block, offset, base, self.legacy, &mut self.interfaces)),
-                Err(PcapError::Eof) => Step::End,
-                Err(PcapError::Incomplete(_)) => Step::Refill,
-                Err(PcapError::BufferTooSmall) => Step::Grow,
-                Err(PcapError::UnexpectedEof) => Step::Fail(CaptureError::Truncated { offset }),
-                Err(PcapError::ReadError) => Step::Fail(self.read_error(offset)),
-                Err(e) => Step::Fail(CaptureError::Malformed {
-                    offset,
-                    reason: format!("{e:?}").chars().take(120).collect(),
-                }),
-            };
-            match step {
+            match self.next_step(offset) {
                 Step::End => {
                     self.done = true;
                     return None;
                 }
-                Step::Refill => {
-                    if self.inner.refill().is_err() {
-                        return self.fail(self.read_error(offset));
-                    }
-                    if self.inner.reader_exhausted() && self.inner.data().is_empty() {
+                Step::Refill => match self.refill(offset) {
+                    Ok(true) => {}
+                    Ok(false) => {
                         self.done = true;
                         return None;
                     }
-                }
+                    Err(e) => return self.fail(e),
+                },
                 Step::Grow => {
-                    let size = self.inner.data().len().max(Self::BUFFER) * 2;
-                    if size > Self::MAX_BLOCK || !self.inner.grow(size) {
-                        return self.fail(CaptureError::BlockTooLarge {
-                            offset,
-                            limit: Self::MAX_BLOCK,
-                        });
-                    }
-                    if self.inner.refill().is_err() {
-                        return self.fail(self.read_error(offset));
+                    if let Err(e) = self.grow(offset) {
+                        return self.fail(e);
                     }
                 }
-                Step::Fail(e) => return self.fail(e),
+                Step::Fail(e) | Step::Block(_, Kind::Error(e)) => return self.fail(e),
                 Step::Block(len, Kind::Skip) => self.inner.consume_noshift(len),
                 Step::Block(len, Kind::Legacy(iface)) => {
                     self.legacy = Some(iface);
                     self.inner.consume_noshift(len);
                 }
-                Step::Block(_, Kind::Error(e)) => return self.fail(e),
-                Step::Block(len, Kind::Packet(meta)) => {
-                    self.pending = len;
-                    self.frames += 1;
-                    let number = self.frames;
-                    // Borrow the block's bytes again, now for the caller: by their place in the
-                    // block, which lies at the front of the buffer (a range outside the block
-                    // cannot happen; the block is parsed again if it ever did).
-                    let in_block = meta.data.end <= len.min(self.inner.data().len());
-                    if cfg!(debug_assertions) {
-                        let base = self.inner.data().as_ptr() as usize;
-                        if let Ok((_, block)) = self.inner.next() {
-                            let d = packet_data(block);
-                            let start = (d.as_ptr() as usize).wrapping_sub(base);
-                            assert_eq!(start..start + d.len(), meta.data, "the packet's place in the buffer");
-                        }
-                    }
-                    let data = if in_block {
-                        &self.inner.data()[meta.data]
-                    } else {
-                        match self.inner.next() {
-                            Ok((_, block)) => packet_data(block),
-                            Err(_) => &[],
-                        }
-                    };
-                    return Some(Ok(CapturedFrame {
-                        number,
-                        timestamp: meta.timestamp,
-                        orig_len: meta.orig_len,
-                        link: meta.link,
-                        interface: meta.interface,
-                        data,
-                    }));
-                }
+                Step::Block(len, Kind::Packet(meta)) => return Some(Ok(self.packet(len, meta))),
             }
+        }
+    }
+
+    /// What the next block is, decided without holding the borrow of the block.
+    fn next_step(&mut self, offset: u64) -> Step {
+        // Where the buffered bytes start: a packet's bytes are found again from their place
+        // in the buffer, without parsing the block a second time.
+        let base = self.inner.data().as_ptr() as usize;
+        match self.inner.next() {
+            Ok((len, block)) => Step::Block(len, classify(block, offset, base, self.legacy, &mut self.interfaces)),
+            Err(PcapError::Eof) => Step::End,
+            Err(PcapError::Incomplete(_)) => Step::Refill,
+            Err(PcapError::BufferTooSmall) => Step::Grow,
+            Err(PcapError::UnexpectedEof) => Step::Fail(CaptureError::Truncated { offset }),
+            Err(PcapError::ReadError) => Step::Fail(self.read_error(offset)),
+            Err(e) => Step::Fail(CaptureError::Malformed {
+                offset,
+                reason: format!("{e:?}").chars().take(120).collect(),
+            }),
+        }
+    }
+
+    /// Reads more of the file; returns false at its end.
+    fn refill(&mut self, offset: u64) -> Result<bool, CaptureError> {
+        if self.inner.refill().is_err() {
+            return Err(self.read_error(offset));
+        }
+        Ok(!(self.inner.reader_exhausted() && self.inner.data().is_empty()))
+    }
+
+    /// Doubles the buffer for a block larger than it, up to [`Self::MAX_BLOCK`].
+    fn grow(&mut self, offset: u64) -> Result<(), CaptureError> {
+        let size = self.inner.data().len().max(Self::BUFFER) * 2;
+        if size > Self::MAX_BLOCK || !self.inner.grow(size) {
+            return Err(CaptureError::BlockTooLarge {
+                offset,
+                limit: Self::MAX_BLOCK,
+            });
+        }
+        if self.inner.refill().is_err() {
+            return Err(self.read_error(offset));
+        }
+        Ok(())
+    }
+
+    /// The packet of a block `len` bytes long at the front of the buffer, counted.
+    fn packet(&mut self, len: usize, meta: PacketMeta) -> CapturedFrame<'_> {
+        self.pending = len;
+        self.frames += 1;
+        // Borrow the block's bytes again, now for the caller: by their place in the block,
+        // which lies at the front of the buffer (a range outside the block cannot happen;
+        // the block is parsed again if it ever did).
+        let in_block = meta.data.end <= len.min(self.inner.data().len());
+        if cfg!(debug_assertions) {
+            let base = self.inner.data().as_ptr() as usize;
+            if let Ok((_, block)) = self.inner.next() {
+                let d = packet_data(block);
+                let start = (d.as_ptr() as usize).wrapping_sub(base);
+                assert_eq!(start..start + d.len(), meta.data, "the packet's place in the buffer");
+            }
+        }
+        let data = if in_block {
+            &self.inner.data()[meta.data.clone()]
+        } else {
+            match self.inner.next() {
+                Ok((_, block)) => packet_data(block),
+                Err(_) => &[],
+            }
+        };
+        CapturedFrame {
+            number: self.frames,
+            timestamp: meta.timestamp,
+            orig_len: meta.orig_len,
+            link: meta.link,
+            interface: meta.interface,
+            data,
         }
     }
 
@@ -390,41 +410,47 @@ fn classify(
             }
             Kind::Skip
         }
-        PcapBlockOwned::NG(Block::EnhancedPacket(epb)) => {
-            let Some(iface) = interfaces.get(epb.if_id as usize) else {
-                return Kind::Error(CaptureError::UnknownInterface {
-                    offset,
-                    interface: epb.if_id,
-                    declared: interfaces.len(),
-                });
-            };
-            let units = (u64::from(epb.ts_high) << 32) | u64::from(epb.ts_low);
-            Kind::Packet(PacketMeta {
-                data: place(epb_data(&epb)),
-                timestamp: timestamp(units, iface),
-                orig_len: epb.origlen,
-                link: iface.link,
-                interface: epb.if_id,
-            })
-        }
-        PcapBlockOwned::NG(Block::SimplePacket(spb)) => {
-            let Some(iface) = interfaces.first() else {
-                return Kind::Error(CaptureError::UnknownInterface {
-                    offset,
-                    interface: 0,
-                    declared: 0,
-                });
-            };
-            Kind::Packet(PacketMeta {
-                data: place(spb_data(&spb)),
-                timestamp: Timestamp::default(),
-                orig_len: spb.origlen,
-                link: iface.link,
-                interface: 0,
-            })
-        }
+        PcapBlockOwned::NG(Block::EnhancedPacket(epb)) => enhanced(&epb, offset, interfaces, place(epb_data(&epb))),
+        PcapBlockOwned::NG(Block::SimplePacket(spb)) => simple(spb.origlen, offset, interfaces, place(spb_data(&spb))),
         PcapBlockOwned::NG(_) => Kind::Skip,
     }
+}
+
+/// An enhanced packet block, on the interface it names.
+fn enhanced(epb: &EnhancedPacketBlock<'_>, offset: u64, interfaces: &[Interface], data: Range<usize>) -> Kind {
+    let Some(iface) = interfaces.get(epb.if_id as usize) else {
+        return Kind::Error(CaptureError::UnknownInterface {
+            offset,
+            interface: epb.if_id,
+            declared: interfaces.len(),
+        });
+    };
+    let units = (u64::from(epb.ts_high) << 32) | u64::from(epb.ts_low);
+    Kind::Packet(PacketMeta {
+        data,
+        timestamp: timestamp(units, iface),
+        orig_len: epb.origlen,
+        link: iface.link,
+        interface: epb.if_id,
+    })
+}
+
+/// A simple packet block, on the section's first interface; it has no timestamp.
+fn simple(orig_len: u32, offset: u64, interfaces: &[Interface], data: Range<usize>) -> Kind {
+    let Some(iface) = interfaces.first() else {
+        return Kind::Error(CaptureError::UnknownInterface {
+            offset,
+            interface: 0,
+            declared: 0,
+        });
+    };
+    Kind::Packet(PacketMeta {
+        data,
+        timestamp: Timestamp::default(),
+        orig_len,
+        link: iface.link,
+        interface: 0,
+    })
 }
 
 /// Returns the packet bytes of a packet block (the captured length, not the padded block).

@@ -102,26 +102,7 @@ pub fn event_line(line: &mut String, e: &Event, t0: Timestamp) {
         EventKind::SimultaneousOpen => write!(line, "SYN crossed the peer's SYN: simultaneous open"),
         EventKind::Established(h) => established(line, &h),
         EventKind::Data { relative_seq, len } => write!(line, "{len} bytes at relative seq {relative_seq}"),
-        EventKind::Fin { first: true, data } => write!(
-            line,
-            "FIN: the {} closes first (active close){}",
-            e.direction.sender(),
-            if data > 0 {
-                format!(", with {data} bytes")
-            } else {
-                String::new()
-            }
-        ),
-        EventKind::Fin { first: false, data } => write!(
-            line,
-            "FIN: the {} closes too{}",
-            e.direction.sender(),
-            if data > 0 {
-                format!(", with {data} bytes")
-            } else {
-                String::new()
-            }
-        ),
+        EventKind::Fin { first, data } => fin(line, e.direction, first, data),
         EventKind::FinAcked => write!(line, "the {} acknowledges the first FIN", e.direction.sender()),
         EventKind::FinalAck => write!(
             line,
@@ -129,22 +110,39 @@ pub fn event_line(line: &mut String, e: &Event, t0: Timestamp) {
             e.direction.sender()
         ),
         EventKind::Closed(cause) => write!(line, "closed {cause}"),
-        EventKind::Anomaly(a) => match a {
-            Anomaly::Analysis { flags, dup_ack_count } => {
-                let names: Vec<&str> = flags.iter().map(|f| f.field_name()).collect();
-                let _ = write!(line, "anomaly {}", names.join(" "));
-                if dup_ack_count > 0 {
-                    write!(line, " (#{dup_ack_count})")
-                } else {
-                    Ok(())
-                }
-            }
-            Anomaly::BadChecksum => write!(line, "anomaly: bad TCP checksum"),
-            Anomaly::InvalidFlags(f) => write!(line, "anomaly: invalid flag combination {f}"),
-            Anomaly::RstOutOfWindow => write!(line, "anomaly: RST outside the window, ignored (RFC 5961)"),
-            Anomaly::DataBeforeEstablished => write!(line, "anomaly: data before the handshake completed"),
-        },
+        EventKind::Anomaly(a) => anomaly(line, a),
     };
+}
+
+fn fin(line: &mut String, d: crate::track::Direction, first: bool, data: u32) -> fmt::Result {
+    let who = d.sender();
+    if first {
+        write!(line, "FIN: the {who} closes first (active close)")?;
+    } else {
+        write!(line, "FIN: the {who} closes too")?;
+    }
+    if data > 0 {
+        write!(line, ", with {data} bytes")?;
+    }
+    Ok(())
+}
+
+fn anomaly(line: &mut String, a: Anomaly) -> fmt::Result {
+    match a {
+        Anomaly::Analysis { flags, dup_ack_count } => {
+            let names: Vec<&str> = flags.iter().map(|f| f.field_name()).collect();
+            let _ = write!(line, "anomaly {}", names.join(" "));
+            if dup_ack_count > 0 {
+                write!(line, " (#{dup_ack_count})")
+            } else {
+                Ok(())
+            }
+        }
+        Anomaly::BadChecksum => write!(line, "anomaly: bad TCP checksum"),
+        Anomaly::InvalidFlags(f) => write!(line, "anomaly: invalid flag combination {f}"),
+        Anomaly::RstOutOfWindow => write!(line, "anomaly: RST outside the window, ignored (RFC 5961)"),
+        Anomaly::DataBeforeEstablished => write!(line, "anomaly: data before the handshake completed"),
+    }
 }
 
 fn opts(line: &mut String, o: &SynOptions) -> fmt::Result {

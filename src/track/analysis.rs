@@ -452,184 +452,173 @@ impl SeqState {
         from: usize,
         s: &Seg,
         window: u32,
-        mut unacked: Option<&mut UnackedLists>,
+        unacked: Option<&mut UnackedLists>,
     ) -> (AnalysisFlags, u32, bool) {
-        let to = 1 - from;
-        let seq = s.seq;
-        let ack = s.ack;
-        let seglen = s.len;
-        let f = s.flags;
-        let mut flags = AnalysisFlags::empty();
-        let mut dupack_num = 0;
         let first_rtt = self.first_rtt.map(rtt_duration);
         let [a, b] = &mut self.flows;
         let (fwd, rev) = if from == 0 { (a, b) } else { (b, a) };
-
-        'fwd: {
-            // Zero-window probe.
-            if seglen == 1 && seq == fwd.nextseq && rev.window == 0 {
-                flags |= AnalysisFlags::ZERO_WINDOW_PROBE;
-                break 'fwd;
-            }
-            // Zero window.
-            if window == 0 && !s.syn_fin_rst() {
-                flags |= AnalysisFlags::ZERO_WINDOW;
-            }
-            // Lost segment.
-            if fwd.nextseq != 0 && gt(seq, fwd.nextseq) && !f.contains(TcpFlags::RST) {
-                flags |= AnalysisFlags::LOST_SEGMENT;
-                fwd.valid_bif = false;
-            }
-            // Keep-alive.
-            if seglen <= 1 && seq == fwd.nextseq.wrapping_sub(1) && !s.syn_fin_rst() {
-                flags |= AnalysisFlags::KEEP_ALIVE;
-            }
-            // Window update.
-            if seglen == 0
-                && window != 0
-                && window != fwd.window
-                && seq == fwd.nextseq
-                && ack == fwd.lastack
-                && !s.syn_fin_rst()
-            {
-                flags |= AnalysisFlags::WINDOW_UPDATE;
-            }
-            // Window full.
-            if seglen > 0
-                && rev.scale != WindowScale::Unknown
-                && seq.wrapping_add(seglen) == rev.lastack.wrapping_add(rev.window)
-                && !s.syn_fin_rst()
-            {
-                flags |= AnalysisFlags::WINDOW_FULL;
-            }
-            // Keep-alive ACK.
-            if seglen == 0
-                && window != 0
-                && window == fwd.window
-                && seq == fwd.nextseq
-                && ack == fwd.lastack
-                && rev.last_flags.contains(AnalysisFlags::KEEP_ALIVE)
-                && !s.syn_fin_rst()
-            {
-                flags |= AnalysisFlags::KEEP_ALIVE_ACK;
-                break 'fwd;
-            }
-            // Zero-window-probe ACK.
-            if seglen == 0
-                && window == 0
-                && window == fwd.window
-                && seq == fwd.nextseq
-                && ack == fwd.lastack
-                && rev.last_flags.contains(AnalysisFlags::ZERO_WINDOW_PROBE)
-                && !s.syn_fin_rst()
-            {
-                flags |= AnalysisFlags::ZERO_WINDOW_PROBE_ACK;
-                break 'fwd;
-            }
-            // Duplicate ACK.
-            if seglen == 0
-                && window != 0
-                && window == fwd.window
-                && seq == fwd.nextseq
-                && ack == fwd.lastack
-                && !s.syn_fin_rst()
-            {
-                fwd.dupacknum += 1;
-                flags |= AnalysisFlags::DUPLICATE_ACK;
-                dupack_num = fwd.dupacknum;
-            }
-        }
-        if ack != fwd.lastack {
+        let (mut flags, dupack_num) = forward_flags(fwd, rev, s, window);
+        if s.ack != fwd.lastack {
             fwd.dupacknum = 0;
         }
-
         // ACKed lost segment.
-        if rev.maxseqtobeacked != 0 && gt(ack, rev.maxseqtobeacked) && f.contains(TcpFlags::ACK) {
+        if rev.maxseqtobeacked != 0 && gt(s.ack, rev.maxseqtobeacked) && s.flags.contains(TcpFlags::ACK) {
             flags |= AnalysisFlags::ACK_LOST_SEGMENT;
             rev.maxseqtobeacked = rev.nextseq;
         }
-
-        // Retransmission, fast retransmission, spurious retransmission, out of order.
-        'rxmt: {
-            if !(seglen > 0 || s.syn_fin()) {
-                break 'rxmt;
-            }
-            let not_advanced = fwd.nextseq != 0 && lt(seq, fwd.nextseq);
-            if !not_advanced || flags.contains(AnalysisFlags::KEEP_ALIVE) {
-                break 'rxmt;
-            }
-            let since_dupack = nanos_between(s.ts, rev.lastack_time);
-            if rev.dupacknum >= 2 && rev.lastack == seq && since_dupack < 20_000_000 {
-                flags |= AnalysisFlags::FAST_RETRANSMISSION;
-                break 'rxmt;
-            }
-            let ooo_thres: i128 = match first_rtt {
-                Some(d) if !d.is_zero() => d.as_nanos() as i128,
-                _ => 3_000_000,
-            };
-            let since_next = nanos_between(s.ts, fwd.nextseq_time);
-            if since_next < ooo_thres && fwd.nextseq != seq.wrapping_add(seglen).wrapping_add(u32::from(s.syn_fin())) {
-                flags |= AnalysisFlags::OUT_OF_ORDER;
-                break 'rxmt;
-            }
-            // Wireshark 4.0 marks a spurious retransmission as a retransmission too.
-            if rev.lastack != 0 && le(seq.wrapping_add(seglen), rev.lastack) && !s.syn_fin() {
-                flags |= AnalysisFlags::SPURIOUS_RETRANSMISSION;
-            }
-            flags |= AnalysisFlags::RETRANSMISSION;
-        }
-
-        let mut nextseq = seq.wrapping_add(seglen);
-        if s.syn_fin() {
-            nextseq = nextseq.wrapping_add(1);
-        }
-        if let Some(lists) = unacked.as_deref_mut() {
-            let list = &mut lists[from];
-            if (seglen > 0 || s.syn_fin()) && list.len() < MAX_UNACKED {
-                list.push(Unacked { seq, nextseq });
-            }
-        }
-        let zwp = flags.contains(AnalysisFlags::ZERO_WINDOW_PROBE);
-        if (gt(nextseq, fwd.nextseq) || fwd.nextseq == 0) && !zwp {
-            fwd.nextseq = nextseq;
-            fwd.nextseq_time = crate::Nanos::from(s.ts).get();
-        }
-        if (seq == fwd.maxseqtobeacked || fwd.maxseqtobeacked == 0) && !zwp {
-            fwd.maxseqtobeacked = fwd.nextseq;
-        }
-        fwd.window = window;
-        fwd.lastack = ack;
-        fwd.lastack_time = crate::Nanos::from(s.ts).get();
-        fwd.last_flags = flags;
-
-        // Remove what this ACK acknowledges from the other direction's list.
+        flags |= retransmission_flags(fwd, rev, s, flags, first_rtt);
         let mut acked_something = false;
-        if f.contains(TcpFlags::ACK)
-            && let Some(lists) = unacked
-        {
-            let list = &mut lists[to];
-            let mut i = list.len();
-            // Wireshark walks newest first.
-            while i > 0 {
-                i -= 1;
-                let u = list[i];
-                if ack == u.nextseq {
-                    acked_something = true;
-                    list.remove(i);
-                } else if gt(ack, u.seq) && le(ack, u.nextseq) {
-                    list[i].seq = ack;
-                } else if gt(u.nextseq, ack) {
-                    // Not yet acknowledged.
-                } else {
-                    list.remove(i);
+        match unacked {
+            Some(lists) => {
+                let [l0, l1] = lists;
+                let (mine, theirs) = if from == 0 { (l0, l1) } else { (l1, l0) };
+                record(fwd, s, window, flags, Some(mine));
+                if s.flags.contains(TcpFlags::ACK) {
+                    acked_something = remove_acked(theirs, s.ack);
+                }
+                if acked_something {
+                    rev.valid_bif = true;
                 }
             }
-            if acked_something {
-                rev.valid_bif = true;
-            }
+            None => record(fwd, s, window, flags, None),
         }
         (flags, dupack_num, acked_something)
     }
+}
+
+/// The flags of Wireshark's forward checks, in its order (tcp_analyze_sequence_number, up to
+/// the retransmission checks): zero-window probe, zero window, lost segment, keep-alive,
+/// window update, window full, keep-alive ACK, zero-window-probe ACK, duplicate ACK. Returns
+/// them with the duplicate-ACK number.
+fn forward_flags(fwd: &mut FlowSeq, rev: &FlowSeq, s: &Seg, window: u32) -> (AnalysisFlags, u32) {
+    let (seq, ack, seglen) = (s.seq, s.ack, s.len);
+    let mut flags = AnalysisFlags::empty();
+    if seglen == 1 && seq == fwd.nextseq && rev.window == 0 {
+        return (AnalysisFlags::ZERO_WINDOW_PROBE, 0);
+    }
+    let plain = !s.syn_fin_rst();
+    if window == 0 && plain {
+        flags |= AnalysisFlags::ZERO_WINDOW;
+    }
+    if fwd.nextseq != 0 && gt(seq, fwd.nextseq) && !s.flags.contains(TcpFlags::RST) {
+        flags |= AnalysisFlags::LOST_SEGMENT;
+        fwd.valid_bif = false;
+    }
+    if seglen <= 1 && seq == fwd.nextseq.wrapping_sub(1) && plain {
+        flags |= AnalysisFlags::KEEP_ALIVE;
+    }
+    // The segment repeats the last one's sequence and acknowledgment, carrying nothing.
+    let same = seglen == 0 && seq == fwd.nextseq && ack == fwd.lastack && plain;
+    if same && window != 0 && window != fwd.window {
+        flags |= AnalysisFlags::WINDOW_UPDATE;
+    }
+    if seglen > 0
+        && rev.scale != WindowScale::Unknown
+        && seq.wrapping_add(seglen) == rev.lastack.wrapping_add(rev.window)
+        && plain
+    {
+        flags |= AnalysisFlags::WINDOW_FULL;
+    }
+    let same_window = same && window == fwd.window;
+    if same_window && window != 0 && rev.last_flags.contains(AnalysisFlags::KEEP_ALIVE) {
+        return (flags | AnalysisFlags::KEEP_ALIVE_ACK, 0);
+    }
+    if same_window && window == 0 && rev.last_flags.contains(AnalysisFlags::ZERO_WINDOW_PROBE) {
+        return (flags | AnalysisFlags::ZERO_WINDOW_PROBE_ACK, 0);
+    }
+    if same_window && window != 0 {
+        fwd.dupacknum += 1;
+        return (flags | AnalysisFlags::DUPLICATE_ACK, fwd.dupacknum);
+    }
+    (flags, 0)
+}
+
+/// Wireshark's retransmission checks, first match wins: fast retransmission, out of order,
+/// then (spurious) retransmission, for a segment with data or SYN/FIN that does not advance
+/// the sequence and is not a keep-alive.
+fn retransmission_flags(
+    fwd: &FlowSeq,
+    rev: &FlowSeq,
+    s: &Seg,
+    flags: AnalysisFlags,
+    first_rtt: Option<Duration>,
+) -> AnalysisFlags {
+    let (seq, seglen) = (s.seq, s.len);
+    if !(seglen > 0 || s.syn_fin()) {
+        return AnalysisFlags::empty();
+    }
+    let not_advanced = fwd.nextseq != 0 && lt(seq, fwd.nextseq);
+    if !not_advanced || flags.contains(AnalysisFlags::KEEP_ALIVE) {
+        return AnalysisFlags::empty();
+    }
+    let since_dupack = nanos_between(s.ts, rev.lastack_time);
+    if rev.dupacknum >= 2 && rev.lastack == seq && since_dupack < 20_000_000 {
+        return AnalysisFlags::FAST_RETRANSMISSION;
+    }
+    let ooo_thres: i128 = match first_rtt {
+        Some(d) if !d.is_zero() => d.as_nanos() as i128,
+        _ => 3_000_000,
+    };
+    let since_next = nanos_between(s.ts, fwd.nextseq_time);
+    if since_next < ooo_thres && fwd.nextseq != seq.wrapping_add(seglen).wrapping_add(u32::from(s.syn_fin())) {
+        return AnalysisFlags::OUT_OF_ORDER;
+    }
+    // Wireshark 4.0 marks a spurious retransmission as a retransmission too.
+    if rev.lastack != 0 && le(seq.wrapping_add(seglen), rev.lastack) && !s.syn_fin() {
+        return AnalysisFlags::SPURIOUS_RETRANSMISSION | AnalysisFlags::RETRANSMISSION;
+    }
+    AnalysisFlags::RETRANSMISSION
+}
+
+/// What the sender's direction remembers of the segment: the next sequence expected, the
+/// highest to be acknowledged, its window, ACK and flags, and the segment in its list of
+/// unacknowledged ones.
+fn record(fwd: &mut FlowSeq, s: &Seg, window: u32, flags: AnalysisFlags, list: Option<&mut Vec<Unacked>>) {
+    let seq = s.seq;
+    let mut nextseq = seq.wrapping_add(s.len);
+    if s.syn_fin() {
+        nextseq = nextseq.wrapping_add(1);
+    }
+    if let Some(list) = list
+        && (s.len > 0 || s.syn_fin())
+        && list.len() < MAX_UNACKED
+    {
+        list.push(Unacked { seq, nextseq });
+    }
+    let zwp = flags.contains(AnalysisFlags::ZERO_WINDOW_PROBE);
+    if (gt(nextseq, fwd.nextseq) || fwd.nextseq == 0) && !zwp {
+        fwd.nextseq = nextseq;
+        fwd.nextseq_time = crate::Nanos::from(s.ts).get();
+    }
+    if (seq == fwd.maxseqtobeacked || fwd.maxseqtobeacked == 0) && !zwp {
+        fwd.maxseqtobeacked = fwd.nextseq;
+    }
+    fwd.window = window;
+    fwd.lastack = s.ack;
+    fwd.lastack_time = crate::Nanos::from(s.ts).get();
+    fwd.last_flags = flags;
+}
+
+/// Removes from the other direction's list what `ack` acknowledges, newest first as
+/// Wireshark walks it; returns whether it acknowledged a segment exactly.
+fn remove_acked(list: &mut Vec<Unacked>, ack: u32) -> bool {
+    let mut acked_something = false;
+    let mut i = list.len();
+    while i > 0 {
+        i -= 1;
+        let u = list[i];
+        if ack == u.nextseq {
+            acked_something = true;
+            list.remove(i);
+        } else if gt(ack, u.seq) && le(ack, u.nextseq) {
+            list[i].seq = ack;
+        } else if gt(u.nextseq, ack) {
+            // Not yet acknowledged.
+        } else {
+            list.remove(i);
+        }
+    }
+    acked_something
 }
 
 /// Numbers TCP conversations as Wireshark's `tcp.stream` does and analyses every segment.

@@ -114,22 +114,37 @@ pub struct Transition {
 /// sender's. Arms that leave both states as they were say so.
 #[inline]
 pub fn step(sender: TcpState, receiver: TcpState, control: Control) -> Transition {
+    if control == Control::Rst {
+        return Transition {
+            sender: TcpState::Closed,
+            receiver: TcpState::Closed,
+            reason: "§3.10.7: an acceptable RST aborts; both ends go to CLOSED",
+        };
+    }
+    opening(sender, receiver, control)
+        .or_else(|| closing(sender, receiver, control))
+        .unwrap_or(Transition {
+            sender,
+            receiver,
+            // Retransmissions, data, pure ACKs, segments after close.
+            reason: "no state change",
+        })
+}
+
+fn t(sender: TcpState, receiver: TcpState, reason: &'static str) -> Option<Transition> {
+    Some(Transition {
+        sender,
+        receiver,
+        reason,
+    })
+}
+
+/// The handshake's transitions (§3.5), or `None`.
+#[inline]
+fn opening(sender: TcpState, receiver: TcpState, control: Control) -> Option<Transition> {
     use Control::*;
     use TcpState::*;
-    let t = |s, r, reason| Transition {
-        sender: s,
-        receiver: r,
-        reason,
-    };
     match (sender, receiver, control) {
-        // Resets.
-        (_, _, Rst) => t(
-            Closed,
-            Closed,
-            "§3.10.7: an acceptable RST aborts; both ends go to CLOSED",
-        ),
-
-        // Opening.
         (Closed | Listen, Closed | Listen, Syn) => t(
             SynSent,
             Listen,
@@ -168,7 +183,16 @@ pub fn step(sender: TcpState, receiver: TcpState, control: Control) -> Transitio
             "§3.5/§3.6: the third segment carries a FIN; the handshake completes and closing begins",
         ),
 
-        // Closing (§3.6).
+        _ => None,
+    }
+}
+
+/// The teardown's transitions (§3.6), or `None`.
+#[inline]
+fn closing(sender: TcpState, receiver: TcpState, control: Control) -> Option<Transition> {
+    use Control::*;
+    use TcpState::*;
+    match (sender, receiver, control) {
         (Established | SynReceived, Established | SynReceived, Fin { .. }) => t(
             FinWait1,
             CloseWait,
@@ -208,8 +232,7 @@ pub fn step(sender: TcpState, receiver: TcpState, control: Control) -> Transitio
             "§3.6 fig. 13: both FINs acknowledged; both ends in TIME-WAIT",
         ),
 
-        // Everything else: retransmissions, data, pure ACKs, segments after close.
-        _ => t(sender, receiver, "no state change"),
+        _ => None,
     }
 }
 

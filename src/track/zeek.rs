@@ -129,49 +129,7 @@ impl ZeekStates {
         let ackf = flags.contains(TcpFlags::ACK);
         let mut do_close = false;
         match self.state(ei) {
-            Inactive => {
-                if syn {
-                    if orig {
-                        self.set_state(ei, if ackf { SynAckSent } else { SynSent });
-                    } else {
-                        // (Zeek also asks that the SYN's sequence be the endpoint's start: it
-                        // is, the SYN of an inactive endpoint having just set it.)
-                        if !ackf && self.state(pi) == SynAckSent {
-                            // SYN/SYN-ACK reversal: flip and establish.
-                            self.flip();
-                            // After the flip, this endpoint is the originator at index 0.
-                            self.set_state(1, Established);
-                            self.set_state(0, Established);
-                            if fin {
-                                self.set_state(0, Closed);
-                                do_close = true;
-                            }
-                            return (do_close, true);
-                        }
-                        if self.state(pi) == SynSent {
-                            self.set_state(pi, Established);
-                        }
-                        self.set_state(ei, Established);
-                    }
-                }
-                if fin {
-                    self.set_state(ei, Closed);
-                    do_close = true;
-                }
-                if rst {
-                    self.set_state(ei, Reset);
-                    do_close = true;
-                }
-                if self.state(ei) == Inactive {
-                    if !orig && len == 0 && self.state(0) == SynSent {
-                        // An ACK of the SYN before the SYN-ACK: not a partial connection.
-                    } else if ackf && self.state(pi) == Established {
-                        self.set_state(ei, Established);
-                    } else {
-                        self.set_state(ei, Partial);
-                    }
-                }
-            }
+            Inactive => return self.update_inactive(ei, pi, orig, len, flags),
             SynSent | SynAckSent => {
                 if fin {
                     self.set_state(ei, Closed);
@@ -207,6 +165,60 @@ impl ZeekStates {
                 }
             }
             Reset => {}
+        }
+        (do_close, false)
+    }
+
+    /// Zeek's update_state_machine for a packet from an inactive endpoint: its SYN (or
+    /// SYN-ACK) opens it, a SYN answering the originator's SYN-ACK reverses the roles, and
+    /// anything else makes it partial or established.
+    fn update_inactive(&mut self, ei: usize, pi: usize, orig: bool, len: u32, flags: TcpFlags) -> (bool, bool) {
+        use ZeekEndpointState::*;
+        let syn = flags.contains(TcpFlags::SYN);
+        let fin = flags.contains(TcpFlags::FIN);
+        let rst = flags.contains(TcpFlags::RST);
+        let ackf = flags.contains(TcpFlags::ACK);
+        let mut do_close = false;
+        if syn {
+            if orig {
+                self.set_state(ei, if ackf { SynAckSent } else { SynSent });
+            } else {
+                // (Zeek also asks that the SYN's sequence be the endpoint's start: it
+                // is, the SYN of an inactive endpoint having just set it.)
+                if !ackf && self.state(pi) == SynAckSent {
+                    // SYN/SYN-ACK reversal: flip and establish.
+                    self.flip();
+                    // After the flip, this endpoint is the originator at index 0.
+                    self.set_state(1, Established);
+                    self.set_state(0, Established);
+                    if fin {
+                        self.set_state(0, Closed);
+                        do_close = true;
+                    }
+                    return (do_close, true);
+                }
+                if self.state(pi) == SynSent {
+                    self.set_state(pi, Established);
+                }
+                self.set_state(ei, Established);
+            }
+        }
+        if fin {
+            self.set_state(ei, Closed);
+            do_close = true;
+        }
+        if rst {
+            self.set_state(ei, Reset);
+            do_close = true;
+        }
+        if self.state(ei) == Inactive {
+            if !orig && len == 0 && self.state(0) == SynSent {
+                // An ACK of the SYN before the SYN-ACK: not a partial connection.
+            } else if ackf && self.state(pi) == Established {
+                self.set_state(ei, Established);
+            } else {
+                self.set_state(ei, Partial);
+            }
         }
         (do_close, false)
     }
@@ -497,7 +509,38 @@ impl ZeekConn {
             e.relative_seq(seq, e.last_seq, e.seq_wraps)
         };
 
-        // update_history
+        self.update_history(orig, flags, rel_seq, len);
+
+        // update_window: zero windows (scaling does not change zero).
+        if window == 0 && !rst && st.state(pi) != ZeekEndpointState::Closed && st.state(ei) != ZeekEndpointState::Reset
+        {
+            self.scaled(orig, b'W', |e| &mut e.win0);
+        }
+
+        if !st.did_close(0) || !st.did_close(1) {
+            self.last = crate::Nanos::from(ts);
+        }
+        if fin {
+            self.ep[ei].has |= ZeekEndpoint::FIN_SEEN;
+        }
+
+        if ackf {
+            self.take_ack(st, pi, ack, rst);
+        }
+
+        self.update_last_seq(st, orig, seg, seq_one_past);
+        if self.gaps && !rst {
+            self.advance_frontier(ei, seg);
+        }
+    }
+
+    /// Zeek's update_history: a letter per kind of packet, once per direction (a SYN, FIN or
+    /// RST at a new relative sequence adds its letter again).
+    fn update_history(&mut self, orig: bool, flags: TcpFlags, rel_seq: u64, len: u32) {
+        let ei = usize::from(!orig);
+        let syn = flags.contains(TcpFlags::SYN);
+        let fin = flags.contains(TcpFlags::FIN);
+        let rst = flags.contains(TcpFlags::RST);
         let bits = u8::from(syn) + u8::from(fin) + u8::from(rst);
         if bits > 1 {
             if fin && rst {
@@ -507,7 +550,7 @@ impl ZeekConn {
             }
         } else if bits == 1 {
             if syn {
-                let code = if ackf { b'H' } else { b'S' };
+                let code = if flags.contains(TcpFlags::ACK) { b'H' } else { b'S' };
                 if self.check_history(orig, HIST_SYN_PKT, code) && rel_seq as u32 != self.ep[ei].hist_last_syn {
                     self.add_history(orig, code);
                 }
@@ -528,78 +571,70 @@ impl ZeekConn {
             }
         } else if len > 0 {
             self.check_history(orig, HIST_DATA_PKT, b'D');
-        } else if ackf {
+        } else if flags.contains(TcpFlags::ACK) {
             self.check_history(orig, HIST_ACK_PKT, b'A');
         }
+    }
 
-        // update_window: zero windows (scaling does not change zero).
-        if window == 0 && !rst && st.state(pi) != ZeekEndpointState::Closed && st.state(ei) != ZeekEndpointState::Reset
+    /// An ACK from the sender: the peer's start when the peer is inactive (Zeek's
+    /// init_endpoint from the acknowledgment), else the peer's acknowledged sequence moves on.
+    fn take_ack(&mut self, st: &ZeekStates, pi: usize, ack: u32, rst: bool) {
+        let p = &mut self.ep[pi];
+        if st.state(pi) == ZeekEndpointState::Inactive {
+            p.start_seq = ack.wrapping_sub(1);
+            p.ack_seq = ack.wrapping_sub(1);
+            p.last_seq = ack.wrapping_sub(1);
+            p.set_frontier(ack);
+            return;
+        }
+        let (_, underflow) = p.relative_seq(ack, p.ack_seq, p.ack_wraps);
+        if underflow || rst {
+            return;
+        }
+        let d = seq_delta(ack, p.ack_seq);
+        if ack == 0 && d > TOO_LARGE_SEQ_DELTA {
+            // Zeek ignores a zero acknowledgment that jumps this far.
+        } else if d > 0 {
+            p.update_ack_seq(ack);
+        }
+    }
+
+    /// Zeek's update_last_seq (its delta only feeds Zeek's weirds, which synack does not
+    /// report); payload behind the highest sequence is a retransmission (`T`).
+    fn update_last_seq(&mut self, st: &ZeekStates, orig: bool, seg: &Seg, seq_one_past: u32) {
+        let ei = usize::from(!orig);
+        let f = seg.flags;
+        let e = &mut self.ep[ei];
+        let d = seq_delta(seq_one_past, e.last_seq);
+        let mut rxmit = false;
+        if f.intersects(TcpFlags::SYN | TcpFlags::RST) && !(-TOO_LARGE_SEQ_DELTA..=TOO_LARGE_SEQ_DELTA).contains(&d) {
+        } else if f.contains(TcpFlags::FIN) && e.last_seq == e.start_seq.wrapping_add(1) {
+            e.update_last_seq(seq_one_past);
+        } else if st.state(ei) == ZeekEndpointState::Reset {
+        } else if d > 0 {
+            e.update_last_seq(seq_one_past);
+        } else if seg.len > 0 {
+            rxmit = true;
+        }
+        if rxmit {
+            self.scaled(orig, b'T', |e| &mut e.rxmt);
+        }
+    }
+
+    /// In-order data moves the sender's frontier; its FIN marks where data ends.
+    fn advance_frontier(&mut self, ei: usize, seg: &Seg) {
+        let e = &mut self.ep[ei];
+        let start = seg.seq.wrapping_add(u32::from(seg.flags.contains(TcpFlags::SYN)));
+        let end = start.wrapping_add(seg.len);
+        if let Some(f) = e.frontier()
+            && seq_delta(start, f) <= 0
+            && seq_delta(end, f) > 0
         {
-            self.scaled(orig, b'W', |e| &mut e.win0);
+            e.set_frontier(end);
         }
-
-        if !st.did_close(0) || !st.did_close(1) {
-            self.last = crate::Nanos::from(ts);
-        }
-        if fin {
-            self.ep[ei].has |= ZeekEndpoint::FIN_SEEN;
-        }
-
-        if ackf {
-            if st.state(pi) == ZeekEndpointState::Inactive {
-                let p = &mut self.ep[pi];
-                p.start_seq = ack.wrapping_sub(1);
-                p.ack_seq = ack.wrapping_sub(1);
-                p.last_seq = ack.wrapping_sub(1);
-                p.set_frontier(ack);
-            } else {
-                let p = &self.ep[pi];
-                let (_, underflow) = p.relative_seq(ack, p.ack_seq, p.ack_wraps);
-                if !underflow && !rst {
-                    let p = &mut self.ep[pi];
-                    let d = seq_delta(ack, p.ack_seq);
-                    if ack == 0 && d > TOO_LARGE_SEQ_DELTA {
-                    } else if d > 0 {
-                        p.update_ack_seq(ack);
-                    }
-                }
-            }
-        }
-
-        // update_last_seq (its delta only feeds Zeek's weirds, which synack does not report)
-        {
-            let e = &mut self.ep[ei];
-            let d = seq_delta(seq_one_past, e.last_seq);
-            let mut rxmit = false;
-            if (syn || rst) && !(-TOO_LARGE_SEQ_DELTA..=TOO_LARGE_SEQ_DELTA).contains(&d) {
-            } else if fin && e.last_seq == e.start_seq.wrapping_add(1) {
-                e.update_last_seq(seq_one_past);
-            } else if st.state(ei) == ZeekEndpointState::Reset {
-            } else if d > 0 {
-                e.update_last_seq(seq_one_past);
-            } else if len > 0 {
-                rxmit = true;
-            }
-            if rxmit {
-                self.scaled(orig, b'T', |e| &mut e.rxmt);
-            }
-        }
-
-        // In-order data moves the sender's frontier; its FIN marks where data ends.
-        if self.gaps && !rst {
-            let e = &mut self.ep[ei];
-            let start = seq.wrapping_add(u32::from(syn));
-            let end = start.wrapping_add(len);
-            if let Some(f) = e.frontier()
-                && seq_delta(start, f) <= 0
-                && seq_delta(end, f) > 0
-            {
-                e.set_frontier(end);
-            }
-            if fin {
-                e.data_end = end;
-                e.has |= ZeekEndpoint::DATA_END;
-            }
+        if seg.flags.contains(TcpFlags::FIN) {
+            e.data_end = end;
+            e.has |= ZeekEndpoint::DATA_END;
         }
     }
 
