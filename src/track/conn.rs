@@ -96,14 +96,14 @@ pub(super) struct Half {
     /// The last window advertised, unscaled.
     pub(super) window: u16,
     pub(super) syn: SynSeen,
-    /// Its SYN's sequence number, when `has & ISN`; until then, Zeek's starting sequence
-    /// for this side (see `Half::zeek_start`).
-    pub(super) isn: u32,
+    /// Where this side's sequence space starts: its SYN's sequence number (its ISN) when
+    /// `has & ISN`; until it sends a SYN, inferred as Zeek's init_endpoint does (its first
+    /// segment's less one, or the peer's ACK less one before it sent any). One value with
+    /// the ISN: Zeek's start is the SYN's sequence once there is a SYN.
+    pub(super) start: u32,
     /// One past the highest sequence number sent (SYN and FIN count).
     pub(super) next_seq: u32,
-    /// The sequence number of its FIN, when `has & FIN_SEQ`; until then, for the client
-    /// while Zeek's history is `H`, Zeek's highest sequence since its start (see
-    /// `HistShape::after`).
+    /// The sequence number of its FIN, when `has & FIN_SEQ`.
     pub(super) fin_seq: u32,
     /// Wireshark's base for relative sequence numbers (its SYN's, or one below the first
     /// sequence or the peer's first acknowledgment), when `has & BASE`.
@@ -117,7 +117,7 @@ impl Default for Half {
             has: 0,
             window: 0,
             syn: SynSeen::default(),
-            isn: 0,
+            start: 0,
             next_seq: 0,
             fin_seq: 0,
             base: 0,
@@ -139,7 +139,7 @@ impl Half {
     }
 
     pub(super) fn isn(&self) -> Option<SeqNumber> {
-        self.get(Self::ISN, self.isn)
+        self.get(Self::ISN, self.start)
     }
 
     pub(super) fn next_seq(&self) -> Option<SeqNumber> {
@@ -159,10 +159,9 @@ impl Half {
         self.has & Self::DATA_AFTER_PEER_FIN != 0
     }
 
-    /// Zeek's starting sequence for this side: its SYN's, else (kept in `isn` while there is
-    /// no SYN) its first segment's less one, or the peer's ACK less one before it sent any.
-    pub(super) fn zeek_start(&self) -> u32 {
-        self.isn
+    /// Where this side's sequence space starts (see `Half::start`), known or inferred.
+    pub(super) fn start(&self) -> u32 {
+        self.start
     }
 }
 
@@ -182,15 +181,15 @@ impl HistShape {
     /// a window), and while the history is `H`, the client's SYNs: their relative sequence
     /// is 0 again, as was the `H`'s, unless their payload is, to Zeek, a retransmission (`T`).
     ///
-    /// That takes Zeek's highest sequence sent since the SYN that set the client's start:
-    /// while the history is `H` the client has sent no FIN, and its half keeps it in place of
-    /// the FIN's sequence (`fin_seq`, unused without `Half::FIN_SEQ`). `gap` says whether the
+    /// That takes the client's start (`start`) and Zeek's highest sequence it sent since the
+    /// SYN that set it (`high`, `Conn::zeek_high`, updated here). `gap` says whether the
     /// packet's ACK reveals a content gap (a `g`, when gaps are reported).
     pub(super) fn after(
         self,
         orig: bool,
         seg: &Seg,
-        client: &mut Half,
+        start: u32,
+        high: &mut u32,
         state: [ZeekEndpointState; 2],
         gap: bool,
     ) -> HistShape {
@@ -205,26 +204,26 @@ impl HistShape {
         match self {
             HistShape::Empty if quiet => HistShape::Empty,
             HistShape::Empty if clean && seg.len == 0 && controls == TcpFlags::SYN | TcpFlags::ACK => {
-                client.fin_seq = end;
+                *high = end;
                 HistShape::LoneH
             }
             HistShape::LoneH if quiet => HistShape::LoneH,
             HistShape::LoneH if clean && controls & !TcpFlags::ACK == TcpFlags::SYN => {
                 let [state, prev] = state;
-                if zeek::sender_start(state, prev, true, seg.seq, client.zeek_start()).is_some() {
+                if zeek::sender_start(state, prev, true, seg.seq, start).is_some() {
                     // A new start (Zeek's init_endpoint): payload lies behind it.
-                    client.fin_seq = end;
+                    *high = end;
                     return if seg.len > 0 {
                         HistShape::Other
                     } else {
                         HistShape::LoneH
                     };
                 }
-                let d = SeqNumber(end).diff(SeqNumber(client.fin_seq));
+                let d = SeqNumber(end).diff(SeqNumber(*high));
                 if d.unsigned_abs() > zeek::TOO_LARGE_SEQ_DELTA.unsigned_abs() {
                     HistShape::LoneH
                 } else if d > 0 {
-                    client.fin_seq = end;
+                    *high = end;
                     HistShape::LoneH
                 } else if seg.len > 0 {
                     HistShape::Other
@@ -237,9 +236,10 @@ impl HistShape {
     }
 }
 
-/// Three small facts about a connection in one byte: the shape of Zeek's history (bits 0-1),
-/// whether both sides sent a SYN without ACK (bit 2), and which side sent the first FIN
-/// (bits 3-4: none, client, server).
+/// Five small facts about a connection in one byte: the shape of Zeek's history (bits 0-1),
+/// whether both sides sent a SYN without ACK (bit 2), which side sent the first FIN (bits
+/// 3-4: none, client, server), the last packet's direction (bit 5) and the phase whose list
+/// holds it (bits 6-7).
 #[derive(Debug, Clone, Copy, Default)]
 pub(super) struct Marks(u8);
 
@@ -281,6 +281,32 @@ impl Marks {
         };
         self.0 = (self.0 & !(3 << 3)) | v << 3;
     }
+
+    /// The direction of the connection's last packet.
+    pub(super) fn last_dir(self) -> Direction {
+        if self.0 & 1 << 5 == 0 {
+            Direction::ClientToServer
+        } else {
+            Direction::ServerToClient
+        }
+    }
+
+    pub(super) fn set_last_dir(&mut self, d: Direction) {
+        self.0 = (self.0 & !(1 << 5)) | u8::from(d == Direction::ServerToClient) << 5;
+    }
+
+    /// The phase whose list holds the connection.
+    pub(super) fn phase(self) -> Phase {
+        match self.0 >> 6 {
+            0 => Phase::Embryonic,
+            1 => Phase::Established,
+            _ => Phase::Closing,
+        }
+    }
+
+    pub(super) fn set_phase(&mut self, p: Phase) {
+        self.0 = (self.0 & 0x3f) | (p as u8) << 6;
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -301,19 +327,21 @@ pub(super) struct Conn {
     pub(super) key: PackedKey,
     /// The last packet's time.
     pub(super) last: crate::Nanos,
-    pub(super) last_dir: Direction,
     pub(super) half: [Half; 2],
     /// Zeek's endpoint states (the rest of its accounting is kept apart, when kept).
     pub(super) zeek: ZeekStates,
     pub(super) roles: Roles,
-    /// The history's shape, a simultaneous open, the first FIN's direction.
+    /// The history's shape, a simultaneous open, the first FIN's direction, the last
+    /// packet's direction, the phase.
     pub(super) marks: Marks,
+    /// Zeek's highest sequence from the client (one past, as `HistShape::after` counts)
+    /// since the SYN that set its start, kept while Zeek's history is exactly `H`.
+    pub(super) zeek_high: u32,
     pub(super) syn_ts: Option<crate::Nanos>,
     pub(super) synack_ts: Option<crate::Nanos>,
     /// When the handshake completed (what it negotiated is recomputed from the halves).
     pub(super) established: Option<crate::Nanos>,
     pub(super) closed: Option<CloseCause>,
-    pub(super) phase: Phase,
     /// The payload bytes of each side's last SYN (at most 65 515 in IPv4), [client, server].
     pub(super) syn_data: [u16; 2],
     /// How long before `last` it was put at its list's tail, in nanoseconds; `u32::MAX`:

@@ -164,7 +164,7 @@ use std::vec::Vec;
 
 pub use analysis::{AnalysisFlags, Analyzer, Conversation, SegmentAnalysis, WindowScale};
 pub use config::{Config, ZEEK_LIKELY_SERVER_PORTS};
-use conn::{Conn, Half, HistShape, Marks, NIL, Phase};
+use conn::{Conn, Half, HistShape, Marks, NIL};
 pub use conn_log::{ConnState, History, MAX_HISTORY};
 pub use event::{Anomaly, CloseCause, ConnId, Event, EventKind, Handshake, Roles};
 pub use key::{ConnKey, Direction, Endpoint, FlowKey};
@@ -356,7 +356,7 @@ impl Tracker {
                     conn: c.id,
                     key: c.key.public(),
                     timestamp: at,
-                    direction: c.last_dir,
+                    direction: c.marks.last_dir(),
                     frame: 0,
                     kind: EventKind::Closed(cause),
                 });
@@ -460,7 +460,7 @@ impl Tracker {
     fn find_live(&mut self, flow: PackedFlow, now: Timestamp) -> Option<u32> {
         let i = self.table.find(flow)?;
         let c = self.table.get(i);
-        let phase = c.phase as usize;
+        let phase = c.marks.phase() as usize;
         // In nanoseconds, the timeouts converted once (`timeout_nanos`).
         if crate::Nanos::from(now).get().saturating_sub(c.last.get()) <= self.timeout_nanos[phase] {
             return Some(i);
@@ -565,13 +565,13 @@ impl Tracker {
             id,
             key,
             last: crate::Nanos::from(ts),
-            last_dir: key.direction_from(src),
             half: [Half::default(); 2],
             zeek: ZeekStates::default(),
             roles,
             // Zeek's history starts with `^` after a flip by port.
             marks: {
                 let mut m = Marks::default();
+                m.set_last_dir(key.direction_from(src));
                 if roles == Roles::GuessedFromPort {
                     m.set_hist(HistShape::Other);
                 }
@@ -581,7 +581,7 @@ impl Tracker {
             synack_ts: None,
             established: None,
             closed: None,
-            phase: Phase::Embryonic,
+            zeek_high: 0,
             syn_data: [0; 2],
             linked_lag: 0,
             prev: NIL,
@@ -783,7 +783,7 @@ impl Tracker {
         if simultaneous_open {
             return false;
         }
-        let start = [c.half[0].zeek_start(), c.half[1].zeek_start()];
+        let start = [c.half[0].start(), c.half[1].start()];
         if let Some(z) = self.zeeks.get(i as usize)
             && !c.zeek.did_close(0)
             && !c.zeek.did_close(1)

@@ -127,7 +127,7 @@ pub(super) fn process(
     };
     let seg = inp.seg;
     c.set_last(crate::Nanos::from(seg.ts));
-    c.last_dir = dir;
+    c.marks.set_last_dir(dir);
     if inp.bad_checksum {
         out.emit(c, dir, EventKind::Anomaly(Anomaly::BadChecksum));
     }
@@ -191,11 +191,11 @@ fn zeek_view(
             && flags.contains(TcpFlags::ACK)
             && !flags.contains(TcpFlags::RST)
             && c.zeek.state(1) != ZeekEndpointState::Inactive
-            && (1..zeek::TOO_LARGE_SEQ_DELTA).contains(&SeqNumber(seg.ack).diff(SeqNumber(c.half[1].zeek_start()) + 1));
+            && (1..zeek::TOO_LARGE_SEQ_DELTA).contains(&SeqNumber(seg.ack).diff(SeqNumber(c.half[1].start()) + 1));
         let state = [c.zeek.state(0), c.zeek.prev_state(0)];
-        hist_before.after(orig, seg, &mut c.half[0], state, gap)
+        hist_before.after(orig, seg, c.half[0].start(), &mut c.zeek_high, state, gap)
     };
-    // Zeek's starting sequences of sides without a SYN (see `Half::zeek_start`), as its
+    // Zeek's starting sequences of sides without a SYN (see `Half::start`), as its
     // init_endpoint sets them: the sender's, and an inactive receiver's from the ACK.
     {
         let (s, r) = (dir.index(), 1 - dir.index());
@@ -205,14 +205,14 @@ fn zeek_view(
                 c.zeek.prev_state(s),
                 syn,
                 seg.seq,
-                c.half[s].zeek_start(),
+                c.half[s].start(),
             );
             if let Some(start) = start {
-                c.half[s].isn = start;
+                c.half[s].start = start;
             }
         }
         if ackf && c.zeek.state(r) == ZeekEndpointState::Inactive && c.half[r].has & Half::ISN == 0 {
-            c.half[r].isn = seg.ack.wrapping_sub(1);
+            c.half[r].start = seg.ack.wrapping_sub(1);
         }
     }
     let flipped = zeek::packet(
@@ -317,7 +317,7 @@ fn handshake_events(c: &mut Conn, out: &mut Emitter<'_>, f: &Facts, inp: &Input<
             }
         }
         let h = &mut c.half[s];
-        h.isn = seq.0;
+        h.start = seq.0;
         h.syn = SynSeen::from(opts).with_flags(flags);
         h.has |= Half::ISN | Half::SYN;
         c.syn_data[s] = u16::try_from(seg.len).unwrap_or(u16::MAX);

@@ -117,7 +117,7 @@ impl Table {
     fn unlink(&mut self, i: u32) {
         let (prev, next, phase) = {
             let c = self.get(i);
-            (c.prev, c.next, c.phase as usize)
+            (c.prev, c.next, c.marks.phase() as usize)
         };
         if prev == NIL {
             self.lru[phase].0 = next;
@@ -132,7 +132,7 @@ impl Table {
     }
 
     fn push_back(&mut self, i: u32) {
-        let phase = self.get(i).phase as usize;
+        let phase = self.get(i).marks.phase() as usize;
         let tail = self.lru[phase].1;
         let c = self.get_mut(i);
         c.prev = tail;
@@ -154,12 +154,12 @@ impl Table {
     pub(super) fn touch(&mut self, i: u32) {
         let c = self.get(i);
         let phase = phase_of(c);
-        if phase == c.phase && Duration::from_nanos(u64::from(c.linked_lag)) < RELINK {
+        if phase == c.marks.phase() && Duration::from_nanos(u64::from(c.linked_lag)) < RELINK {
             return;
         }
         self.unlink(i);
         let c = self.get_mut(i);
-        c.phase = phase;
+        c.marks.set_phase(phase);
         c.relink();
         self.push_back(i);
     }

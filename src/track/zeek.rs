@@ -43,42 +43,41 @@ impl ZeekEndpointState {
 }
 
 /// Zeek's endpoint states, previous states and `did_close` flags, [originator, responder], in
-/// 4 bytes (the previous state and `did_close` share a byte). Kept with every connection, with
-/// or without the rest of Zeek's accounting: the roles, port reuse and the closing phase read
-/// them.
+/// 2 bytes: per endpoint, the state (bits 0-2), the previous state (bits 3-5) and `did_close`
+/// (bit 6). Kept with every connection, with or without the rest of Zeek's accounting: the
+/// roles, port reuse and the closing phase read them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct ZeekStates {
-    state: [ZeekEndpointState; 2],
-    /// The previous state (low bits) and `DID_CLOSE`.
-    prev: [u8; 2],
-}
+pub(crate) struct ZeekStates([u8; 2]);
 
 impl ZeekStates {
-    const DID_CLOSE: u8 = 0x80;
+    const DID_CLOSE: u8 = 0x40;
 
     pub fn state(&self, i: usize) -> ZeekEndpointState {
-        self.state[i]
+        ZeekEndpointState::from_bits(self.0[i] & 7)
     }
 
     pub fn prev_state(&self, i: usize) -> ZeekEndpointState {
-        ZeekEndpointState::from_bits(self.prev[i] & 7)
+        ZeekEndpointState::from_bits(self.0[i] >> 3 & 7)
     }
 
     pub fn did_close(&self, i: usize) -> bool {
-        self.prev[i] & Self::DID_CLOSE != 0
+        self.0[i] & Self::DID_CLOSE != 0
+    }
+
+    fn set_did_close(&mut self, i: usize) {
+        self.0[i] |= Self::DID_CLOSE;
     }
 
     fn set_state(&mut self, i: usize, s: ZeekEndpointState) {
-        if s != self.state[i] {
-            self.prev[i] = (self.prev[i] & Self::DID_CLOSE) | self.state[i] as u8;
-            self.state[i] = s;
+        let now = self.0[i] & 7;
+        if s as u8 != now {
+            self.0[i] = (self.0[i] & Self::DID_CLOSE) | now << 3 | s as u8;
         }
     }
 
     /// Swaps originator and responder.
     pub fn flip(&mut self) {
-        self.state.swap(0, 1);
-        self.prev.swap(0, 1);
+        self.0.swap(0, 1);
     }
 
     /// Either endpoint is `RESET`.
@@ -795,7 +794,7 @@ pub(crate) fn packet(
         a.gap_check(orig, ack, flags);
     }
     if do_close && !st.did_close(ei) {
-        st.prev[ei] |= ZeekStates::DID_CLOSE;
+        st.set_did_close(ei);
     }
     flipped
 }
