@@ -200,13 +200,7 @@ fn zeek_view(
     {
         let (s, r) = (dir.index(), 1 - dir.index());
         if c.half[s].has & Half::ISN == 0 {
-            let start = zeek::sender_start(
-                c.zeek.state(s),
-                c.zeek.prev_state(s),
-                syn,
-                seg.seq,
-                c.half[s].start(),
-            );
+            let start = zeek::sender_start(c.zeek.state(s), c.zeek.prev_state(s), syn, seg.seq, c.half[s].start());
             if let Some(start) = start {
                 c.half[s].start = start;
             }
