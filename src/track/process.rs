@@ -5,7 +5,7 @@ use super::analysis::{AnalysisFlags, Seg, SeqState};
 use super::conn::{Conn, Half, HistShape, SynSeen, handshake, window_scales};
 use super::event::{Anomaly, CloseCause, Event, EventKind, Roles};
 use super::key::{Direction, Packed};
-use super::state::{Control, TcpState, step};
+use super::state::{Control, TcpState, adopt_midstream, step};
 use super::zeek::{self, ZeekConn, ZeekEndpointState};
 use crate::Timestamp;
 use crate::wire::{SeqNumber, SynOptions, TcpFlags};
@@ -413,10 +413,9 @@ fn step_states(c: &mut Conn, f: &Facts, rst_in_window: bool) -> Stepped {
     let (before_s, before_r) = (c.half[s].state, c.half[r].state);
     // A connection first seen midstream is taken as established on both sides.
     if c.roles != Roles::FromSyn && c.half[s].isn().is_none() && before_s == TcpState::Closed && !syn {
-        c.half[s].state = TcpState::Established;
-        if c.half[r].state == TcpState::Closed {
-            c.half[r].state = TcpState::Established;
-        }
+        let t = adopt_midstream(before_r);
+        c.half[s].state = t.sender;
+        c.half[r].state = t.receiver;
     }
     let (cur_s, cur_r) = (c.half[s].state, c.half[r].state);
     if !rst || rst_in_window {

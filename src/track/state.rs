@@ -109,7 +109,8 @@ pub struct Transition {
 /// Returns the endpoints' states after a segment with `control` travels from the sender
 /// (in state `sender`) to the receiver (in state `receiver`).
 ///
-/// This is the one place where endpoint states change. An observer sees a segment at the
+/// This is the one place where endpoint states change (with `adopt_midstream` for a
+/// connection whose handshake the capture missed). An observer sees a segment at the
 /// capture point and presumes it arrives: the receiver's transition happens with the
 /// sender's. Arms that leave both states as they were say so.
 #[inline]
@@ -129,6 +130,22 @@ pub fn step(sender: TcpState, receiver: TcpState, control: Control) -> Transitio
             // Retransmissions, data, pure ACKs, segments after close.
             reason: "no state change",
         })
+}
+
+/// The states an observer presumes for a connection it first sees midstream, before the
+/// sender's first segment (not a SYN) acts: the sender is ESTABLISHED, and so is a receiver
+/// not yet seen. No RFC 9293 transition leads there; it stands for the handshake the capture
+/// missed, as Wireshark and Zeek also take such a connection for open.
+pub(crate) fn adopt_midstream(receiver: TcpState) -> Transition {
+    Transition {
+        sender: TcpState::Established,
+        receiver: if receiver == TcpState::Closed {
+            TcpState::Established
+        } else {
+            receiver
+        },
+        reason: "observer: a connection seen midstream is presumed ESTABLISHED",
+    }
 }
 
 fn t(sender: TcpState, receiver: TcpState, reason: &'static str) -> Option<Transition> {
