@@ -9,7 +9,19 @@ use super::state::TcpState;
 use crate::Timestamp;
 use crate::wire::SynOptions;
 
-/// A connection's identifier: unique within one tracker, in order of creation.
+/// A connection's identifier: unique within one tracker, counted from 0 in the order
+/// connections start.
+///
+/// It is the number Wireshark shows as `tcp.stream` (and [`Analyzer`](super::Analyzer)
+/// gives as [`SegmentAnalysis::stream`](super::SegmentAnalysis::stream)): both count
+/// connections from 0 in the order of their first frame, so they agree on every frame until
+/// the two models first disagree on where a connection starts. That happens on a key already
+/// seen: the tracker removes a connection after its timeout or close and starts a new one on
+/// the key's next packet (Zeek logs a new row), where Wireshark keeps one conversation for the
+/// whole capture unless a SYN brings a new initial sequence number; and Zeek's rule for a SYN
+/// that reuses a key is not Wireshark's. From there on the two numberings are offset. On the
+/// test data they agree on all 6 077 TCP frames before such a place, and 439 of 444 captures
+/// have none (`tests/stream_ids.rs`).
 pub type ConnId = u64;
 
 /// One thing a frame (or the passing of time) did to a connection: which connection (its
