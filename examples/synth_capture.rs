@@ -14,6 +14,20 @@ use synack::Timestamp;
 use synack::capture::write;
 use synack::wire::{LinkType, MacAddr, PacketBuilder, TcpFlags, TcpOption};
 
+/// A xorshift generator: the same file on every run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+/// One synthetic connection: a handshake, `rounds` request/response pairs, the client's FIN,
+/// the server's FIN and the final ACK.
 struct Conn {
     client: (Ipv4Addr, u16),
     server: (Ipv4Addr, u16),
@@ -21,6 +35,69 @@ struct Conn {
     sseq: u32,
     step: u32,
     rounds: u32,
+}
+
+const SYN_OPTIONS: [TcpOption<'static>; 4] = [
+    TcpOption::Mss(1460),
+    TcpOption::SackPermitted,
+    TcpOption::Nop,
+    TcpOption::WindowScale(7),
+];
+
+impl Conn {
+    /// The `n`th connection: clients over 198.18.0.0/16, servers in 198.19.0-6.1 on four ports.
+    fn new(n: u32, rng: &mut Rng) -> Conn {
+        Conn {
+            client: (Ipv4Addr::from(0xc612_0000 | (n >> 14)), 1024 + (n & 0x3fff) as u16),
+            server: (
+                Ipv4Addr::new(198, 19, (n % 7) as u8, 1),
+                [80, 443, 22, 25][n as usize % 4],
+            ),
+            cseq: rng.next() as u32,
+            sseq: rng.next() as u32,
+            step: 0,
+            rounds: 1 + (rng.next() % 6) as u32,
+        }
+    }
+
+    /// Writes its next frame into `buf`; returns whether that was its last.
+    fn next_frame(&mut self, buf: &mut Vec<u8>, rng: &mut Rng) -> bool {
+        let (cl, sv, a) = (self.client, self.server, TcpFlags::ACK);
+        let (end, step) = (3 + 2 * self.rounds, self.step);
+        self.step += 1;
+        match step {
+            0 => frame(buf, cl, sv, TcpFlags::SYN, self.cseq, 0, &SYN_OPTIONS, 0),
+            1 => {
+                self.cseq = self.cseq.wrapping_add(1);
+                frame(buf, sv, cl, TcpFlags::SYN | a, self.sseq, self.cseq, &SYN_OPTIONS, 0);
+                self.sseq = self.sseq.wrapping_add(1);
+            }
+            2 => frame(buf, cl, sv, a, self.cseq, self.sseq, &[], 0),
+            s if s < end && s % 2 == 1 => {
+                let len = 50 + (rng.next() % 400) as usize;
+                frame(buf, cl, sv, a | TcpFlags::PSH, self.cseq, self.sseq, &[], len);
+                self.cseq = self.cseq.wrapping_add(len as u32);
+            }
+            s if s < end => {
+                let len = 200 + (rng.next() % 1261) as usize;
+                frame(buf, sv, cl, a | TcpFlags::PSH, self.sseq, self.cseq, &[], len);
+                self.sseq = self.sseq.wrapping_add(len as u32);
+            }
+            s if s == end => {
+                frame(buf, cl, sv, a | TcpFlags::FIN, self.cseq, self.sseq, &[], 0);
+                self.cseq = self.cseq.wrapping_add(1);
+            }
+            s if s == end + 1 => {
+                frame(buf, sv, cl, a | TcpFlags::FIN, self.sseq, self.cseq, &[], 0);
+                self.sseq = self.sseq.wrapping_add(1);
+            }
+            _ => {
+                frame(buf, cl, sv, a, self.cseq, self.sseq, &[], 0);
+                return true;
+            }
+        }
+        false
+    }
 }
 
 /// The payload every frame carries a prefix of: `abc...z` repeated.
@@ -62,106 +139,24 @@ fn main() -> std::io::Result<()> {
     let megabytes: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(1024);
     let target = megabytes << 20;
     let mut out = BufWriter::with_capacity(1 << 20, std::fs::File::create(&path)?);
-    let mut file = Vec::new();
-    write::header(&mut file, LinkType::ETHERNET, 65535)?;
-    out.write_all(&file)?;
-    let mut written = file.len() as u64;
-    let mut t = Timestamp::new(1_700_000_000, 0);
-    let mut rng = 0x1234_5678_9abc_def0u64;
-    let mut next = move || {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        rng
-    };
-    let open = 512usize;
-    let mut n = 0u32;
-    let mut new_conn = |next: &mut dyn FnMut() -> u64| {
-        n += 1;
-        Conn {
-            client: (Ipv4Addr::from(0xc612_0000 | (n >> 14)), 1024 + (n & 0x3fff) as u16),
-            server: (
-                Ipv4Addr::new(198, 19, (n % 7) as u8, 1),
-                [80, 443, 22, 25][n as usize % 4],
-            ),
-            cseq: next() as u32,
-            sseq: next() as u32,
-            step: 0,
-            rounds: 1 + (next() % 6) as u32,
-        }
-    };
-    let mut conns: Vec<Conn> = (0..open).map(|_| new_conn(&mut next)).collect();
-    let syn_opts = [
-        TcpOption::Mss(1460),
-        TcpOption::SackPermitted,
-        TcpOption::Nop,
-        TcpOption::WindowScale(7),
-    ];
-    let mut buf = Vec::with_capacity(1600);
-    let mut frames = 0u64;
-    // Connections whose SYN is in the file (the last ones drawn may never send a frame).
-    let mut started = 0u64;
     let mut record = Vec::with_capacity(1700);
+    write::header(&mut record, LinkType::ETHERNET, 65535)?;
+    out.write_all(&record)?;
+    let mut written = record.len() as u64;
+    let mut t = Timestamp::new(1_700_000_000, 0);
+    let mut rng = Rng(0x1234_5678_9abc_def0);
+    // 512 connections open at once; each frame comes from one drawn at random.
+    let mut conns: Vec<Conn> = (1..=512).map(|n| Conn::new(n, &mut rng)).collect();
+    let mut made = conns.len() as u32;
+    let mut buf = Vec::with_capacity(1600);
+    // Connections whose SYN is in the file (the last ones drawn may never send a frame).
+    let (mut frames, mut started) = (0u64, 0u64);
     while written < target {
-        let k = (next() % open as u64) as usize;
-        let c = &mut conns[k];
-        let (cl, sv) = (c.client, c.server);
-        let a = TcpFlags::ACK;
-        let done = match c.step {
-            0 => {
-                frame(&mut buf, cl, sv, TcpFlags::SYN, c.cseq, 0, &syn_opts, 0);
-                started += 1;
-                false
-            }
-            1 => {
-                frame(
-                    &mut buf,
-                    sv,
-                    cl,
-                    TcpFlags::SYN | a,
-                    c.sseq,
-                    c.cseq.wrapping_add(1),
-                    &syn_opts,
-                    0,
-                );
-                c.cseq = c.cseq.wrapping_add(1);
-                c.sseq = c.sseq.wrapping_add(1);
-                false
-            }
-            2 => {
-                frame(&mut buf, cl, sv, a, c.cseq, c.sseq, &[], 0);
-                false
-            }
-            s if s < 3 + 2 * c.rounds => {
-                if s % 2 == 1 {
-                    let len = 50 + (next() % 400) as usize;
-                    frame(&mut buf, cl, sv, a | TcpFlags::PSH, c.cseq, c.sseq, &[], len);
-                    c.cseq = c.cseq.wrapping_add(len as u32);
-                } else {
-                    let len = 200 + (next() % 1261) as usize;
-                    frame(&mut buf, sv, cl, a | TcpFlags::PSH, c.sseq, c.cseq, &[], len);
-                    c.sseq = c.sseq.wrapping_add(len as u32);
-                }
-                false
-            }
-            s if s == 3 + 2 * c.rounds => {
-                frame(&mut buf, cl, sv, a | TcpFlags::FIN, c.cseq, c.sseq, &[], 0);
-                c.cseq = c.cseq.wrapping_add(1);
-                false
-            }
-            s if s == 4 + 2 * c.rounds => {
-                frame(&mut buf, sv, cl, a | TcpFlags::FIN, c.sseq, c.cseq, &[], 0);
-                c.sseq = c.sseq.wrapping_add(1);
-                false
-            }
-            _ => {
-                frame(&mut buf, cl, sv, a, c.cseq, c.sseq, &[], 0);
-                true
-            }
-        };
-        c.step += 1;
-        if done {
-            conns[k] = new_conn(&mut next);
+        let k = (rng.next() % conns.len() as u64) as usize;
+        started += u64::from(conns[k].step == 0);
+        if conns[k].next_frame(&mut buf, &mut rng) {
+            made += 1;
+            conns[k] = Conn::new(made, &mut rng);
         }
         t = t + Duration::from_micros(20);
         record.clear();

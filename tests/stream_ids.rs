@@ -57,6 +57,9 @@ fn connection_ids_are_tcp_stream_numbers_until_a_key_is_reused() {
         frames += compared;
         whole += u64::from(to_end);
     }
-    eprintln!("stream ids: {frames} TCP frames compared, {whole} of {} captures to their end", paths.len());
+    eprintln!(
+        "stream ids: {frames} TCP frames compared, {whole} of {} captures to their end",
+        paths.len()
+    );
     assert!(frames > 5_000, "the corpus has TCP frames to compare");
 }
