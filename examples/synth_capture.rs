@@ -8,6 +8,7 @@
 
 use std::io::{BufWriter, Write};
 use std::net::Ipv4Addr;
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use synack::Timestamp;
@@ -62,76 +63,49 @@ impl Conn {
 
     /// Writes its next frame into `buf`; returns whether that was its last.
     fn next_frame(&mut self, buf: &mut Vec<u8>, rng: &mut Rng) -> bool {
-        let (cl, sv, a) = (self.client, self.server, TcpFlags::ACK);
+        let (a, syn, fin) = (TcpFlags::ACK, TcpFlags::SYN, TcpFlags::ACK | TcpFlags::FIN);
         let (end, step) = (3 + 2 * self.rounds, self.step);
         self.step += 1;
-        match step {
-            0 => frame(buf, cl, sv, TcpFlags::SYN, self.cseq, 0, &SYN_OPTIONS, 0),
-            1 => {
-                self.cseq = self.cseq.wrapping_add(1);
-                frame(buf, sv, cl, TcpFlags::SYN | a, self.sseq, self.cseq, &SYN_OPTIONS, 0);
-                self.sseq = self.sseq.wrapping_add(1);
-            }
-            2 => frame(buf, cl, sv, a, self.cseq, self.sseq, &[], 0),
-            s if s < end && s % 2 == 1 => {
-                let len = 50 + (rng.next() % 400) as usize;
-                frame(buf, cl, sv, a | TcpFlags::PSH, self.cseq, self.sseq, &[], len);
-                self.cseq = self.cseq.wrapping_add(len as u32);
-            }
-            s if s < end => {
-                let len = 200 + (rng.next() % 1261) as usize;
-                frame(buf, sv, cl, a | TcpFlags::PSH, self.sseq, self.cseq, &[], len);
-                self.sseq = self.sseq.wrapping_add(len as u32);
-            }
-            s if s == end => {
-                frame(buf, cl, sv, a | TcpFlags::FIN, self.cseq, self.sseq, &[], 0);
-                self.cseq = self.cseq.wrapping_add(1);
-            }
-            s if s == end + 1 => {
-                frame(buf, sv, cl, a | TcpFlags::FIN, self.sseq, self.cseq, &[], 0);
-                self.sseq = self.sseq.wrapping_add(1);
-            }
-            _ => {
-                frame(buf, cl, sv, a, self.cseq, self.sseq, &[], 0);
-                return true;
-            }
-        }
-        false
+        let (from_client, flags, len) = match step {
+            0 => (true, syn, 0),
+            1 => (false, syn | a, 0),
+            s if s < end && s % 2 == 1 => (true, a | TcpFlags::PSH, 50 + (rng.next() % 400) as u32),
+            s if s < end && s > 2 => (false, a | TcpFlags::PSH, 200 + (rng.next() % 1261) as u32),
+            s if s == end => (true, fin, 0),
+            s if s == end + 1 => (false, fin, 0),
+            _ => (true, a, 0),
+        };
+        let opts: &[TcpOption<'_>] = if flags.contains(syn) { &SYN_OPTIONS } else { &[] };
+        self.send(buf, from_client, flags, opts, len);
+        let next = len + u32::from(flags.intersects(syn | TcpFlags::FIN));
+        let seq = if from_client { &mut self.cseq } else { &mut self.sseq };
+        *seq = seq.wrapping_add(next);
+        step > end + 1
+    }
+
+    /// Writes a frame from the client (or the server) at its next sequence number,
+    /// acknowledging the peer's when `flags` has ACK, with `len` bytes of payload.
+    fn send(&self, buf: &mut Vec<u8>, from_client: bool, flags: TcpFlags, opts: &[TcpOption<'_>], len: u32) {
+        let ((src, seq), (dst, peer)) = if from_client {
+            ((self.client, self.cseq), (self.server, self.sseq))
+        } else {
+            ((self.server, self.sseq), (self.client, self.cseq))
+        };
+        let ack = if flags.contains(TcpFlags::ACK) { peer } else { 0 };
+        let b = PacketBuilder::ethernet2(MacAddr([2, 0, 0, 0, 0, 1]), MacAddr([2, 0, 0, 0, 0, 2]))
+            .ipv4(src.0, dst.0, 64)
+            .tcp(src.1, dst.1, seq, 2048)
+            .flags(flags)
+            .ack_number(ack)
+            .options(opts);
+        let payload = &PAYLOAD[..(len as usize).min(PAYLOAD.len())];
+        buf.resize(b.size(payload.len()).expect("options fit"), 0);
+        b.write(buf, payload).expect("the frame fits");
     }
 }
 
 /// The payload every frame carries a prefix of: `abc...z` repeated.
-const PAYLOAD: [u8; 1500] = {
-    let mut p = [0u8; 1500];
-    let mut i = 0;
-    while i < p.len() {
-        p[i] = b'a' + (i % 26) as u8;
-        i += 1;
-    }
-    p
-};
-
-#[allow(clippy::too_many_arguments)]
-fn frame(
-    out: &mut Vec<u8>,
-    src: (Ipv4Addr, u16),
-    dst: (Ipv4Addr, u16),
-    flags: TcpFlags,
-    seq: u32,
-    ack: u32,
-    opts: &[TcpOption<'_>],
-    len: usize,
-) {
-    let b = PacketBuilder::ethernet2(MacAddr([2, 0, 0, 0, 0, 1]), MacAddr([2, 0, 0, 0, 0, 2]))
-        .ipv4(src.0, dst.0, 64)
-        .tcp(src.1, dst.1, seq, 2048)
-        .flags(flags)
-        .ack_number(ack)
-        .options(opts);
-    let payload = &PAYLOAD[..len.min(PAYLOAD.len())];
-    out.resize(b.size(payload.len()).expect("options fit"), 0);
-    b.write(out, payload).expect("the frame fits");
-}
+static PAYLOAD: LazyLock<Vec<u8>> = LazyLock::new(|| (0..1500).map(|i| b'a' + (i % 26) as u8).collect());
 
 fn main() -> std::io::Result<()> {
     let mut args = std::env::args().skip(1);
