@@ -1,9 +1,6 @@
-//! Plays one side of a TCP scenario with the kernel's own stack, for the capture tests.
-//!
-//! ```text
-//! traffic server ADDR:PORT SCENARIO     # accept one connection and play the server's part
-//! traffic client ADDR:PORT SCENARIO     # connect and play the client's part
-//! ```
+//! One side of a TCP scenario, played with the kernel's own stack: the kernel tests start
+//! their own binary in a namespace for it (`traffic_role`, with `SYNACK_TRAFFIC` set to
+//! `server|client ADDR:PORT SCENARIO`).
 //!
 //! Scenarios: `lab` (client sends "11111", server closes first), `client-close` (client
 //! closes first), `refused` (client only: nobody listens), `abort` (client resets with
@@ -20,7 +17,6 @@
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 const TIMEOUT: Duration = Duration::from_secs(5);
@@ -43,7 +39,7 @@ const REUSE_PORT: u16 = 45000;
 fn server(addr: SocketAddr, scenario: &str) -> std::io::Result<()> {
     let listener = if scenario == "zero-window" {
         // A small receive buffer, set before listening so the window scale stays small.
-        let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)?;
+        let sock = socket2::Socket::new(socket2::Domain::for_address(addr), socket2::Type::STREAM, None)?;
         sock.set_reuse_address(true)?;
         sock.set_recv_buffer_size(4096)?;
         sock.bind(&addr.into())?;
@@ -54,7 +50,7 @@ fn server(addr: SocketAddr, scenario: &str) -> std::io::Result<()> {
     };
     listener.set_nonblocking(true)?;
     // Announce readiness on stdout so the harness can start the client.
-    println!("listening");
+    println!("{LISTENING}");
     std::io::stdout().flush()?;
     let rounds = if scenario == "reuse" { REUSE } else { 1 };
     for _ in 0..rounds {
@@ -191,13 +187,21 @@ fn client(addr: SocketAddr, scenario: &str) -> std::io::Result<()> {
             s.shutdown(Shutdown::Write)?;
             read_to_eof(&mut s)?;
         }
+        other => return client_more(addr, other),
+    }
+    Ok(())
+}
+
+/// The client's part of the scenarios `client` leaves to it.
+fn client_more(addr: SocketAddr, scenario: &str) -> std::io::Result<()> {
+    match scenario {
         "unanswered" => match TcpStream::connect_timeout(&addr, Duration::from_millis(2500)) {
             Err(_) => {}
             Ok(_) => return Err(std::io::Error::other("an unanswered SYN was answered")),
         },
         "reuse" => {
             for _ in 0..REUSE {
-                let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)?;
+                let sock = socket2::Socket::new(socket2::Domain::for_address(addr), socket2::Type::STREAM, None)?;
                 sock.set_reuse_address(true)?;
                 let local: SocketAddr = SocketAddr::new(std::net::Ipv4Addr::UNSPECIFIED.into(), REUSE_PORT);
                 sock.bind(&local.into())?;
@@ -255,26 +259,28 @@ fn client(addr: SocketAddr, scenario: &str) -> std::io::Result<()> {
     Ok(())
 }
 
-fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let [role, addr, scenario] = &args[..] else {
-        eprintln!("usage: traffic server|client ADDR:PORT SCENARIO");
-        return ExitCode::from(2);
+/// The environment variable that names the role: `server|client ADDR:PORT SCENARIO`.
+pub(crate) const ROLE_VAR: &str = "SYNACK_TRAFFIC";
+
+/// What the server prints once it listens.
+pub(crate) const LISTENING: &str = "synack-traffic: listening";
+
+/// Plays the role `spec` names (the value of [`ROLE_VAR`]).
+pub(crate) fn play_role(spec: &str) -> std::io::Result<()> {
+    let words: Vec<&str> = spec.split_whitespace().collect();
+    let [side, addr, scenario] = words[..] else {
+        return Err(std::io::Error::other(format!(
+            "{ROLE_VAR}: want `server|client ADDR:PORT SCENARIO`, got {spec:?}"
+        )));
     };
-    let Ok(addr) = addr.parse::<SocketAddr>() else {
-        eprintln!("bad address {addr}");
-        return ExitCode::from(2);
-    };
-    let r = match role.as_str() {
+    let addr: SocketAddr = addr
+        .parse()
+        .map_err(|e| std::io::Error::other(format!("{ROLE_VAR}: address {addr}: {e}")))?;
+    match side {
         "server" => server(addr, scenario),
         "client" => client(addr, scenario),
-        _ => Err(std::io::Error::other("role must be server or client")),
-    };
-    match r {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("traffic {role} {scenario}: {e}");
-            ExitCode::FAILURE
-        }
+        _ => Err(std::io::Error::other(format!(
+            "{ROLE_VAR}: side must be server or client, not {side}"
+        ))),
     }
 }

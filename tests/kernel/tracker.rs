@@ -1,0 +1,252 @@
+//! The tracker on the kernel's traffic: one scenario per outcome, each on its own server port.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use synack::driver::{Driver, Output};
+use synack::track::{
+    AnalysisFlags, Anomaly, CloseCause, ConnState, ConnSummary, Direction, Event, EventKind, Roles, TcpState,
+};
+
+use crate::common::needs;
+use crate::net::{Captures, captures};
+
+/// The events and summaries of one server port.
+#[derive(Default)]
+struct Conversation {
+    events: Vec<Event>,
+    summaries: Vec<ConnSummary>,
+}
+
+/// A capture's conversations by server port.
+struct Tracked(HashMap<u16, Conversation>);
+
+impl Tracked {
+    fn of(file: &Path) -> Tracked {
+        let mut by_port: HashMap<u16, Conversation> = HashMap::new();
+        for out in Driver::open(file, Default::default()).expect("the capture opens") {
+            match out.expect("the capture reads to its end") {
+                Output::Event(e) => by_port.entry(e.key.server.port).or_default().events.push(e),
+                Output::Summary(s) => by_port.entry(s.key.server.port).or_default().summaries.push(s),
+                _ => {}
+            }
+        }
+        Tracked(by_port)
+    }
+
+    fn get(&self, port: u16) -> &Conversation {
+        self.0
+            .get(&port)
+            .unwrap_or_else(|| panic!("no connection on port {port}"))
+    }
+
+    fn kinds(&self, port: u16) -> Vec<EventKind> {
+        self.get(port).events.iter().map(|e| e.kind).collect()
+    }
+
+    fn cause(&self, port: u16) -> Option<CloseCause> {
+        self.kinds(port)
+            .iter()
+            .find_map(|k| if let EventKind::Closed(c) = k { Some(*c) } else { None })
+    }
+
+    fn states(&self, port: u16) -> Vec<ConnState> {
+        self.get(port).summaries.iter().map(|s| s.conn_state).collect()
+    }
+
+    fn analysis(&self, port: u16) -> AnalysisFlags {
+        self.kinds(port).iter().fold(AnalysisFlags::empty(), |acc, k| match k {
+            EventKind::Anomaly(Anomaly::Analysis { flags, .. }) => acc | *flags,
+            _ => acc,
+        })
+    }
+}
+
+#[test]
+fn tracker_on_kernel_traffic() {
+    if !needs("tracker_on_kernel_traffic", &crate::TRAFFIC) {
+        return;
+    }
+    let Captures { veth, mid, .. } = captures();
+    let t = Tracked::of(veth);
+    let mut report = Vec::new();
+    lab(&t, &mut report);
+    closes(&t, &mut report);
+    others(&t, &mut report);
+    midstream(&Tracked::of(mid), &mut report);
+    for r in report {
+        eprintln!("tracker on kernel traffic: {r}");
+    }
+}
+
+/// The lab exchange: the server closes first; every step of the teardown is seen.
+fn lab(t: &Tracked, report: &mut Vec<&str>) {
+    let steps: Vec<&str> = t
+        .kinds(1005)
+        .iter()
+        .filter_map(|k| match k {
+            EventKind::Syn { .. } => Some("syn"),
+            EventKind::SynAck { .. } => Some("synack"),
+            EventKind::Established(_) => Some("established"),
+            EventKind::Fin { first: true, .. } => Some("fin1"),
+            EventKind::FinAcked => Some("fin1-acked"),
+            EventKind::Fin { first: false, .. } => Some("fin2"),
+            EventKind::FinalAck => Some("final-ack"),
+            EventKind::Closed(_) => Some("closed"),
+            _ => None,
+        })
+        .collect();
+    let want = [
+        "syn",
+        "synack",
+        "established",
+        "fin1",
+        "fin1-acked",
+        "fin2",
+        "final-ack",
+        "closed",
+    ];
+    assert_eq!(steps, want);
+    let graceful = |initiator| CloseCause::Graceful {
+        initiator,
+        half_close: false,
+    };
+    assert_eq!(t.cause(1005), Some(graceful(Direction::ServerToClient)));
+    assert_eq!(t.states(1005), [ConnState::SF]);
+    let fin1 = t
+        .get(1005)
+        .events
+        .iter()
+        .find(|e| matches!(e.kind, EventKind::Fin { first: true, .. }))
+        .unwrap();
+    assert_eq!(fin1.direction, Direction::ServerToClient);
+    report.push("lab: graceful, server first, SF");
+}
+
+/// The ways a connection ends: the client first, refused, aborted, a bulk transfer (crossed
+/// FINs or not), a half-close.
+fn closes(t: &Tracked, report: &mut Vec<&str>) {
+    let graceful = |initiator, half_close| CloseCause::Graceful { initiator, half_close };
+    assert_eq!(t.cause(1006), Some(graceful(Direction::ClientToServer, false)));
+    assert_eq!(t.states(1006), [ConnState::SF]);
+    report.push("client-close: graceful, client first, SF");
+
+    assert_eq!(t.cause(1007), Some(CloseCause::Refused));
+    assert_eq!(t.states(1007), [ConnState::REJ]);
+    report.push("refused: REJ");
+
+    let reset_by_client = matches!(
+        t.cause(1008),
+        Some(CloseCause::Reset {
+            by: Direction::ClientToServer,
+            in_window: true,
+            ..
+        })
+    );
+    assert!(reset_by_client, "{:?}", t.cause(1008));
+    assert_eq!(t.states(1008), [ConnState::RSTO]);
+    report.push("abort: reset by the client, RSTO");
+
+    // The server sends "ok" and closes; the client closes as soon as it reads "ok". Whether
+    // the two FINs cross on the wire (a simultaneous close) is up to the scheduler: the
+    // cause must say which happened, from the frames themselves.
+    let events = &t.get(1009).events;
+    let fins: Vec<&Event> = events
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::Fin { .. }))
+        .collect();
+    assert_eq!(fins.len(), 2);
+    let crossed = !events
+        .iter()
+        .any(|e| e.kind == EventKind::FinAcked && e.frame == fins[1].frame);
+    let want = if crossed {
+        CloseCause::Simultaneous
+    } else {
+        graceful(fins[0].direction, false)
+    };
+    assert_eq!(t.cause(1009), Some(want));
+    assert_eq!(t.states(1009), [ConnState::SF]);
+    // The established handshake values are the kernel's.
+    let Some(EventKind::Established(h)) = t
+        .kinds(1009)
+        .into_iter()
+        .find(|k| matches!(k, EventKind::Established(_)))
+    else {
+        panic!("no handshake on 1009")
+    };
+    assert_eq!(h.mss, [Some(1460), Some(1460)]);
+    assert!(h.sack_permitted && h.timestamps && h.window_scale.is_some());
+    assert!(h.syn_to_synack.is_some() && h.synack_to_ack.is_some());
+    report.push("bulk: SF, MSS 1460/1460, SACK, timestamps, window scale");
+
+    assert_eq!(t.cause(1040), Some(graceful(Direction::ClientToServer, true)));
+    assert_eq!(t.states(1040), [ConnState::SF]);
+    report.push("half-close: graceful with data after the first FIN, SF");
+}
+
+/// Port reuse, keep-alives, a zero window, a simultaneous close, an unanswered SYN.
+fn others(t: &Tracked, report: &mut Vec<&str>) {
+    let reuse = t.get(1041);
+    assert_eq!(reuse.summaries.len(), 5, "five connections on one 4-tuple");
+    let all_sf = reuse
+        .summaries
+        .iter()
+        .all(|s| s.conn_state == ConnState::SF && s.key.client.port == 45000);
+    assert!(all_sf);
+    let closes = reuse
+        .events
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::Closed(CloseCause::Graceful { .. })))
+        .count();
+    assert_eq!(closes, 5);
+    report.push("reuse: 5 connections from port 45000, each SF");
+
+    let ka = t.analysis(1042);
+    let both = AnalysisFlags::KEEP_ALIVE | AnalysisFlags::KEEP_ALIVE_ACK;
+    assert!(ka.contains(both), "{ka:?}");
+    assert_eq!(t.states(1042), [ConnState::SF]);
+    report.push("keepalive: keep-alive and keep-alive ACK, SF");
+
+    let zw = t.analysis(1043);
+    assert!(zw.contains(AnalysisFlags::ZERO_WINDOW), "{zw:?}");
+    assert_eq!(t.states(1043), [ConnState::SF]);
+    report.push("zero-window: zero window seen, SF");
+
+    assert_eq!(t.cause(1046), Some(CloseCause::Simultaneous));
+    assert_eq!(t.states(1046), [ConnState::SF]);
+    report.push("simultaneous-close: the FINs crossed, SF");
+
+    let un = t.get(1044);
+    let retransmitted = un.events.iter().any(|e| {
+        matches!(
+            e.kind,
+            EventKind::Syn {
+                retransmission: true,
+                ..
+            }
+        )
+    });
+    assert!(retransmitted, "SYN retransmitted");
+    assert_eq!(t.states(1044), [ConnState::S0]);
+    let open = matches!(
+        un.summaries[0].cause,
+        CloseCause::EndOfCapture {
+            client: TcpState::SynSent,
+            ..
+        }
+    );
+    assert!(open, "{:?}", un.summaries[0].cause);
+    report.push("unanswered: SYN retransmitted, S0");
+}
+
+/// A capture that starts after the handshake.
+fn midstream(t: &Tracked, report: &mut Vec<&str>) {
+    let m = t.get(1045);
+    assert_eq!(m.events[0].kind, EventKind::New { roles: Roles::Guessed });
+    assert!(!m.events.iter().any(|e| matches!(e.kind, EventKind::Established(_))));
+    assert!(matches!(t.cause(1045), Some(CloseCause::Graceful { .. })));
+    // Zeek: both sides partial, then both closed.
+    assert_eq!(m.summaries[0].conn_state, ConnState::SF);
+    assert!(!m.summaries[0].history.as_str().contains('S'));
+    report.push("midstream: roles guessed, no handshake, closed gracefully, SF without S");
+}
