@@ -86,150 +86,183 @@ struct Score {
     failures: Vec<String>,
 }
 
+/// One row of `expected.tsv`, read by column name.
+struct Row<'a> {
+    header: &'a [&'a str],
+    cells: Vec<&'a str>,
+}
+
+impl<'a> Row<'a> {
+    fn get(&self, name: &str) -> &'a str {
+        let i = self.header.iter().position(|h| *h == name).expect(name);
+        self.cells.get(i).copied().unwrap_or("")
+    }
+
+    /// Its endpoints: originator host and port, responder host and port.
+    fn endpoints(&self) -> [&'a str; 4] {
+        ["orig_h", "orig_p", "resp_h", "resp_p"].map(|c| self.get(c))
+    }
+
+    fn what(&self) -> String {
+        let [oh, op, rh, rp] = self.endpoints();
+        format!("{} {oh}:{op} -> {rh}:{rp}", self.get("trace"))
+    }
+
+    /// Zeek's history less `X`/`x` (an application analyzer's limit, not TCP's).
+    fn history(&self) -> String {
+        self.get("history")
+            .chars()
+            .filter(|c| !matches!(c, 'X' | 'x'))
+            .collect()
+    }
+
+    /// Why synack leaves it out, if it does.
+    fn skipped(&self) -> Option<String> {
+        let encap = self.get("encap");
+        if encap.contains("ipv6") {
+            return Some(format!("IPv6 ({encap}); synack decodes IPv4 only"));
+        }
+        let [_, op, _, rp] = self.endpoints();
+        NOT_MODELED
+            .iter()
+            .find(|(t, p, _)| *t == self.get("trace") && (rp == *p || op == *p))
+            .map(|(_, _, why)| why.to_string())
+    }
+}
+
+/// Whether summary `s` goes from `a:ap` to `b:bp`.
+fn same(s: &ConnSummary, [a, ap, b, bp]: [&str; 4]) -> bool {
+    s.key.client.addr.to_string() == a
+        && s.key.client.port.to_string() == ap
+        && s.key.server.addr.to_string() == b
+        && s.key.server.port.to_string() == bp
+}
+
+/// The first summary not yet used that matches the row: of the same endpoints in either
+/// orientation, or, for history-only rows, of the same history (Zeek's log order is removal
+/// order, so those match as a multiset).
+fn find(summaries: &[ConnSummary], used: &[bool], row: &Row<'_>) -> Option<usize> {
+    let unused = |i: &usize| !used[*i];
+    let [oh, op, rh, rp] = row.endpoints();
+    if oh.is_empty() || op.is_empty() {
+        let want = row.history();
+        return (0..summaries.len())
+            .filter(unused)
+            .find(|&i| summaries[i].history.as_str() == want)
+            .or_else(|| (0..summaries.len()).find(unused));
+    }
+    (0..summaries.len())
+        .filter(unused)
+        .find(|&i| same(&summaries[i], [oh, op, rh, rp]) || same(&summaries[i], [rh, rp, oh, op]))
+}
+
+impl Score {
+    /// Compares one summary with its row.
+    fn compare(&mut self, s: &ConnSummary, row: &Row<'_>) {
+        let what = row.what();
+        let [oh, op, ..] = row.endpoints();
+        let oriented = oh.is_empty() || op.is_empty() || same(s, row.endpoints());
+        let want_state = row.get("conn_state");
+        if !want_state.is_empty() {
+            self.state_total += 1;
+            if want_state == s.conn_state.name() && oriented {
+                self.state_ok += 1;
+            } else {
+                let got = s.conn_state;
+                self.failures.push(format!(
+                    "{what}: conn_state {got} (oriented {oriented}), Zeek {want_state}"
+                ));
+            }
+        }
+        self.history_total += 1;
+        let want_history = row.history();
+        if want_history == s.history.as_str() {
+            self.history_ok += 1;
+        } else {
+            self.failures
+                .push(format!("{what}: history {}, Zeek {want_history}", s.history));
+        }
+        let bytes = |b: Option<u64>| b.map_or("-".into(), |b| b.to_string());
+        let got = [
+            ("orig_pkts", s.orig_pkts.to_string()),
+            ("resp_pkts", s.resp_pkts.to_string()),
+            ("orig_bytes", bytes(s.orig_bytes)),
+            ("resp_bytes", bytes(s.resp_bytes)),
+            ("missed_bytes", s.missed_bytes.to_string()),
+        ];
+        for (name, got) in got {
+            let want = row.get(name);
+            if want.is_empty() {
+                continue;
+            }
+            self.counts_total += 1;
+            if want == got {
+                self.counts_ok += 1;
+            } else {
+                self.failures.push(format!("{what}: {name} {got}, Zeek {want}"));
+            }
+        }
+    }
+
+    fn print(&self) {
+        eprintln!(
+            "zeek corpus: {} rows; {} skipped; conn_state {}/{}; history {}/{}; packet and byte counts {}/{}",
+            self.rows,
+            self.skipped.len(),
+            self.state_ok,
+            self.state_total,
+            self.history_ok,
+            self.history_total,
+            self.counts_ok,
+            self.counts_total
+        );
+        for s in &self.skipped {
+            eprintln!("  skipped: {s}");
+        }
+        for f in &self.failures {
+            eprintln!("  differs: {f}");
+        }
+    }
+}
+
 #[test]
 fn conn_log_rows_match_zeek() {
     let dir = common::data_dir().join("zeek");
     let text = std::fs::read_to_string(dir.join("expected.tsv")).expect("expected.tsv");
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().expect("header").split('\t').collect();
-    let col = |name: &str| header.iter().position(|h| *h == name).expect(name);
-    let rows: Vec<Vec<&str>> = lines.map(|l| l.split('\t').collect()).collect();
-
-    // One run per (trace, flags, scripts), shared by the rows of that run.
+    // One run per (trace, flags, scripts), shared by the rows of that run: its summaries and
+    // which of them a row took.
     let mut runs: HashMap<RunKey, (Vec<ConnSummary>, Vec<bool>)> = HashMap::new();
     let mut score = Score::default();
-    for row in &rows {
+    for line in lines {
+        let row = Row {
+            header: &header,
+            cells: line.split('\t').collect(),
+        };
         score.rows += 1;
-        let trace = row[col("trace")];
-        let encap = row[col("encap")];
-        let what = format!(
-            "{trace} {}:{} -> {}:{}",
-            row[col("orig_h")],
-            row[col("orig_p")],
-            row[col("resp_h")],
-            row[col("resp_p")]
-        );
-        if encap.contains("ipv6") {
-            score
-                .skipped
-                .push(format!("{what}: IPv6 ({encap}); synack decodes IPv4 only"));
+        if let Some(why) = row.skipped() {
+            score.skipped.push(format!("{}: {why}", row.what()));
             continue;
         }
-        if let Some((_, _, why)) = NOT_MODELED
-            .iter()
-            .find(|(t, p, _)| *t == trace && (row[col("resp_p")] == *p || row[col("orig_p")] == *p))
-        {
-            score.skipped.push(format!("{what}: {why}"));
-            continue;
-        }
-        let flags = row[col("zeek_flags")].to_string();
-        let scripts = row[col("zeek_scripts")].to_string();
-        let entry = runs
-            .entry((trace.to_string(), flags.clone(), scripts.clone()))
+        let (trace, flags, scripts) = (row.get("trace"), row.get("zeek_flags"), row.get("zeek_scripts"));
+        let (summaries, used) = runs
+            .entry((trace.to_string(), flags.to_string(), scripts.to_string()))
             .or_insert_with(|| {
-                let s = run(&dir.join(trace), config_for(&flags, &scripts));
+                let s = run(&dir.join(trace), config_for(flags, scripts));
                 let n = s.len();
                 (s, vec![false; n])
             });
-        // The first unused summary of the same endpoints, in either orientation.
-        let (oh, op, rh, rp) = (
-            row[col("orig_h")],
-            row[col("orig_p")],
-            row[col("resp_h")],
-            row[col("resp_p")],
-        );
-        let same = |s: &ConnSummary, a: &str, ap: &str, b: &str, bp: &str| {
-            s.key.client.addr.to_string() == a
-                && s.key.client.port.to_string() == ap
-                && s.key.server.addr.to_string() == b
-                && s.key.server.port.to_string() == bp
-        };
-        let want_history: String = row[col("history")]
-            .chars()
-            .filter(|c| !matches!(c, 'X' | 'x'))
-            .collect();
-        let found = if oh.is_empty() || op.is_empty() {
-            // History-only rows: matched as a multiset (Zeek's log order is removal order).
-            let unused = |i: &usize| !entry.1[*i];
-            (0..entry.0.len())
-                .filter(unused)
-                .find(|&i| entry.0[i].history.as_str() == want_history)
-                .or_else(|| (0..entry.0.len()).find(unused))
-        } else {
-            (0..entry.0.len())
-                .find(|&i| !entry.1[i] && (same(&entry.0[i], oh, op, rh, rp) || same(&entry.0[i], rh, rp, oh, op)))
-        };
-        let Some(i) = found else {
-            score.failures.push(format!("{what}: no connection found"));
-            if !row[col("conn_state")].is_empty() {
-                score.state_total += 1;
-            }
+        let Some(i) = find(summaries, used, &row) else {
+            score.failures.push(format!("{}: no connection found", row.what()));
+            score.state_total += usize::from(!row.get("conn_state").is_empty());
             score.history_total += 1;
             continue;
         };
-        entry.1[i] = true;
-        let s = &entry.0[i];
-        let oriented = oh.is_empty() || op.is_empty() || same(s, oh, op, rh, rp);
-        let want_state = row[col("conn_state")];
-        if !want_state.is_empty() {
-            score.state_total += 1;
-            if want_state == s.conn_state.name() && oriented {
-                score.state_ok += 1;
-            } else {
-                score.failures.push(format!(
-                    "{what}: conn_state {} (oriented {oriented}), Zeek {want_state}",
-                    s.conn_state
-                ));
-            }
-        }
-        score.history_total += 1;
-        if want_history == s.history.as_str() {
-            score.history_ok += 1;
-        } else {
-            score
-                .failures
-                .push(format!("{what}: history {}, Zeek {want_history}", s.history));
-        }
-        let got = [
-            s.orig_pkts.to_string(),
-            s.resp_pkts.to_string(),
-            s.orig_bytes.map_or("-".into(), |b| b.to_string()),
-            s.resp_bytes.map_or("-".into(), |b| b.to_string()),
-            s.missed_bytes.to_string(),
-        ];
-        for (name, got) in ["orig_pkts", "resp_pkts", "orig_bytes", "resp_bytes", "missed_bytes"]
-            .iter()
-            .zip(got)
-        {
-            let want = row[col(name)];
-            if want.is_empty() {
-                continue;
-            }
-            score.counts_total += 1;
-            if want == got {
-                score.counts_ok += 1;
-            } else {
-                score.failures.push(format!("{what}: {name} {got}, Zeek {want}"));
-            }
-        }
+        used[i] = true;
+        score.compare(&summaries[i], &row);
     }
-    eprintln!(
-        "zeek corpus: {} rows; {} skipped; conn_state {}/{}; history {}/{}; packet and byte counts {}/{}",
-        score.rows,
-        score.skipped.len(),
-        score.state_ok,
-        score.state_total,
-        score.history_ok,
-        score.history_total,
-        score.counts_ok,
-        score.counts_total
-    );
-    for s in &score.skipped {
-        eprintln!("  skipped: {s}");
-    }
-    for f in &score.failures {
-        eprintln!("  differs: {f}");
-    }
+    score.print();
     assert_eq!(
         score.state_ok, score.state_total,
         "conn_state must agree on every row synack models"
