@@ -260,7 +260,11 @@ fn seed_conversation_yields_exactly_the_expected_events() {
         )
     );
     assert!(it.next().is_none(), "no event after the close");
+    seed_summary(tracker);
+}
 
+/// The seed's one conn.log row, at the end of its conversation.
+fn seed_summary(mut tracker: Tracker) {
     let s = tracker.finish();
     assert_eq!(s.len(), 1);
     let s = &s[0];
