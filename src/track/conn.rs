@@ -246,12 +246,10 @@ pub(super) struct Marks(u8);
 impl Marks {
     pub(super) const SIMULTANEOUS_OPEN: u8 = 4;
 
+    #[inline]
     pub(super) fn hist(self) -> HistShape {
-        match self.0 & 3 {
-            0 => HistShape::Empty,
-            1 => HistShape::LoneH,
-            _ => HistShape::Other,
-        }
+        const BY_BITS: [HistShape; 4] = [HistShape::Empty, HistShape::LoneH, HistShape::Other, HistShape::Other];
+        BY_BITS[usize::from(self.0 & 3)]
     }
 
     pub(super) fn set_hist(&mut self, h: HistShape) {
@@ -296,12 +294,11 @@ impl Marks {
     }
 
     /// The phase whose list holds the connection.
+    #[inline]
     pub(super) fn phase(self) -> Phase {
-        match self.0 >> 6 {
-            0 => Phase::Embryonic,
-            1 => Phase::Established,
-            _ => Phase::Closing,
-        }
+        // A table (with an unused fourth entry) reads faster than a match.
+        const BY_BITS: [Phase; 4] = [Phase::Embryonic, Phase::Established, Phase::Closing, Phase::Closing];
+        BY_BITS[usize::from(self.0 >> 6)]
     }
 
     pub(super) fn set_phase(&mut self, p: Phase) {

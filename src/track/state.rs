@@ -122,14 +122,18 @@ pub fn step(sender: TcpState, receiver: TcpState, control: Control) -> Transitio
             reason: "§3.10.7: an acceptable RST aborts; both ends go to CLOSED",
         };
     }
-    opening(sender, receiver, control)
-        .or_else(|| closing(sender, receiver, control))
-        .unwrap_or(Transition {
-            sender,
-            receiver,
-            // Retransmissions, data, pure ACKs, segments after close.
-            reason: "no state change",
-        })
+    // One table per kind of segment, so a segment reads one.
+    let moved = match control {
+        Control::Syn | Control::SynAck => opening(sender, receiver, control),
+        Control::Ack { .. } | Control::Fin { .. } => closing(sender, receiver, control),
+        Control::Rst | Control::Other => None,
+    };
+    moved.unwrap_or(Transition {
+        sender,
+        receiver,
+        // Retransmissions, data, pure ACKs, segments after close.
+        reason: "no state change",
+    })
 }
 
 /// The states an observer presumes for a connection it first sees midstream, before the
@@ -156,8 +160,8 @@ fn t(sender: TcpState, receiver: TcpState, reason: &'static str) -> Option<Trans
     })
 }
 
-/// The handshake's transitions (§3.5), or `None`.
-#[inline]
+/// The transitions a SYN or SYN-ACK makes (§3.5), or `None`.
+#[inline(always)]
 fn opening(sender: TcpState, receiver: TcpState, control: Control) -> Option<Transition> {
     use Control::*;
     use TcpState::*;
@@ -189,6 +193,17 @@ fn opening(sender: TcpState, receiver: TcpState, control: Control) -> Option<Tra
             Established,
             "§3.5 fig. 7: both SYN,ACKs seen; simultaneous open complete",
         ),
+        _ => None,
+    }
+}
+
+/// The transitions an ACK or FIN makes: the handshake's third segment (§3.5) and the
+/// teardown (§3.6), or `None`.
+#[inline(always)]
+fn closing(sender: TcpState, receiver: TcpState, control: Control) -> Option<Transition> {
+    use Control::*;
+    use TcpState::*;
+    match (sender, receiver, control) {
         (SynSent, SynReceived, Ack { acks_syn: true, .. }) => t(
             Established,
             Established,
@@ -200,16 +215,6 @@ fn opening(sender: TcpState, receiver: TcpState, control: Control) -> Option<Tra
             "§3.5/§3.6: the third segment carries a FIN; the handshake completes and closing begins",
         ),
 
-        _ => None,
-    }
-}
-
-/// The teardown's transitions (§3.6), or `None`.
-#[inline]
-fn closing(sender: TcpState, receiver: TcpState, control: Control) -> Option<Transition> {
-    use Control::*;
-    use TcpState::*;
-    match (sender, receiver, control) {
         (Established | SynReceived, Established | SynReceived, Fin { .. }) => t(
             FinWait1,
             CloseWait,

@@ -28,17 +28,23 @@ pub enum ZeekEndpointState {
 }
 
 impl ZeekEndpointState {
-    fn from_bits(b: u8) -> ZeekEndpointState {
+    /// Every state by its number (and `RESET` for the unused 7).
+    const BY_BITS: [ZeekEndpointState; 8] = {
         use ZeekEndpointState::*;
-        match b {
-            0 => Inactive,
-            1 => SynSent,
-            2 => SynAckSent,
-            3 => Partial,
-            4 => Established,
-            5 => Closed,
-            _ => Reset,
-        }
+        [
+            Inactive,
+            SynSent,
+            SynAckSent,
+            Partial,
+            Established,
+            Closed,
+            Reset,
+            Reset,
+        ]
+    };
+
+    fn from_bits(b: u8) -> ZeekEndpointState {
+        Self::BY_BITS[usize::from(b & 7)]
     }
 }
 
