@@ -23,6 +23,12 @@ pub enum Layer {
     Ipv4,
     /// IPv4 options area.
     Ipv4Options,
+    /// The fixed IPv6 header.
+    Ipv6,
+    /// An IPv6 extension header.
+    Ipv6Extension,
+    /// The options of an IPv6 hop-by-hop or destination options header.
+    Ipv6Options,
     /// TCP header.
     Tcp,
     /// TCP options area.
@@ -38,6 +44,9 @@ impl fmt::Display for Layer {
             Layer::Loopback => "loopback",
             Layer::Ipv4 => "ipv4",
             Layer::Ipv4Options => "ipv4 options",
+            Layer::Ipv6 => "ipv6",
+            Layer::Ipv6Extension => "ipv6 extension header",
+            Layer::Ipv6Options => "ipv6 options",
             Layer::Tcp => "tcp",
             Layer::TcpOptions => "tcp options",
         })
@@ -48,7 +57,7 @@ impl fmt::Display for Layer {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Field {
-    /// IPv4 version nibble.
+    /// IP version nibble.
     Version,
     /// IPv4 internet header length (in 32-bit words).
     Ihl,
@@ -60,6 +69,8 @@ pub enum Field {
     OptionLength,
     /// An option's pointer byte (IPv4 record route, timestamp, source route).
     OptionPointer,
+    /// An IPv6 next-header value (the type of the extension header it introduces).
+    NextHeader,
 }
 
 impl fmt::Display for Field {
@@ -71,6 +82,7 @@ impl fmt::Display for Field {
             Field::DataOffset => "data offset",
             Field::OptionLength => "option length",
             Field::OptionPointer => "option pointer",
+            Field::NextHeader => "next header",
         })
     }
 }

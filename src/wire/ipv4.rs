@@ -52,11 +52,13 @@ bitflags! {
     }
 }
 
-/// An IP protocol number; unknown values are kept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// An IP protocol number (IPv4's protocol, IPv6's next header); unknown values are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct IpProtocol(pub u8);
 
 impl IpProtocol {
+    /// IPv6 hop-by-hop options (an extension header).
+    pub const HOP_BY_HOP: IpProtocol = IpProtocol(0);
     /// ICMP.
     pub const ICMP: IpProtocol = IpProtocol(1);
     /// TCP.
@@ -65,8 +67,22 @@ impl IpProtocol {
     pub const UDP: IpProtocol = IpProtocol(17);
     /// IPv6 encapsulated in IPv4.
     pub const IPV6: IpProtocol = IpProtocol(41);
+    /// IPv6 routing header.
+    pub const ROUTING: IpProtocol = IpProtocol(43);
+    /// IPv6 fragment header.
+    pub const FRAGMENT: IpProtocol = IpProtocol(44);
     /// GRE.
     pub const GRE: IpProtocol = IpProtocol(47);
+    /// IPsec Encapsulating Security Payload.
+    pub const ESP: IpProtocol = IpProtocol(50);
+    /// IPsec Authentication Header.
+    pub const AH: IpProtocol = IpProtocol(51);
+    /// ICMPv6.
+    pub const ICMPV6: IpProtocol = IpProtocol(58);
+    /// IPv6 No Next Header.
+    pub const NO_NEXT_HEADER: IpProtocol = IpProtocol(59);
+    /// IPv6 destination options.
+    pub const DESTINATION_OPTIONS: IpProtocol = IpProtocol(60);
 }
 
 impl fmt::Display for IpProtocol {

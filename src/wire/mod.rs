@@ -44,6 +44,8 @@ mod builder;
 pub mod checksum;
 mod ethernet;
 mod ipv4;
+mod ipv6;
+mod ipv6_ext;
 mod link;
 mod slice;
 mod tcp;
@@ -56,6 +58,12 @@ pub use ethernet::field as ethernet_field;
 pub use ethernet::{EtherType, EthernetHeader, MacAddr, VlanTag, VlanTags, parse_ethernet, parse_vlan};
 pub use ipv4::field as ipv4_field;
 pub use ipv4::{IpProtocol, Ipv4Flags, Ipv4Header, Ipv4Option, Ipv4Options, parse_ipv4};
+pub use ipv6::field as ipv6_field;
+pub use ipv6::{Ipv6Header, parse_ipv6};
+pub use ipv6_ext::{
+    Ipv6ExtHeader, Ipv6ExtHeaders, Ipv6Extensions, Ipv6Fragment, Ipv6Option, Ipv6Options, Ipv6Routing,
+    MAX_EXTENSION_HEADERS, parse_ipv6_extensions,
+};
 pub use link::{LinkHeader, LinkType, parse_null, parse_sll, parse_sll2};
 pub use slice::{EthernetSlice, Ipv4Slice, TcpPacket, TcpSlice};
 pub use tcp::field as tcp_field;
