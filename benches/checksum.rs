@@ -86,7 +86,13 @@ fn verify(c: &mut Criterion) {
     g.throughput(Throughput::Bytes(segment.len() as u64));
     g.bench_function("synack", |b| {
         b.iter(|| {
-            synack::wire::checksum::verify_transport_ipv4(src.into(), dst.into(), 6, black_box(segment), 16).is_good()
+            synack::wire::checksum::verify_transport(
+                (std::net::Ipv4Addr::from(src), std::net::Ipv4Addr::from(dst)),
+                6,
+                black_box(segment),
+                16,
+            )
+            .is_good()
         })
     });
     g.bench_function("smoltcp", |b| {

@@ -169,7 +169,7 @@ fn build(s: &Seg) -> Vec<u8> {
     ip.emit(&mut buf[14..], true).unwrap();
     let th = tcp.emit(&mut buf[34..]).unwrap();
     buf[34 + th..34 + th + s.payload.len()].copy_from_slice(&s.payload);
-    fill_tcp_checksum(&mut buf[34..34 + seg_len], src, dst).unwrap();
+    fill_tcp_checksum(&mut buf[34..34 + seg_len], (src, dst)).unwrap();
     buf
 }
 

@@ -158,7 +158,7 @@ impl<'a> PacketBuilder<'a> {
         let tcp_at = ip_at + ip.emit(&mut out[ip_at..], true)?;
         let data_at = tcp_at + tcp.emit(&mut out[tcp_at..])?;
         out[data_at..].copy_from_slice(payload);
-        fill_tcp_checksum(&mut out[tcp_at..], self.src, self.dst)?;
+        fill_tcp_checksum(&mut out[tcp_at..], (self.src, self.dst))?;
         Ok(len)
     }
 

@@ -12,7 +12,7 @@
 //! Wireshark calls both "incorrect"; synack says what they are.
 
 use core::fmt;
-use core::net::Ipv4Addr;
+use core::net::{Ipv4Addr, Ipv6Addr};
 
 /// What a checksum field was found to hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -222,14 +222,55 @@ pub fn verify_ipv4_header(header: &[u8]) -> ChecksumVerdict {
     }
 }
 
-/// Returns the verdict on a TCP (or UDP) checksum over IPv4, given the addresses, the
+/// Returns the ones'-complement sum of the upper-layer pseudo-header over IPv6 (RFC 8200
+/// §8.1): source, destination (the final one, when a routing header has segments left), the
+/// upper-layer length as 32 bits, three zero bytes and the next header.
+#[inline]
+pub fn ipv6_pseudo_header_sum(src: Ipv6Addr, dst: Ipv6Addr, next_header: u8, length: u32) -> u16 {
+    let mut total = u64::from(sum(&src.octets())) + u64::from(sum(&dst.octets()));
+    total += u64::from(length >> 16) + u64::from(length & 0xffff) + u64::from(next_header);
+    fold(total)
+}
+
+/// The addresses a TCP or UDP checksum covers through its pseudo-header, of either family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PseudoHeader {
+    /// Over IPv4: source and destination.
+    V4(Ipv4Addr, Ipv4Addr),
+    /// Over IPv6: source and (final) destination.
+    V6(Ipv6Addr, Ipv6Addr),
+}
+
+impl PseudoHeader {
+    /// The pseudo-header's sum for `length` bytes of `protocol`.
+    #[inline]
+    pub fn sum(&self, protocol: u8, length: u32) -> u16 {
+        match *self {
+            PseudoHeader::V4(s, d) => ipv4_pseudo_header_sum(s, d, protocol, length),
+            PseudoHeader::V6(s, d) => ipv6_pseudo_header_sum(s, d, protocol, length),
+        }
+    }
+}
+
+impl From<(Ipv4Addr, Ipv4Addr)> for PseudoHeader {
+    fn from((s, d): (Ipv4Addr, Ipv4Addr)) -> Self {
+        PseudoHeader::V4(s, d)
+    }
+}
+
+impl From<(Ipv6Addr, Ipv6Addr)> for PseudoHeader {
+    fn from((s, d): (Ipv6Addr, Ipv6Addr)) -> Self {
+        PseudoHeader::V6(s, d)
+    }
+}
+
+/// Returns the verdict on a TCP (or UDP) checksum, given the pseudo-header's addresses, the
 /// protocol number and the whole segment (header, options and payload) as captured.
 ///
 /// A field equal to the pseudo-header sum is [`ChecksumVerdict::Partial`]: what Linux leaves
 /// there for the NIC to finish.
-pub fn verify_transport_ipv4(
-    src: Ipv4Addr,
-    dst: Ipv4Addr,
+pub fn verify_transport(
+    addrs: impl Into<PseudoHeader>,
     protocol: u8,
     segment: &[u8],
     field_offset: usize,
@@ -241,7 +282,7 @@ pub fn verify_transport_ipv4(
         return ChecksumVerdict::Unverifiable;
     };
     let field = u16::from_be_bytes([field_bytes[0], field_bytes[1]]);
-    let pseudo = ipv4_pseudo_header_sum(src, dst, protocol, length);
+    let pseudo = addrs.into().sum(protocol, length);
     let total = combine(pseudo, sum(segment));
     if total == 0xffff {
         return ChecksumVerdict::Good;
@@ -254,11 +295,11 @@ pub fn verify_transport_ipv4(
     }
 }
 
-/// Returns the checksum to store in a TCP (or UDP) header over IPv4, computed over
-/// `segment` with its checksum field (at `field_offset`) taken as zero.
-pub fn compute_transport_ipv4(src: Ipv4Addr, dst: Ipv4Addr, protocol: u8, segment: &[u8], field_offset: usize) -> u16 {
+/// Returns the checksum to store in a TCP (or UDP) header, computed over `segment` with its
+/// checksum field (at `field_offset`) taken as zero.
+pub fn compute_transport(addrs: impl Into<PseudoHeader>, protocol: u8, segment: &[u8], field_offset: usize) -> u16 {
     let length = segment.len() as u32;
-    let mut total = combine(ipv4_pseudo_header_sum(src, dst, protocol, length), sum(segment));
+    let mut total = combine(addrs.into().sum(protocol, length), sum(segment));
     if let Some(f) = segment.get(field_offset..field_offset + 2) {
         total = combine(total, !u16::from_be_bytes([f[0], f[1]]));
     }

@@ -53,7 +53,7 @@ mod tcp_options;
 
 #[cfg(feature = "std")]
 pub use builder::PacketBuilder;
-pub use checksum::ChecksumVerdict;
+pub use checksum::{ChecksumVerdict, PseudoHeader};
 pub use ethernet::field as ethernet_field;
 pub use ethernet::{EtherType, EthernetHeader, MacAddr, VlanTag, VlanTags, parse_ethernet, parse_vlan};
 pub use ipv4::field as ipv4_field;
@@ -236,7 +236,7 @@ impl<'a> Frame<'a> {
     pub fn tcp_checksum(&self) -> Option<ChecksumVerdict> {
         let (ip, tcp) = (self.ipv4?, self.tcp?);
         let complete = !self.is_ip_truncated() && !ip.is_fragment();
-        Some(tcp.verify_checksum(ip.src, ip.dst, self.segment, complete))
+        Some(tcp.verify_checksum((ip.src, ip.dst), self.segment, complete))
     }
 }
 

@@ -1,13 +1,12 @@
 //! TCP headers (RFC 9293 §3.1), flags and sequence numbers.
 
 use core::fmt;
-use core::net::Ipv4Addr;
 
 use bitflags::bitflags;
 use nom::IResult;
 
 use crate::error::{Error, Field, Layer, fail, out_buf};
-use crate::wire::checksum::{self, ChecksumVerdict};
+use crate::wire::checksum::{self, ChecksumVerdict, PseudoHeader};
 use crate::wire::slice::TcpSlice;
 use crate::wire::tcp_options::TcpOptions;
 
@@ -310,17 +309,18 @@ impl<'a> TcpHeader<'a> {
     /// Returns the verdict on the checksum of `segment` (this header, options and payload, as
     /// captured) sent from `src` to `dst`. `complete` says whether the whole segment was
     /// captured; when it was not, the verdict is [`ChecksumVerdict::Unverifiable`].
-    pub fn verify_checksum(&self, src: Ipv4Addr, dst: Ipv4Addr, segment: &[u8], complete: bool) -> ChecksumVerdict {
+    pub fn verify_checksum(&self, addrs: impl Into<PseudoHeader>, segment: &[u8], complete: bool) -> ChecksumVerdict {
         if !complete {
             return ChecksumVerdict::Unverifiable;
         }
-        checksum::verify_transport_ipv4(src, dst, 6, segment, Self::CHECKSUM_OFFSET)
+        checksum::verify_transport(addrs, 6, segment, Self::CHECKSUM_OFFSET)
     }
 }
 
 /// Computes the TCP checksum of `segment` (header, options and payload as written by
-/// [`TcpHeader::emit`]) from `src` to `dst` and stores it in the segment.
-pub fn fill_tcp_checksum(segment: &mut [u8], src: Ipv4Addr, dst: Ipv4Addr) -> Result<u16, Error> {
+/// [`TcpHeader::emit`]) between the pseudo-header's addresses (`(src, dst)` of either family)
+/// and stores it in the segment.
+pub fn fill_tcp_checksum(segment: &mut [u8], addrs: impl Into<PseudoHeader>) -> Result<u16, Error> {
     if segment.len() < TcpHeader::MIN_LEN {
         return Err(Error::BufferTooSmall {
             layer: Layer::Tcp,
@@ -328,7 +328,7 @@ pub fn fill_tcp_checksum(segment: &mut [u8], src: Ipv4Addr, dst: Ipv4Addr) -> Re
             available: segment.len(),
         });
     }
-    let c = checksum::compute_transport_ipv4(src, dst, 6, segment, TcpHeader::CHECKSUM_OFFSET);
+    let c = checksum::compute_transport(addrs, 6, segment, TcpHeader::CHECKSUM_OFFSET);
     segment[TcpHeader::CHECKSUM_OFFSET..TcpHeader::CHECKSUM_OFFSET + 2].copy_from_slice(&c.to_be_bytes());
     Ok(c)
 }
@@ -378,6 +378,7 @@ pub fn parse_tcp(input: &[u8]) -> IResult<&[u8], TcpHeader<'_>, Error> {
 mod tests {
     extern crate std;
     use super::*;
+    use core::net::Ipv4Addr;
     use std::string::ToString;
 
     /// The seed's SYN-ACK TCP header (frame 161), flags byte repaired to 0x12.
@@ -409,8 +410,7 @@ mod tests {
         assert_eq!((h.window, h.checksum, h.urgent_ptr), (65535, 0xcd93, 0));
         assert_eq!(h.options.len(), 12);
         let verdict = h.verify_checksum(
-            Ipv4Addr::new(10, 7, 92, 174),
-            Ipv4Addr::new(10, 7, 92, 177),
+            (Ipv4Addr::new(10, 7, 92, 174), Ipv4Addr::new(10, 7, 92, 177)),
             &SYNACK,
             true,
         );
@@ -418,10 +418,14 @@ mod tests {
         let mut out = [0u8; 32];
         assert_eq!(h.emit(&mut out), Ok(32));
         assert_eq!(out, SYNACK);
-        fill_tcp_checksum(&mut out, Ipv4Addr::new(10, 7, 92, 174), Ipv4Addr::new(10, 7, 92, 177)).unwrap();
+        fill_tcp_checksum(&mut out, (Ipv4Addr::new(10, 7, 92, 174), Ipv4Addr::new(10, 7, 92, 177))).unwrap();
         let (_, h2) = parse_tcp(&out).unwrap();
         assert_eq!(
-            h2.verify_checksum(Ipv4Addr::new(10, 7, 92, 174), Ipv4Addr::new(10, 7, 92, 177), &out, true),
+            h2.verify_checksum(
+                (Ipv4Addr::new(10, 7, 92, 174), Ipv4Addr::new(10, 7, 92, 177)),
+                &out,
+                true
+            ),
             ChecksumVerdict::Good
         );
     }
