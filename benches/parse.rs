@@ -78,7 +78,9 @@ fn synack_views(data: &[u8]) -> u64 {
     let Some(eth) = p.ethernet else {
         return 0;
     };
-    let (ip, tcp) = (p.ipv4, p.tcp);
+    let (synack::wire::IpSlice::V4(ip), tcp) = (p.ip, p.tcp) else {
+        return 0;
+    };
     let mut a = 0u64;
     a = mix(
         a,

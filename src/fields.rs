@@ -27,7 +27,10 @@ use core::cell::OnceCell;
 
 use crate::capture::CapturedFrame;
 use crate::track::{AnalysisFlags, SegmentAnalysis};
-use crate::wire::{ChecksumVerdict, Frame, Ipv4Flags, Ipv4Header, TcpHeader, TcpOption};
+use crate::wire::{
+    ChecksumVerdict, Frame, IpProtocol, Ipv4Flags, Ipv4Header, Ipv6ExtHeader, Ipv6Fragment, Ipv6Header, TcpHeader,
+    TcpOption,
+};
 
 /// The default column set of `dissect --fields`.
 pub const DEFAULT_FIELDS: &[&str] = &[
@@ -53,6 +56,26 @@ pub const DEFAULT_FIELDS: &[&str] = &[
     "ip.checksum.status",
     "ip.src",
     "ip.dst",
+    "ipv6.version",
+    "ipv6.tclass",
+    "ipv6.flow",
+    "ipv6.plen",
+    "ipv6.nxt",
+    "ipv6.hlim",
+    "ipv6.src",
+    "ipv6.dst",
+    "ipv6.hopopts.nxt",
+    "ipv6.hopopts.len",
+    "ipv6.dstopts.nxt",
+    "ipv6.dstopts.len",
+    "ipv6.routing.nxt",
+    "ipv6.routing.len",
+    "ipv6.routing.type",
+    "ipv6.routing.segleft",
+    "ipv6.fraghdr.nxt",
+    "ipv6.fraghdr.offset",
+    "ipv6.fraghdr.more",
+    "ipv6.fraghdr.ident",
     "tcp.srcport",
     "tcp.dstport",
     "tcp.len",
@@ -192,10 +215,11 @@ const FIELDS: &[(&str, Writer)] = &[
     ("eth.dst", |o, r| if let Some(e) = r.frame().ethernet() { mac(o, &e.dst) }),
     ("eth.type", |o, r| if let Some(e) = r.frame().ethernet() { hex(o, u32::from(e.ethertype.0), 4) }),
     ("vlan.id", |o, r| joined(o, r.frame().vlans.as_slice().iter().map(|t| u64::from(t.vid)))),
-    ("ip.version", |o, r| if let Some(i) = ip(r) { dec(o, u64::from(i.version())) }),
+    // The IPv6 dissector fills `ip.version` too.
+    ("ip.version", |o, r| if let Some(i) = ip(r) { dec(o, u64::from(i.version())) } else if let Some(i) = ip6(r) { dec(o, u64::from(i.version())) }),
     ("ip.hdr_len", |o, r| if let Some(i) = ip(r) { dec(o, i.header_len() as u64) }),
     ("ip.dsfield", |o, r| if let Some(i) = ip(r) { hex(o, u32::from(i.dsfield()), 2) }),
-    ("ip.len", |o, r| if let Some(l) = r.frame().ip_total_len() { dec(o, l as u64) }),
+    ("ip.len", |o, r| if let (Some(_), Some(l)) = (ip(r), r.frame().ip_total_len()) { dec(o, l as u64) }),
     ("ip.id", |o, r| if let Some(i) = ip(r) { hex(o, u32::from(i.identification), 4) }),
     ("ip.flags.df", |o, r| if let Some(i) = ip(r) { dec(o, u64::from(i.flags.contains(Ipv4Flags::DF))) }),
     ("ip.flags.mf", |o, r| if let Some(i) = ip(r) { dec(o, u64::from(i.flags.contains(Ipv4Flags::MF))) }),
@@ -206,6 +230,26 @@ const FIELDS: &[(&str, Writer)] = &[
     ("ip.checksum.status", |o, r| if let Some(v) = r.ipv4_checksum() { dec(o, u64::from(status(v))) }),
     ("ip.src", |o, r| if let Some(i) = ip(r) { ipv4(o, i.src) }),
     ("ip.dst", |o, r| if let Some(i) = ip(r) { ipv4(o, i.dst) }),
+    ("ipv6.version", |o, r| if let Some(i) = ip6(r) { dec(o, u64::from(i.version())) }),
+    ("ipv6.tclass", |o, r| if let Some(i) = ip6(r) { hex(o, u32::from(i.traffic_class), 8) }),
+    ("ipv6.flow", |o, r| if let Some(i) = ip6(r) { hex(o, i.flow_label, 6) }),
+    ("ipv6.plen", |o, r| if let Some(i) = ip6(r) { dec(o, u64::from(i.payload_len)) }),
+    ("ipv6.nxt", |o, r| if let Some(i) = ip6(r) { dec(o, u64::from(i.next_header.0)) }),
+    ("ipv6.hlim", |o, r| if let Some(i) = ip6(r) { dec(o, u64::from(i.hop_limit)) }),
+    ("ipv6.src", |o, r| if let Some(i) = ip6(r) { ipv6(o, i.src) }),
+    ("ipv6.dst", |o, r| if let Some(i) = ip6(r) { ipv6(o, i.dst) }),
+    ("ipv6.hopopts.nxt", |o, r| joined(o, ext(r, IpProtocol::HOP_BY_HOP).map(|h| u64::from(h.next_header().0)))),
+    ("ipv6.hopopts.len", |o, r| joined(o, ext(r, IpProtocol::HOP_BY_HOP).map(|h| u64::from(h.len_field())))),
+    ("ipv6.dstopts.nxt", |o, r| joined(o, ext(r, IpProtocol::DESTINATION_OPTIONS).map(|h| u64::from(h.next_header().0)))),
+    ("ipv6.dstopts.len", |o, r| joined(o, ext(r, IpProtocol::DESTINATION_OPTIONS).map(|h| u64::from(h.len_field())))),
+    ("ipv6.routing.nxt", |o, r| joined(o, ext(r, IpProtocol::ROUTING).map(|h| u64::from(h.next_header().0)))),
+    ("ipv6.routing.len", |o, r| joined(o, ext(r, IpProtocol::ROUTING).map(|h| u64::from(h.len_field())))),
+    ("ipv6.routing.type", |o, r| joined(o, ext(r, IpProtocol::ROUTING).filter_map(|h| h.routing()).map(|x| u64::from(x.routing_type)))),
+    ("ipv6.routing.segleft", |o, r| joined(o, ext(r, IpProtocol::ROUTING).filter_map(|h| h.routing()).map(|x| u64::from(x.segments_left)))),
+    ("ipv6.fraghdr.nxt", |o, r| joined(o, ext(r, IpProtocol::FRAGMENT).map(|h| u64::from(h.next_header().0)))),
+    ("ipv6.fraghdr.offset", |o, r| joined(o, fragments(r).map(|f| u64::from(f.offset)))),
+    ("ipv6.fraghdr.more", |o, r| joined(o, fragments(r).map(|f| u64::from(f.more)))),
+    ("ipv6.fraghdr.ident", |o, r| hexes(o, fragments(r).map(|f| f.identification), 8)),
     ("tcp.srcport", |o, r| if let Some(t) = tcp(r) { dec(o, u64::from(t.src_port)) }),
     ("tcp.dstport", |o, r| if let Some(t) = tcp(r) { dec(o, u64::from(t.dst_port)) }),
     ("tcp.len", |o, r| if let Some(l) = r.frame().tcp_len() { dec(o, l as u64) }),
@@ -276,6 +320,20 @@ fn ip<'r>(r: &'r Row<'_>) -> Option<&'r Ipv4Header<'r>> {
     r.frame().ipv4.as_ref()
 }
 
+fn ip6<'r>(r: &'r Row<'_>) -> Option<&'r Ipv6Header> {
+    r.frame().ipv6.as_ref()
+}
+
+/// The frame's IPv6 extension headers of one kind.
+fn ext<'r>(r: &'r Row<'_>, kind: IpProtocol) -> impl Iterator<Item = Ipv6ExtHeader<'r>> {
+    r.frame().ipv6_extensions.headers().filter(move |h| h.kind == kind)
+}
+
+/// The frame's IPv6 fragment headers.
+fn fragments<'r>(r: &'r Row<'_>) -> impl Iterator<Item = Ipv6Fragment> + 'r {
+    ext(r, IpProtocol::FRAGMENT).filter_map(|h| h.fragment())
+}
+
 fn tcp<'r>(r: &'r Row<'_>) -> Option<&'r TcpHeader<'r>> {
     r.frame().tcp.as_ref()
 }
@@ -292,6 +350,16 @@ fn joined(out: &mut String, values: impl Iterator<Item = u64>) {
             out.push(',');
         }
         dec(out, v);
+    }
+}
+
+/// Appends the numbers in hex (`digits` wide), comma-joined.
+fn hexes(out: &mut String, values: impl Iterator<Item = u32>, digits: u32) {
+    for (i, v) in values.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        hex(out, v, digits);
     }
 }
 
@@ -393,6 +461,12 @@ fn mac(out: &mut String, m: &crate::wire::MacAddr) {
         out.push(char::from(HEX[usize::from(b >> 4)]));
         out.push(char::from(HEX[usize::from(b & 0xf)]));
     }
+}
+
+/// Appends an IPv6 address as Wireshark prints one (RFC 5952's text form).
+fn ipv6(out: &mut String, a: core::net::Ipv6Addr) {
+    use core::fmt::Write;
+    let _ = write!(out, "{a}");
 }
 
 fn ipv4(out: &mut String, a: core::net::Ipv4Addr) {

@@ -47,11 +47,8 @@ use crate::Timestamp;
 use crate::capture::{CaptureError, CaptureReader};
 use crate::driver::Output;
 use crate::track::key::{Packed, PackedFlow};
-use crate::track::{Config, Stats, Tracker};
-use crate::wire::{LinkType, TcpPacket, dissect_frame};
-
-#[cfg(doc)]
-use crate::track::FlowKey;
+use crate::track::{Config, Endpoint, FlowKey, Stats, Tracker};
+use crate::wire::{IpSlice, LinkType, TcpPacket, dissect_frame};
 
 /// Returns the shard (of `shards`) a frame belongs to: the same for both directions of a
 /// connection and in every process; `None` for a frame without a TCP header (any shard may
@@ -67,17 +64,24 @@ use crate::track::FlowKey;
 /// ```
 #[inline]
 pub fn shard_of(link: LinkType, data: &[u8], shards: usize) -> Option<usize> {
-    let flow = match TcpPacket::parse_link(link, data) {
-        Ok(Some(p)) => PackedFlow::new(
-            Packed::v4(p.ipv4.src(), p.tcp.src_port()),
-            Packed::v4(p.ipv4.dst(), p.tcp.dst_port()),
-        ),
-        _ => {
-            let (s, d) = Packed::endpoints_of(&dissect_frame(link, data))?;
-            PackedFlow::new(s, d)
-        }
+    let hash = match TcpPacket::parse_link(link, data) {
+        Ok(Some(TcpPacket {
+            ip: IpSlice::V4(ip),
+            tcp,
+            ..
+        })) => PackedFlow::new(
+            Packed::v4(ip.src(), tcp.src_port()),
+            Packed::v4(ip.dst(), tcp.dst_port()),
+        )
+        .symmetric_hash(),
+        Ok(Some(p)) => FlowKey::new(
+            Endpoint::new(p.ip.src(), p.tcp.src_port()),
+            Endpoint::new(p.ip.dst(), p.tcp.dst_port()),
+        )
+        .symmetric_hash(),
+        _ => FlowKey::of(&dissect_frame(link, data))?.symmetric_hash(),
     };
-    Some((flow.symmetric_hash() % shards.max(1) as u64) as usize)
+    Some((hash % shards.max(1) as u64) as usize)
 }
 
 /// How [`track`] feeds the shards.

@@ -27,12 +27,19 @@ fn agree(data: &[u8]) -> bool {
     let p = views.expect("a TCP frame has views");
     assert_eq!(p.ethernet.map(|e| e.to_header()).as_ref(), frame.ethernet());
     assert_eq!(p.vlans().collect::<Vec<_>>(), frame.vlans.as_slice());
-    assert_eq!(Some(p.ipv4.to_header()), frame.ipv4);
+    assert_eq!(p.ip.v4().map(|ip| ip.to_header()), frame.ipv4);
+    assert_eq!(p.ip.v6().map(|ip| ip.to_header()), frame.ipv6);
+    assert_eq!(
+        p.ip.v6().map(|ip| ip.extensions),
+        frame.ipv6.map(|_| frame.ipv6_extensions)
+    );
     assert_eq!(Some(p.tcp.to_header()), frame.tcp);
     assert_eq!(p.payload, frame.payload);
     assert_eq!(p.tcp.header_len(), frame.tcp.unwrap().header_len());
     assert!(p.tcp.options().eq(frame.tcp.unwrap().options()));
-    assert!(p.ipv4.options().eq(frame.ipv4.unwrap().options()));
+    if let (Some(a), Some(b)) = (p.ip.v4(), frame.ipv4) {
+        assert!(a.options().eq(b.options()));
+    }
     assert_eq!(TcpPacket::from_frame(&frame), Some(p));
     true
 }
@@ -108,7 +115,8 @@ fn views_and_segments_agree_behind_every_link_type() {
                 let views = views.unwrap();
                 assert_eq!(views, TcpPacket::from_frame(&frame));
                 let Some(p) = views else { continue };
-                assert_eq!(Some(p.ipv4.to_header()), frame.ipv4);
+                assert_eq!(p.ip.v4().map(|ip| ip.to_header()), frame.ipv4);
+                assert_eq!(p.ip.v6().map(|ip| ip.to_header()), frame.ipv6);
                 assert_eq!(Some(p.tcp.to_header()), frame.tcp);
                 assert_eq!(p.payload, frame.payload);
                 // The lengths come from the IP header either way; a frame the capture cut

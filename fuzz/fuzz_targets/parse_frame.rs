@@ -12,7 +12,8 @@ fuzz_target!(|data: &[u8]| {
         Err(e) => assert_eq!(views.as_ref().err(), Some(e)),
         Ok(f) if f.content == Content::Tcp => {
             let p = views.expect("views of a TCP frame").expect("a TCP frame");
-            assert_eq!(Some(p.ipv4.to_header()), f.ipv4);
+            assert_eq!(p.ip.v4().map(|ip| ip.to_header()), f.ipv4);
+            assert_eq!(p.ip.v6().map(|ip| ip.to_header()), f.ipv6);
             assert_eq!(Some(p.tcp.to_header()), f.tcp);
             assert_eq!(p.payload, f.payload);
         }

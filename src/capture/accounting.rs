@@ -9,14 +9,20 @@ use crate::wire::{Content, Frame};
 /// category, so nothing is lost silently.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Accounting {
-    /// Frames with an IPv4 header and a TCP header ([`Content::Tcp`]).
+    /// TCP over IPv4 ([`Content::Tcp`] with [`Frame::ipv4`]).
     pub tcp: u64,
     /// Later IPv4 fragments ([`Content::Ipv4Fragment`]).
     pub ipv4_fragment: u64,
     /// IPv4 carrying another protocol ([`Content::Ipv4Other`]).
     pub ipv4_other: u64,
-    /// Not IPv4: ARP, IPv6, ... ([`Content::NotIpv4`]).
-    pub not_ipv4: u64,
+    /// TCP over IPv6 ([`Content::Tcp`] with [`Frame::ipv6`]).
+    pub ipv6_tcp: u64,
+    /// Later IPv6 fragments ([`Content::Ipv6Fragment`]).
+    pub ipv6_fragment: u64,
+    /// IPv6 carrying another protocol ([`Content::Ipv6Other`]).
+    pub ipv6_other: u64,
+    /// Not IP: ARP, LLDP, ... ([`Content::NotIp`]).
+    pub not_ip: u64,
     /// A link type synack does not decode ([`Content::UnsupportedLink`]).
     pub unsupported_link: u64,
     /// A header cut short ([`Content::Malformed`] with [`crate::Error::Truncated`]).
@@ -31,10 +37,13 @@ impl Accounting {
     /// Counts one frame.
     pub fn add(&mut self, captured: &CapturedFrame<'_>, frame: &Frame<'_>) {
         match frame.content {
+            Content::Tcp if frame.ipv6.is_some() => self.ipv6_tcp += 1,
             Content::Tcp => self.tcp += 1,
             Content::Ipv4Fragment => self.ipv4_fragment += 1,
             Content::Ipv4Other(_) => self.ipv4_other += 1,
-            Content::NotIpv4(_) => self.not_ipv4 += 1,
+            Content::Ipv6Fragment => self.ipv6_fragment += 1,
+            Content::Ipv6Other(_) => self.ipv6_other += 1,
+            Content::NotIp(_) => self.not_ip += 1,
             Content::UnsupportedLink(_) => self.unsupported_link += 1,
             Content::Malformed => match frame.error {
                 Some(crate::Error::Truncated { .. }) => self.truncated += 1,
@@ -51,7 +60,10 @@ impl Accounting {
         self.tcp
             + self.ipv4_fragment
             + self.ipv4_other
-            + self.not_ipv4
+            + self.ipv6_tcp
+            + self.ipv6_fragment
+            + self.ipv6_other
+            + self.not_ip
             + self.unsupported_link
             + self.truncated
             + self.malformed

@@ -27,13 +27,13 @@ use crate::wire::{ChecksumVerdict, Content, Frame, TcpFlags, TcpOption};
 pub fn tshark_line(s: &mut String, cf: &CapturedFrame<'_>, f: &Frame<'_>, start: Timestamp) {
     let rel = cf.timestamp.saturating_since(start);
     let _ = write!(s, "{:5} {}.{:09} ", cf.number, rel.as_secs(), rel.subsec_nanos());
-    match (f.ipv4, f.tcp) {
-        (Some(ip), Some(t)) => {
+    match (f.ip_addrs(), f.tcp) {
+        (Some((src, dst)), Some(t)) => {
             let _ = write!(
                 s,
                 "{} → {} TCP {} {} → {} {} Seq={}",
-                ip.src,
-                ip.dst,
+                src,
+                dst,
                 cf.orig_len,
                 t.src_port,
                 t.dst_port,
@@ -71,18 +71,21 @@ pub fn tshark_line(s: &mut String, cf: &CapturedFrame<'_>, f: &Frame<'_>, start:
                 }
             }
         }
-        (Some(ip), None) => {
+        (Some((src, dst)), None) => {
             let what = match f.content {
                 Content::Ipv4Fragment => "IPv4 fragment".to_string(),
                 Content::Ipv4Other(p) => format!("IPv4 protocol {p}"),
+                Content::Ipv6Fragment => "IPv6 fragment".to_string(),
+                Content::Ipv6Other(p) => format!("IPv6 next header {p}"),
+                _ if f.ipv6.is_some() => "IPv6".to_string(),
                 _ => "IPv4".to_string(),
             };
-            let _ = write!(s, "{} → {} {} {}", ip.src, ip.dst, what, cf.orig_len);
+            let _ = write!(s, "{src} → {dst} {what} {}", cf.orig_len);
         }
         _ => {
             let _ = write!(s, "{} ", cf.orig_len);
             let _ = match f.content {
-                Content::NotIpv4(t) => write!(s, "not IPv4 (EtherType {t})"),
+                Content::NotIp(t) => write!(s, "not IP (EtherType {t})"),
                 Content::UnsupportedLink(l) => write!(s, "unsupported link type {l}"),
                 _ => Ok(()),
             };

@@ -10,7 +10,7 @@ use core::time::Duration;
 
 use bitflags::bitflags;
 
-use super::key::{Packed, PackedFlow};
+use super::key::{Endpoint, FlowKey};
 use crate::Timestamp;
 use crate::wire::{Frame, SeqNumber, SynOptions, TcpFlags, TcpHeader};
 
@@ -627,8 +627,8 @@ fn remove_acked(list: &mut Vec<Unacked>, ack: u32) -> bool {
 /// offline dissection; the [`Tracker`](super::Tracker) is the bounded, streaming one.
 #[derive(Debug, Default)]
 pub struct Analyzer {
-    streams: std::collections::HashMap<PackedFlow, u32, foldhash::fast::RandomState>,
-    conversations: Vec<(Packed, Conversation)>,
+    streams: std::collections::HashMap<FlowKey, u32, foldhash::fast::RandomState>,
+    conversations: Vec<(Endpoint, Conversation)>,
 }
 
 impl Analyzer {
@@ -639,14 +639,14 @@ impl Analyzer {
 
     /// Analyses one frame; returns `None` when it carries no TCP header.
     pub fn analyze(&mut self, timestamp: Timestamp, frame: &Frame<'_>) -> Option<SegmentAnalysis> {
-        let (src, dst) = Packed::endpoints_of(frame)?;
+        let (src, dst) = FlowKey::endpoints_of(frame)?;
         let seg = Seg::of(frame, timestamp)?;
         if frame.tcp_len().is_none() {
             // Wireshark analyses nothing of a segment whose length it cannot tell.
             let tcp = frame.tcp.as_ref()?;
             let stream = self
                 .streams
-                .get(&PackedFlow::new(src, dst))
+                .get(&FlowKey::new(src, dst))
                 .copied()
                 .unwrap_or(self.conversations.len() as u32);
             return Some(SegmentAnalysis {
@@ -659,7 +659,7 @@ impl Analyzer {
                 ..SegmentAnalysis::default()
             });
         }
-        let key = PackedFlow::new(src, dst);
+        let key = FlowKey::new(src, dst);
         let mut reused = false;
         let idx = match self.streams.get(&key) {
             Some(&i) => {

@@ -76,8 +76,8 @@ impl FlowKey {
 
     /// Returns the frame's source and destination endpoints, when it carries a TCP header.
     pub fn endpoints_of(frame: &Frame<'_>) -> Option<(Endpoint, Endpoint)> {
-        let (s, d) = Packed::endpoints_of(frame)?;
-        Some((s.public(), d.public()))
+        let ((s, d), tcp) = (frame.ip_addrs()?, frame.tcp.as_ref()?);
+        Some((Endpoint::new(s, tcp.src_port), Endpoint::new(d, tcp.dst_port)))
     }
 
     /// Returns the key of the frame's connection, when it carries a TCP header.

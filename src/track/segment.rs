@@ -3,7 +3,7 @@
 use core::net::IpAddr;
 
 use super::key::{Endpoint, Packed};
-use crate::wire::{ChecksumVerdict, Frame, SynOptions, TcpFlags, TcpPacket};
+use crate::wire::{ChecksumVerdict, Frame, IpSlice, Ipv6Header, SynOptions, TcpFlags, TcpPacket};
 
 /// One TCP segment as the [`Tracker`](super::Tracker) reads it: a small `Copy` value built
 /// from a decoded [`Frame`] of any link type, from the lazy views ([`TcpPacket`]), or by hand.
@@ -82,14 +82,14 @@ impl<'a> Segment<'a> {
     /// The checksums are not verified here (see [`Segment::verify_checksums`]).
     #[inline]
     pub fn from_frame(frame: &Frame<'a>) -> Option<Self> {
-        let (ip, tcp) = (frame.ipv4.as_ref()?, frame.tcp.as_ref()?);
+        let ((src, dst), tcp) = (frame.ip_addrs()?, frame.tcp.as_ref()?);
         let syn_options = tcp
             .flags
             .contains(TcpFlags::SYN)
             .then(|| SynOptions::collect(tcp.options()));
         Some(Segment {
-            src: Endpoint::v4(ip.src, tcp.src_port),
-            dst: Endpoint::v4(ip.dst, tcp.dst_port),
+            src: Endpoint::new(src, tcp.src_port),
+            dst: Endpoint::new(dst, tcp.dst_port),
             seq: tcp.seq,
             ack: tcp.ack,
             flags: tcp.flags,
@@ -106,12 +106,19 @@ impl<'a> Segment<'a> {
     /// Returns the segment of the lazy views of a packet. The checksums are not verified.
     #[inline]
     pub fn from_packet(p: &TcpPacket<'a>) -> Self {
-        let (ip, tcp) = (&p.ipv4, &p.tcp);
+        let tcp = &p.tcp;
         let flags = tcp.flags();
-        let ip_len = usize::from(ip.total_len()).max(ip.header_len() + tcp.header_len() + p.payload.len());
+        let carried = tcp.header_len() + p.payload.len();
+        let ip_len = match &p.ip {
+            IpSlice::V4(ip) => usize::from(ip.total_len()).max(ip.header_len() + carried),
+            IpSlice::V6(ip) => {
+                let past = usize::from(ip.payload_len()).max(ip.extensions.len() + carried);
+                Ipv6Header::LEN + past
+            }
+        };
         Segment {
-            src: Endpoint::v4(ip.src(), tcp.src_port()),
-            dst: Endpoint::v4(ip.dst(), tcp.dst_port()),
+            src: Endpoint::new(p.ip.src(), tcp.src_port()),
+            dst: Endpoint::new(p.ip.dst(), tcp.dst_port()),
             seq: tcp.seq(),
             ack: tcp.ack(),
             flags,

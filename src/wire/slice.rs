@@ -1,4 +1,4 @@
-//! Lazy views of an Ethernet / IPv4 / TCP packet: the lengths are checked once, every field
+//! Lazy views of an Ethernet / IP / TCP packet: the lengths are checked once, every field
 //! is read from the bytes when asked for. See [`TcpPacket`].
 
 use core::net::Ipv4Addr;
@@ -10,6 +10,7 @@ use crate::wire::link::{LinkHeader, LinkType};
 use core::ops::Range;
 
 use crate::wire::ethernet::field as eth;
+use crate::wire::ip_slice::{IpSlice, Ipv6Slice};
 use crate::wire::ipv4::field as ip;
 use crate::wire::tcp::field as tcp;
 use crate::wire::tcp::{SeqNumber, TcpFlags, TcpHeader};
@@ -18,13 +19,13 @@ use crate::wire::{Content, Frame, dissect_frame};
 
 /// Reads a 16-bit field. `f` is a constant at every call site, so the bound check is gone.
 #[inline(always)]
-fn be16<const N: usize>(h: &[u8; N], f: Range<usize>) -> u16 {
+pub(crate) fn be16<const N: usize>(h: &[u8; N], f: Range<usize>) -> u16 {
     u16::from_be_bytes([h[f.start], h[f.start + 1]])
 }
 
 /// Reads a 32-bit field (as [`be16`]).
 #[inline(always)]
-fn be32<const N: usize>(h: &[u8; N], f: Range<usize>) -> u32 {
+pub(crate) fn be32<const N: usize>(h: &[u8; N], f: Range<usize>) -> u32 {
     let at = f.start;
     u32::from_be_bytes([h[at], h[at + 1], h[at + 2], h[at + 3]])
 }
@@ -267,7 +268,7 @@ impl<'a> TcpSlice<'a> {
     }
 }
 
-/// An Ethernet II frame carrying TCP over IPv4, as lazy views of its headers: the lengths are
+/// A frame carrying TCP over IPv4 or IPv6, as lazy views of its headers: the lengths are
 /// checked once, every field is read from the bytes when asked for.
 ///
 /// [`parse_frame`](crate::wire::parse_frame) decodes every field of every layer into a
@@ -285,7 +286,7 @@ impl<'a> TcpSlice<'a> {
 /// let p = TcpPacket::parse(syn).unwrap().expect("an IPv4/TCP frame");
 /// assert_eq!((p.tcp.src_port(), p.tcp.dst_port()), (50030, 1005));
 /// assert_eq!(p.tcp.flags(), TcpFlags::SYN);
-/// assert_eq!(p.ipv4.src().to_string(), "10.7.92.177");
+/// assert_eq!(p.ip.src().to_string(), "10.7.92.177");
 /// assert_eq!(p.tcp.options().count(), 6);
 /// assert!(p.payload.is_empty());
 /// // The decoded header says the same.
@@ -298,8 +299,8 @@ pub struct TcpPacket<'a> {
     pub ethernet: Option<EthernetSlice<'a>>,
     /// The VLAN tags between the Ethernet header and IPv4, 4 bytes each (usually empty).
     pub vlan_tags: &'a [u8],
-    /// The IPv4 header.
-    pub ipv4: Ipv4Slice<'a>,
+    /// The IP header, IPv4 or IPv6 (with its extension headers).
+    pub ip: IpSlice<'a>,
     /// The TCP header.
     pub tcp: TcpSlice<'a>,
     /// The TCP payload: cut by the IPv4 total length, so Ethernet padding is not in it.
@@ -308,7 +309,7 @@ pub struct TcpPacket<'a> {
 
 impl<'a> TcpPacket<'a> {
     /// Checks the lengths of an Ethernet II frame down to TCP and returns views of its
-    /// headers. `Ok(None)` is a well-formed frame that is not TCP over IPv4 (or a later
+    /// headers. `Ok(None)` is a well-formed frame that is not TCP over IP (or a later
     /// fragment); ask [`dissect_frame`] what it carries. A header that cannot be parsed is
     /// the same typed error [`parse_frame`](crate::wire::parse_frame) gives.
     ///
@@ -357,13 +358,13 @@ impl<'a> TcpPacket<'a> {
         }
     }
 
-    /// Returns the views of a decoded frame that carries TCP over IPv4 (behind any link
+    /// Returns the views of a decoded frame that carries TCP over IPv4 or IPv6 (behind any link
     /// type; behind a link other than Ethernet, only without VLAN tags).
     pub fn from_frame(frame: &Frame<'a>) -> Option<TcpPacket<'a>> {
         if frame.content != Content::Tcp {
             return None;
         }
-        let (ip, tcp) = (frame.ipv4?, frame.tcp?);
+        let tcp = frame.tcp?;
         let data = frame.data;
         let (ethernet, vlan_tags) = match frame.link {
             Some(LinkHeader::Ethernet(_)) => (
@@ -373,9 +374,17 @@ impl<'a> TcpPacket<'a> {
             _ if frame.vlans.as_slice().is_empty() => (None, &[][..]),
             _ => return None,
         };
-        let ipv4 = Ipv4Slice {
-            fixed: data.get(frame.network_offset..)?.first_chunk()?,
-            options: ip.options,
+        let fixed = data.get(frame.network_offset..)?;
+        let ip = match (frame.ipv4, frame.ipv6) {
+            (Some(ip), _) => IpSlice::V4(Ipv4Slice {
+                fixed: fixed.first_chunk()?,
+                options: ip.options,
+            }),
+            (None, Some(_)) => IpSlice::V6(Ipv6Slice {
+                fixed: fixed.first_chunk()?,
+                extensions: frame.ipv6_extensions,
+            }),
+            (None, None) => return None,
         };
         let tcp = TcpSlice {
             fixed: data.get(frame.transport_offset..)?.first_chunk()?,
@@ -384,7 +393,7 @@ impl<'a> TcpPacket<'a> {
         Some(TcpPacket {
             ethernet,
             vlan_tags,
-            ipv4,
+            ip,
             tcp,
             payload: frame.payload,
         })
@@ -439,10 +448,10 @@ pub(crate) fn split_ethernet_ipv4_tcp(data: &[u8]) -> Option<(TcpPacket<'_>, &[u
     let packet = TcpPacket {
         ethernet: Some(ethernet),
         vlan_tags: &[],
-        ipv4: Ipv4Slice {
+        ip: IpSlice::V4(Ipv4Slice {
             fixed: h,
             options: &rest[Ipv4Header::MIN_LEN..ip_len],
-        },
+        }),
         tcp: TcpSlice {
             fixed: t,
             options: &segment[TcpHeader::MIN_LEN..tcp_len],
