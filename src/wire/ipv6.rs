@@ -100,9 +100,9 @@ impl Ipv6Header {
 /// Parses the fixed IPv6 header. The rest is the payload (extension headers and upper
 /// layer), cut by the payload-length field, never by what is left (Ethernet padding is not
 /// payload); a payload length of 0 (a jumbogram, or a BIG TCP capture) leaves the rest of
-/// the input, which [`parse_ipv6_extensions`](crate::wire::parse_ipv6_extensions) cuts by the jumbo payload option when there is
-/// one. When the capture holds fewer bytes than the payload length says, the rest is what
-/// was captured.
+/// the input, which [`dissect_frame`](crate::wire::dissect_frame) cuts by the jumbo payload
+/// option when the hop-by-hop header has one. When the capture holds fewer bytes than the
+/// payload length says, the rest is what was captured.
 ///
 /// Checks: 40 bytes present; version 6.
 ///
