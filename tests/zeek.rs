@@ -118,10 +118,6 @@ impl<'a> Row<'a> {
 
     /// Why synack leaves it out, if it does.
     fn skipped(&self) -> Option<String> {
-        let encap = self.get("encap");
-        if encap.contains("ipv6") {
-            return Some(format!("IPv6 ({encap}); synack decodes IPv4 only"));
-        }
         let [_, op, _, rp] = self.endpoints();
         NOT_MODELED
             .iter()

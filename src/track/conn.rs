@@ -3,9 +3,10 @@
 
 use core::time::Duration;
 
+use super::addrs::V6Addrs;
 use super::analysis::Seg;
 use super::event::{CloseCause, ConnId, Handshake, Roles};
-use super::key::{Direction, PackedKey};
+use super::key::{ConnKey, Direction, PackedFlow, PackedKey};
 use super::state::TcpState;
 use super::zeek::{self, ZeekEndpointState, ZeekStates};
 use crate::wire::{MAX_WINDOW_SCALE, SeqNumber, SynOptions, TcpFlags};
@@ -320,7 +321,8 @@ pub(super) const RELINK: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Clone)]
 pub(super) struct Conn {
-    pub(super) id: ConnId,
+    /// Its id, with `V6_TAG` set for an IPv6 connection (see `Conn::id`).
+    pub(super) tag: u64,
     pub(super) key: PackedKey,
     /// The last packet's time.
     pub(super) last: crate::Nanos,
@@ -348,7 +350,34 @@ pub(super) struct Conn {
     pub(super) next: u32,
 }
 
+/// The top bit of `Conn::tag` marks an IPv6 connection (ids never reach it: it would take
+/// 2^63 connections).
+pub(super) const V6_TAG: u64 = 1 << 63;
+
 impl Conn {
+    /// Its id.
+    #[inline]
+    pub(super) fn id(&self) -> ConnId {
+        self.tag & !V6_TAG
+    }
+
+    /// Whether it is an IPv6 connection (its endpoints name addresses in the `V6Addrs`).
+    #[inline]
+    pub(super) fn is_v6(&self) -> bool {
+        self.tag & V6_TAG != 0
+    }
+
+    /// Its flow key as the table hashes it.
+    #[inline]
+    pub(super) fn flow(&self) -> PackedFlow {
+        self.key.flow(self.is_v6())
+    }
+
+    /// Its public key (the IPv6 addresses read from `v6`).
+    pub(super) fn public_key(&self, v6: &V6Addrs) -> ConnKey {
+        self.key.public(self.is_v6().then_some(v6))
+    }
+
     /// Records a packet's time (it may be earlier than the last: captures are not always in
     /// order; the place in the list then counts as linked at the packet).
     pub(super) fn set_last(&mut self, t: crate::Nanos) {

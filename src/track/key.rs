@@ -8,6 +8,7 @@
 use core::fmt;
 use core::net::{IpAddr, Ipv4Addr};
 
+use super::addrs::V6Addrs;
 use crate::wire::Frame;
 
 /// One end of a TCP connection: an IP address and a port.
@@ -151,6 +152,37 @@ impl Packed {
         }
     }
 
+    /// The bit that marks an IPv6 endpoint, whose address bits hold the index of its address
+    /// in the tracker's [`V6Addrs`].
+    const V6: u64 = 1 << 48;
+
+    /// An IPv6 endpoint whose address is at index `i` of the tracker's addresses.
+    #[inline]
+    pub(crate) fn v6(i: u32, port: u16) -> Packed {
+        Packed(Self::V6 | (u64::from(i) << 16) | u64::from(port))
+    }
+
+    /// Whether it is an IPv6 endpoint.
+    #[inline]
+    pub(crate) fn is_v6(self) -> bool {
+        self.0 & Self::V6 != 0
+    }
+
+    /// The address bits: an IPv4 address, or an IPv6 address's index.
+    #[inline]
+    pub(crate) fn addr_bits(self) -> u32 {
+        (self.0 >> 16) as u32
+    }
+
+    /// The public endpoint, the IPv6 addresses read from `v6`.
+    pub(crate) fn endpoint(self, v6: &V6Addrs) -> Endpoint {
+        if self.is_v6() {
+            Endpoint::new(v6.get(self.addr_bits()), self.port())
+        } else {
+            self.public()
+        }
+    }
+
     /// Returns the frame's source and destination, when it carries a TCP header.
     #[inline]
     pub(crate) fn endpoints_of(frame: &Frame<'_>) -> Option<(Packed, Packed)> {
@@ -165,8 +197,9 @@ impl Packed {
         self.0 as u16
     }
 
+    /// The public endpoint of an IPv4 endpoint.
     pub(crate) fn public(self) -> Endpoint {
-        Endpoint::v4(Ipv4Addr::from_bits((self.0 >> 16) as u32), self.0 as u16)
+        Endpoint::v4(Ipv4Addr::from_bits(self.addr_bits()), self.0 as u16)
     }
 }
 
@@ -292,10 +325,12 @@ impl Stored {
         Stored([(p.0 >> 32) as u16, (p.0 >> 16) as u16, p.0 as u16])
     }
 
+    /// The packed endpoint (the family is not stored: `v6` gives it).
     #[inline]
-    fn get(self) -> Packed {
+    fn get(self, v6: bool) -> Packed {
         let [a, b, c] = self.0;
-        Packed((u64::from(a) << 32) | (u64::from(b) << 16) | u64::from(c))
+        let family = if v6 { Packed::V6 } else { 0 };
+        Packed(family | (u64::from(a) << 32) | (u64::from(b) << 16) | u64::from(c))
     }
 }
 
@@ -319,7 +354,8 @@ impl PackedKey {
     /// Returns the direction of a segment sent from `src`.
     #[inline]
     pub(crate) fn direction_from(&self, src: Packed) -> Direction {
-        if src == self.client.get() {
+        // Both endpoints are of one family: the 48 stored bits tell them apart.
+        if Stored::from(src) == self.client {
             Direction::ClientToServer
         } else {
             Direction::ServerToClient
@@ -334,17 +370,29 @@ impl PackedKey {
         }
     }
 
-    /// Returns the flow key (the roles forgotten).
+    /// Returns the flow key (the roles forgotten) of a connection of IPv6 (`v6`) or IPv4.
     #[inline]
-    pub(crate) fn flow(&self) -> PackedFlow {
-        PackedFlow::new(self.client.get(), self.server.get())
+    pub(crate) fn flow(&self, v6: bool) -> PackedFlow {
+        PackedFlow::new(self.client.get(v6), self.server.get(v6))
     }
 
-    /// Returns the public key.
-    pub(crate) fn public(&self) -> ConnKey {
-        ConnKey {
-            client: self.client.get().public(),
-            server: self.server.get().public(),
+    /// Returns the client's and the server's packed endpoints.
+    pub(crate) fn ends(&self, v6: bool) -> (Packed, Packed) {
+        (self.client.get(v6), self.server.get(v6))
+    }
+
+    /// Returns the public key, the IPv6 addresses (when `v6` is given) read from it.
+    pub(crate) fn public(&self, v6: Option<&V6Addrs>) -> ConnKey {
+        let (c, s) = self.ends(v6.is_some());
+        match v6 {
+            Some(t) => ConnKey {
+                client: c.endpoint(t),
+                server: s.endpoint(t),
+            },
+            None => ConnKey {
+                client: c.public(),
+                server: s.public(),
+            },
         }
     }
 }

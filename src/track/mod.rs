@@ -146,6 +146,7 @@
 //! assert_eq!(summaries[0].history.as_str(), "ShADafF");
 //! ```
 
+mod addrs;
 pub mod analysis;
 mod config;
 mod conn;
@@ -162,10 +163,13 @@ mod zeek;
 use core::time::Duration;
 use std::vec::Vec;
 
+use addrs::V6Addrs;
 pub use analysis::{AnalysisFlags, Analyzer, Conversation, SegmentAnalysis, WindowScale};
 pub use config::{Config, ZEEK_LIKELY_SERVER_PORTS};
+use conn::V6_TAG;
 use conn::{Conn, Half, HistShape, Marks, NIL};
 pub use conn_log::{ConnState, History, MAX_HISTORY};
+use core::net::IpAddr;
 pub use event::{Anomaly, CloseCause, ConnId, Event, EventKind, Handshake, Roles};
 pub use key::{ConnKey, Direction, Endpoint, FlowKey};
 use key::{Packed, PackedFlow, PackedKey};
@@ -184,13 +188,30 @@ use zeek::{ZeekConn, ZeekStates};
 
 /// One segment's parts as the tracker reads them: from a frame or from a [`Segment`].
 struct Parts {
-    src: Packed,
-    dst: Packed,
+    ends: Ends,
     seg: Seg,
     syn_opts: Option<SynOptions>,
     ip_len: u64,
     tcp_checksum: Option<ChecksumVerdict>,
     ip_checksum: Option<ChecksumVerdict>,
+}
+
+/// A segment's sender and receiver: IPv4 endpoints packed as the table keeps them, or IPv6
+/// ones, packed once their addresses are in the tracker's [`V6Addrs`].
+#[derive(Debug, Clone, Copy)]
+enum Ends {
+    V4(Packed, Packed),
+    V6(Endpoint, Endpoint),
+}
+
+impl Ends {
+    #[inline]
+    fn of(src: Endpoint, dst: Endpoint) -> Ends {
+        match (Packed::of(src), Packed::of(dst)) {
+            (Some(s), Some(d)) => Ends::V4(s, d),
+            _ => Ends::V6(src, dst),
+        }
+    }
 }
 
 /// The passive TCP connection tracker. See the [module docs](self).
@@ -215,6 +236,8 @@ pub struct Tracker {
     ending: bool,
     /// The phases' timeouts in nanoseconds, for the check on every packet.
     timeout_nanos: [i64; 3],
+    /// The IPv6 addresses the connections in the table use.
+    v6: V6Addrs,
 }
 
 impl Tracker {
@@ -232,6 +255,7 @@ impl Tracker {
             events: Vec::with_capacity(16),
             finished: std::collections::VecDeque::new(),
             next_id: 0,
+            v6: V6Addrs::default(),
             stats: Stats::default(),
             clock: Timestamp::default(),
             last_sweep: Timestamp::default(),
@@ -260,6 +284,16 @@ impl Tracker {
     /// The bytes of Zeek's accounting kept for each connection when
     /// [`Config::conn_summaries`] is on.
     pub const SUMMARY_SIZE: usize = core::mem::size_of::<ZeekConn>();
+
+    /// The bytes each distinct IPv6 address costs while connections in the table use it
+    /// (an IPv6 connection is [`Tracker::connection_size`] like an IPv4 one; its two
+    /// addresses are kept once each, shared with the other connections that use them).
+    pub const IPV6_ADDRESS_SIZE: usize = V6Addrs::BYTES_PER_ADDRESS;
+
+    /// Returns how many distinct IPv6 addresses the connections in the table use.
+    pub fn ipv6_addresses(&self) -> usize {
+        self.v6.len()
+    }
 
     /// Returns the bytes of state this tracker keeps for each connection, with its settings
     /// (not counting the hash table's entry).
@@ -317,13 +351,13 @@ impl Tracker {
     /// # Ok::<(), synack::Error>(())
     /// ```
     pub fn lookup(&self, flow: &FlowKey) -> Option<OpenConn> {
-        let i = self.table.find(flow.packed()?)?;
-        Some(OpenConn::of(self.table.get(i)))
+        let i = self.table.find(self.packed_flow(flow)?)?;
+        Some(OpenConn::of(self.table.get(i), &self.v6))
     }
 
     /// Returns every connection in the table, in no particular order.
     pub fn connections(&self) -> impl Iterator<Item = OpenConn> + '_ {
-        self.table.slots().map(|i| OpenConn::of(self.table.get(i)))
+        self.table.slots().map(|i| OpenConn::of(self.table.get(i), &self.v6))
     }
 
     /// Returns the summaries of connections removed so far and not yet taken. A streaming
@@ -336,10 +370,24 @@ impl Tracker {
     /// Returns the table's hash of a key. The hasher is keyed at random for each tracker, so
     /// endpoints crafted to collide for one tracker (or for a fixed hasher) do not collide here.
     pub fn table_hash(&self, key: &FlowKey) -> u64 {
-        match key.packed() {
+        match self.packed_flow(key) {
             Some(flow) => self.table.hash(flow),
             None => self.table.hash(key),
         }
+    }
+
+    /// The flow key as the table keeps it; `None` for IPv6 endpoints whose addresses no
+    /// connection in the table uses.
+    fn packed_flow(&self, key: &FlowKey) -> Option<PackedFlow> {
+        if let Some(flow) = key.packed() {
+            return Some(flow);
+        }
+        let pack = |e: Endpoint| match e.addr {
+            IpAddr::V6(a) => Some(Packed::v6(self.v6.find(a)?, e.port)),
+            IpAddr::V4(_) => None,
+        };
+        let (a, b) = key.endpoints();
+        Some(PackedFlow::new(pack(a)?, pack(b)?))
     }
 
     fn is_likely_server_port(&self, p: u16) -> bool {
@@ -353,8 +401,8 @@ impl Tracker {
             (Some(done), _) => done,
             (None, Some(cause)) => {
                 self.events.push(Event {
-                    conn: c.id,
-                    key: c.key.public(),
+                    conn: c.id(),
+                    key: c.public_key(&self.v6),
                     timestamp: at,
                     direction: c.marks.last_dir(),
                     frame: 0,
@@ -373,10 +421,16 @@ impl Tracker {
                     self.finished.pop_front();
                     self.stats.summaries_dropped += 1;
                 }
-                self.finished.push_back(summary(c, z, cause));
+                self.finished.push_back(summary(c, z, cause, &self.v6));
             } else {
                 self.stats.summaries_dropped += 1;
             }
+        }
+        let c = self.table.get(i);
+        if c.is_v6() {
+            let (a, b) = c.key.ends(true);
+            self.v6.release(a.addr_bits());
+            self.v6.release(b.addr_bits());
         }
         self.table.remove(i);
     }
@@ -493,7 +547,7 @@ impl Tracker {
     pub fn end(&mut self) -> &[Event] {
         self.events.clear();
         let mut live: Vec<u32> = self.table.slots().collect();
-        live.sort_by_key(|&i| self.table.get(i).id);
+        live.sort_by_key(|&i| self.table.get(i).id());
         self.ending = true;
         for i in live {
             let c = self.table.get(i);
@@ -562,7 +616,7 @@ impl Tracker {
         self.next_id += 1;
         self.stats.connections += 1;
         let conn = Conn {
-            id,
+            tag: if src.is_v6() { id | V6_TAG } else { id },
             key,
             last: crate::Nanos::from(ts),
             half: [Half::default(); 2],
@@ -607,7 +661,7 @@ impl Tracker {
         }
         self.events.push(Event {
             conn: id,
-            key: key.public(),
+            key: key.public(src.is_v6().then_some(&self.v6)),
             timestamp: ts,
             direction: key.direction_from(src),
             frame: self.stats.frames,
@@ -638,7 +692,11 @@ impl Tracker {
     pub fn observe(&mut self, timestamp: Timestamp, frame: &Frame<'_>) -> &[Event] {
         // The parts straight from the frame (what `Segment::from_frame` holds, without the
         // public endpoints), the checksums verified only when the settings read them.
-        let (Some((src, dst)), Some(tcp)) = (Packed::endpoints_of(frame), frame.tcp.as_ref()) else {
+        let ends = match Packed::endpoints_of(frame) {
+            Some((s, d)) => Some(Ends::V4(s, d)),
+            None => FlowKey::endpoints_of(frame).map(|(s, d)| Ends::V6(s, d)),
+        };
+        let (Some(ends), Some(tcp)) = (ends, frame.tcp.as_ref()) else {
             self.begin(timestamp);
             self.stats.not_tcp += 1;
             return &self.events;
@@ -650,8 +708,7 @@ impl Tracker {
         let count_bad = self.config.zeek.count_bad_checksums;
         let verify = self.config.verify_checksums || count_bad;
         let parts = Parts {
-            src,
-            dst,
+            ends,
             seg: Seg::of_tcp(
                 tcp,
                 segment::payload_len(frame),
@@ -685,13 +742,8 @@ impl Tracker {
     /// caused. Its checksum verdicts are read as given (`None`: not verified).
     pub fn observe_segment(&mut self, timestamp: Timestamp, seg: &Segment<'_>) -> &[Event] {
         self.begin(timestamp);
-        let Some((src, dst)) = seg.packed() else {
-            self.stats.not_tcp += 1;
-            return &self.events;
-        };
         let parts = Parts {
-            src,
-            dst,
+            ends: Ends::of(seg.src, seg.dst),
             seg: Seg {
                 seq: seg.seq,
                 ack: seg.ack,
@@ -712,7 +764,7 @@ impl Tracker {
     /// Observes one segment, the frame already counted.
     #[inline]
     fn observe_parts(&mut self, p: Parts) -> &[Event] {
-        let (src, dst, flags, timestamp) = (p.src, p.dst, p.seg.flags, p.seg.ts);
+        let (flags, timestamp) = (p.seg.flags, p.seg.ts);
         let count_bad = self.config.zeek.count_bad_checksums;
         // Zeek without -C drops a packet whose IPv4 header checksum does not verify.
         if count_bad
@@ -722,13 +774,9 @@ impl Tracker {
             self.stats.bad_checksum_dropped += 1;
             return &self.events;
         }
-        let idx = match self.find_live(PackedFlow::new(src, dst), timestamp) {
-            Some(i) if self.is_reuse(i, src, flags, p.seg.seq) => {
-                self.remove(i, None, timestamp);
-                self.create(src, dst, flags, timestamp)
-            }
-            Some(i) => i,
-            None => self.create(src, dst, flags, timestamp),
+        let (idx, src) = match p.ends {
+            Ends::V4(src, dst) => (self.find_or_create(src, dst, flags, p.seg.seq, timestamp), src),
+            Ends::V6(src, dst) => self.find_or_create_v6(src, dst, flags, p.seg.seq, timestamp),
         };
         let verdict = if self.config.verify_checksums || count_bad {
             p.tcp_checksum
@@ -752,6 +800,7 @@ impl Tracker {
         };
         let mut out = Emitter {
             events: &mut self.events,
+            v6: &self.v6,
             frame: self.stats.frames,
             ts: timestamp,
         };
@@ -761,6 +810,51 @@ impl Tracker {
         process(conn, seq, zeek, &mut out, &input);
         self.table.touch(idx);
         &self.events
+    }
+
+    /// The connection of a segment from `src` to `dst`: the live one, or a new one (when
+    /// there is none, or the segment starts a new one on the key).
+    #[inline]
+    fn find_or_create(&mut self, src: Packed, dst: Packed, flags: TcpFlags, seq: u32, ts: Timestamp) -> u32 {
+        match self.find_live(PackedFlow::new(src, dst), ts) {
+            Some(i) if self.is_reuse(i, src, flags, seq) => {
+                self.remove(i, None, ts);
+                self.create(src, dst, flags, ts)
+            }
+            Some(i) => i,
+            None => self.create(src, dst, flags, ts),
+        }
+    }
+
+    /// [`Tracker::find_or_create`] for IPv6 endpoints: a new connection takes its addresses
+    /// into the `V6Addrs` (after any removal, which may free them). Returns the connection
+    /// and the sender, packed.
+    fn find_or_create_v6(
+        &mut self,
+        src: Endpoint,
+        dst: Endpoint,
+        flags: TcpFlags,
+        seq: u32,
+        ts: Timestamp,
+    ) -> (u32, Packed) {
+        // A hand-made segment may mix the families: its IPv4 side is taken as IPv4-mapped.
+        let v6 = |a: IpAddr| match a {
+            IpAddr::V6(a) => a,
+            IpAddr::V4(a) => a.to_ipv6_mapped(),
+        };
+        let (sa, da) = (v6(src.addr), v6(dst.addr));
+        let known = self.v6.find(sa).zip(self.v6.find(da));
+        if let Some((si, di)) = known {
+            let (s, d) = (Packed::v6(si, src.port), Packed::v6(di, dst.port));
+            match self.find_live(PackedFlow::new(s, d), ts) {
+                Some(i) if self.is_reuse(i, s, flags, seq) => self.remove(i, None, ts),
+                Some(i) => return (i, s),
+                None => {}
+            }
+        }
+        let s = Packed::v6(self.v6.acquire(sa), src.port);
+        let d = Packed::v6(self.v6.acquire(da), dst.port);
+        (self.create(s, d, flags, ts), s)
     }
 
     /// Port reuse, by Zeek's rule (`IsReuse`): a SYN whose sequence number differs from the

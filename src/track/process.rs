@@ -1,6 +1,7 @@
 //! What one segment does to a connection: Zeek's view of it (which may flip the roles),
 //! Wireshark's sequence analysis, and the RFC 9293 model's events and state changes.
 
+use super::addrs::V6Addrs;
 use super::analysis::{AnalysisFlags, Seg, SeqState};
 use super::conn::{Conn, Half, HistShape, SynSeen, handshake, window_scales};
 use super::event::{Anomaly, CloseCause, Event, EventKind, Roles};
@@ -12,6 +13,8 @@ use crate::wire::{SeqNumber, SynOptions, TcpFlags};
 
 pub(super) struct Emitter<'a> {
     pub(super) events: &'a mut Vec<Event>,
+    /// The IPv6 addresses the connections' keys name.
+    pub(super) v6: &'a V6Addrs,
     pub(super) frame: u64,
     pub(super) ts: Timestamp,
 }
@@ -22,8 +25,8 @@ impl Emitter<'_> {
             return;
         }
         self.events.push(Event {
-            conn: c.id,
-            key: c.key.public(),
+            conn: c.id(),
+            key: c.public_key(self.v6),
             timestamp: self.ts,
             direction,
             frame: self.frame,

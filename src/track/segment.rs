@@ -2,7 +2,7 @@
 
 use core::net::IpAddr;
 
-use super::key::{Endpoint, Packed};
+use super::key::Endpoint;
 use crate::wire::{ChecksumVerdict, Frame, IpSlice, Ipv6Header, SynOptions, TcpFlags, TcpPacket};
 
 /// One TCP segment as the [`Tracker`](super::Tracker) reads it: a small `Copy` value built
@@ -160,12 +160,6 @@ impl<'a> Segment<'a> {
     pub fn with_syn_options(mut self, options: SynOptions) -> Self {
         self.syn_options = Some(options);
         self
-    }
-
-    /// The endpoints as the tracker keeps them, for the address families it tracks.
-    #[inline]
-    pub(crate) fn packed(&self) -> Option<(Packed, Packed)> {
-        Some((Packed::of(self.src)?, Packed::of(self.dst)?))
     }
 }
 

@@ -5,6 +5,7 @@
 use core::fmt;
 use core::time::Duration;
 
+use super::addrs::V6Addrs;
 use super::conn::{Conn, handshake};
 use super::conn_log::{ConnState, History};
 use super::event::{CloseCause, ConnId, Handshake, Roles};
@@ -152,10 +153,10 @@ pub struct OpenConn {
 }
 
 impl OpenConn {
-    pub(super) fn of(c: &Conn) -> OpenConn {
+    pub(super) fn of(c: &Conn, v6: &V6Addrs) -> OpenConn {
         OpenConn {
-            id: c.id,
-            key: c.key.public(),
+            id: c.id(),
+            key: c.public_key(v6),
             roles: c.roles,
             states: [c.half[0].state, c.half[1].state],
             handshake: c.established.map(|t| handshake(c, t)),
@@ -187,11 +188,11 @@ pub struct Stats {
     pub bad_checksum_dropped: u64,
 }
 
-pub(super) fn summary(c: &Conn, z: &ZeekConn, cause: CloseCause) -> ConnSummary {
+pub(super) fn summary(c: &Conn, z: &ZeekConn, cause: CloseCause, v6: &V6Addrs) -> ConnSummary {
     let logs = z.logs_sizes();
     ConnSummary {
-        id: c.id,
-        key: c.key.public(),
+        id: c.id(),
+        key: c.public_key(v6),
         start: z.start.timestamp(),
         last: z.last.timestamp(),
         duration: logs.then(|| z.last.since(z.start)),

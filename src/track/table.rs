@@ -55,7 +55,7 @@ impl Table {
         let slots = &self.slots;
         self.index
             .find(self.hasher.hash_one(flow), |&j| {
-                slots[j as usize].as_ref().is_some_and(|c| c.key.flow() == flow)
+                slots[j as usize].as_ref().is_some_and(|c| c.flow() == flow)
             })
             .copied()
     }
@@ -79,7 +79,7 @@ impl Table {
 
     /// Puts a connection in a free slot, at the tail of its phase's list, and returns the slot.
     pub(super) fn insert(&mut self, conn: Conn) -> u32 {
-        let flow = conn.key.flow();
+        let flow = conn.flow();
         let i = match self.free.pop() {
             Some(i) => {
                 self.slots[i as usize] = Some(conn);
@@ -91,7 +91,7 @@ impl Table {
             }
         };
         let (slots, hasher) = (&self.slots, &self.hasher);
-        let rehash = |&j: &u32| slots[j as usize].as_ref().map_or(0, |c| hasher.hash_one(c.key.flow()));
+        let rehash = |&j: &u32| slots[j as usize].as_ref().map_or(0, |c| hasher.hash_one(c.flow()));
         self.index.insert_unique(hasher.hash_one(flow), i, rehash);
         self.push_back(i);
         i
@@ -100,7 +100,7 @@ impl Table {
     /// Takes the connection in slot `i` out of its list and the index, and frees the slot.
     pub(super) fn remove(&mut self, i: u32) {
         self.unlink(i);
-        let hash = self.hasher.hash_one(self.get(i).key.flow());
+        let hash = self.hasher.hash_one(self.get(i).flow());
         if let Ok(entry) = self.index.find_entry(hash, |&j| j == i) {
             entry.remove();
         }
