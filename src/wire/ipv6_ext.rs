@@ -334,7 +334,7 @@ impl<'a> Iterator for Ipv6ExtHeaders<'a> {
 }
 
 /// The length of a header of `kind` starting `b`, once its two first bytes are there.
-fn header_len(kind: IpProtocol, b: &[u8]) -> Option<usize> {
+pub(crate) fn header_len(kind: IpProtocol, b: &[u8]) -> Option<usize> {
     let l = usize::from(*b.get(1)?);
     Some(match kind {
         IpProtocol::FRAGMENT => 8,
