@@ -15,6 +15,8 @@ use synack::wire::{
 
 const CLIENT: &str = "fd00::1";
 const SERVER: &str = "fd00::2";
+/// A router on the way, the next hop of a routing header.
+const VIA: &str = "fd00::77";
 
 fn addr(s: &str) -> Ipv6Addr {
     s.parse().unwrap()
@@ -46,6 +48,8 @@ fn chains() -> Vec<(&'static str, IpProtocol, Vec<u8>)> {
         ),
         // Routing type 0, no segments left: the destination stays.
         ("rt0-done", IpProtocol::ROUTING, routing0(&[addr("fd00::77")], 0)),
+        // Routing type 0 with one segment left (filled in per direction by `frames`).
+        ("rt0-left", IpProtocol::ROUTING, vec![]),
         // Segment routing, all segments visited.
         ("srh", IpProtocol::ROUTING, srh),
         // An atomic fragment (offset 0, M=0): a whole datagram.
@@ -75,6 +79,7 @@ fn frames() -> Vec<Vec<u8>> {
         TcpOption::WindowScale(7),
     ];
     let mut out = Vec::new();
+    let (to_server, to_client) = (routing0(&[addr(SERVER)], 1), routing0(&[addr(CLIENT)], 1));
     for (i, (_, first, ext)) in chains().iter().enumerate() {
         let port = 40000 + i as u16;
         let b = |from_client: bool| {
@@ -83,10 +88,19 @@ fn frames() -> Vec<Vec<u8>> {
             } else {
                 (SERVER, CLIENT)
             };
-            PacketBuilder::ethernet2(MacAddr([2, 0, 0, 0, 0, 1]), MacAddr([2, 0, 0, 0, 0, 2]))
-                .ipv6(addr(s), addr(d), 64)
-                .flow_label(0x12345 + i as u32)
-                .ipv6_extensions(*first, ext)
+            let p = PacketBuilder::ethernet2(MacAddr([2, 0, 0, 0, 0, 1]), MacAddr([2, 0, 0, 0, 0, 2]));
+            match *first {
+                // Through a router: the header's destination is the hop, the route ends at
+                // the peer (the final destination, which keys the connection and the checksum).
+                IpProtocol::ROUTING if ext.is_empty() => p
+                    .ipv6(addr(s), addr(VIA), 64)
+                    .flow_label(0x12345 + i as u32)
+                    .ipv6_extensions(IpProtocol::ROUTING, if from_client { &to_server } else { &to_client }),
+                _ => p
+                    .ipv6(addr(s), addr(d), 64)
+                    .flow_label(0x12345 + i as u32)
+                    .ipv6_extensions(*first, ext),
+            }
         };
         let (c, s) = (1000u32, 5000u32);
         let a = TcpFlags::ACK;
@@ -141,7 +155,12 @@ fn every_chain_decodes_with_a_good_checksum() {
         let frame = parse_frame(f).unwrap_or_else(|e| panic!("frame {i}: {e}"));
         let (name, _, ext) = &chains[i / 8];
         assert_eq!(frame.content, Content::Tcp, "{name}");
-        assert_eq!(frame.ipv6_extensions.len(), ext.len(), "{name}");
+        let routed = ext.is_empty() && name.starts_with("rt0");
+        assert_eq!(
+            frame.ipv6_extensions.len(),
+            if routed { 24 } else { ext.len() },
+            "{name}"
+        );
         assert_eq!(frame.ipv6_extensions.upper_protocol(), IpProtocol::TCP, "{name}");
         assert_eq!(frame.tcp_checksum(), Some(ChecksumVerdict::Good), "{name} frame {i}");
         assert_eq!(frame.trailer(), &[] as &[u8], "{name}");

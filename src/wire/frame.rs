@@ -201,11 +201,17 @@ impl<'a> Frame<'a> {
         }
     }
 
-    /// Returns the source and destination addresses of the IP header, of either family.
+    /// Returns the source and destination addresses of the datagram, of either family: for
+    /// IPv6 with a routing header that has segments left, the final destination (the
+    /// address Zeek's `IPv6_Hdr_Chain::DstAddr` and Wireshark's conversations use, and the
+    /// checksum covers), not the next hop in [`Ipv6Header::dst`].
     pub fn ip_addrs(&self) -> Option<(IpAddr, IpAddr)> {
         match (self.ipv4, self.ipv6) {
             (Some(ip), _) => Some((ip.src.into(), ip.dst.into())),
-            (None, Some(ip)) => Some((ip.src.into(), ip.dst.into())),
+            (None, Some(ip)) => {
+                let dst = self.ipv6_extensions.final_destination().unwrap_or(ip.dst);
+                Some((ip.src.into(), dst.into()))
+            }
             (None, None) => None,
         }
     }
