@@ -18,6 +18,43 @@ const CLIENT_IP: &str = "198.18.0.1";
 const SERVER_IP: &str = "198.18.0.2";
 const SERVER_MAC: &str = "02:00:00:00:00:02";
 const UNANSWERED_IP: &str = "198.18.0.3";
+const CLIENT_IP6: &str = "fd00:5ac::1";
+const SERVER_IP6: &str = "fd00:5ac::2";
+const UNANSWERED_IP6: &str = "fd00:5ac::3";
+
+/// The addresses of one family's scenarios, as socket addresses take them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Family {
+    /// `ipv4` or `ipv6`, for file names and messages.
+    pub(crate) name: &'static str,
+    server: &'static str,
+    unanswered: &'static str,
+    loopback: &'static str,
+}
+
+impl Family {
+    pub(crate) const V4: Family = Family {
+        name: "ipv4",
+        server: SERVER_IP,
+        unanswered: UNANSWERED_IP,
+        loopback: "127.0.0.1",
+    };
+    pub(crate) const V6: Family = Family {
+        name: "ipv6",
+        server: SERVER_IP6,
+        unanswered: UNANSWERED_IP6,
+        loopback: "::1",
+    };
+
+    /// `addr:port`, bracketed for IPv6.
+    fn at(self, addr: &str, port: u16) -> String {
+        if addr.contains(':') {
+            format!("[{addr}]:{port}")
+        } else {
+            format!("{addr}:{port}")
+        }
+    }
+}
 
 fn sh(args: &[&str]) -> bool {
     Command::new(args[0])
@@ -85,6 +122,13 @@ impl Netns {
             "dev",
             "synack-s0",
         ]);
+        // IPv6 beside IPv4, usable at once (no duplicate address detection).
+        for (ns, dev, a) in [
+            (NS_CLIENT, "synack-c0", CLIENT_IP6),
+            (NS_SERVER, "synack-s0", SERVER_IP6),
+        ] {
+            must(&["ip", "-n", ns, "addr", "add", &format!("{a}/64"), "dev", dev, "nodad"]);
+        }
         must(&["ip", "-n", NS_SERVER, "link", "set", "synack-s0", "address", SERVER_MAC]);
         // An address nobody answers: frames for it reach the server, which drops them.
         must(&[
@@ -94,6 +138,20 @@ impl Netns {
             "neigh",
             "replace",
             UNANSWERED_IP,
+            "lladdr",
+            SERVER_MAC,
+            "dev",
+            "synack-c0",
+            "nud",
+            "permanent",
+        ]);
+        must(&[
+            "ip",
+            "-n",
+            NS_CLIENT,
+            "neigh",
+            "replace",
+            UNANSWERED_IP6,
             "lladdr",
             SERVER_MAC,
             "dev",
@@ -293,7 +351,10 @@ fn sysctl(ns: &str, key: &str, value: &str) {
 
 /// The captures of one run: every scenario on the veth link seen from the client, a
 /// connection whose capture starts after its handshake, and loopback inside one namespace.
+/// The captures of one family: every scenario on the veth link seen from the client, a
+/// connection whose capture starts after its handshake, and loopback inside one namespace.
 pub(crate) struct Captures {
+    pub(crate) family: Family,
     pub(crate) veth: PathBuf,
     pub(crate) mid: PathBuf,
     pub(crate) lo: PathBuf,
@@ -302,21 +363,22 @@ pub(crate) struct Captures {
 /// Makes the captures on first use (the callers have checked `TRAFFIC`). The client's
 /// transmit checksum offload is switched off when ethtool is there, so the veth capture shows
 /// both verdicts (good from the client, partial from the server), as the seed does.
-pub(crate) fn captures() -> &'static Captures {
-    static CAPTURES: OnceLock<Captures> = OnceLock::new();
+pub(crate) fn captures() -> &'static [Captures; 2] {
+    static CAPTURES: OnceLock<[Captures; 2]> = OnceLock::new();
     CAPTURES.get_or_init(|| {
         let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("kernel");
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        make_captures(&dir)
+        let _ns = Netns::new();
+        [Family::V4, Family::V6].map(|f| make_captures(&dir, f))
     })
 }
 
-fn make_captures(dir: &Path) -> Captures {
-    let _ns = Netns::new();
-    let veth = dir.join("veth.pcap");
+/// Plays every scenario over one family, in the namespaces already made.
+fn make_captures(dir: &Path, fam: Family) -> Captures {
+    let veth = dir.join(format!("veth-{}.pcap", fam.name));
     let cap = Capture::start(NS_CLIENT, "synack-c0", &veth);
-    let port = |p: u16| format!("{SERVER_IP}:{p}");
+    let port = |p: u16| fam.at(fam.server, p);
     play(NS_SERVER, NS_CLIENT, &port(1005), "lab");
     play(NS_SERVER, NS_CLIENT, &port(1006), "client-close");
     play(NS_SERVER, NS_CLIENT, &port(1007), "refused");
@@ -346,7 +408,7 @@ fn make_captures(dir: &Path) -> Captures {
     play(NS_SERVER, NS_CLIENT, &port(1041), "reuse");
     play(NS_SERVER, NS_CLIENT, &port(1042), "keepalive");
     play(NS_SERVER, NS_CLIENT, &port(1043), "zero-window");
-    play(NS_SERVER, NS_CLIENT, &format!("{UNANSWERED_IP}:1044"), "unanswered");
+    play(NS_SERVER, NS_CLIENT, &fam.at(fam.unanswered, 1044), "unanswered");
     // A simultaneous close: a slow token bucket on both ends holds each side's data and FIN
     // for about two seconds, so both FINs leave before either arrives.
     for (ns, dev) in [(NS_CLIENT, "synack-c0"), (NS_SERVER, "synack-s0")] {
@@ -366,19 +428,25 @@ fn make_captures(dir: &Path) -> Captures {
     cap.stop();
 
     // A capture that starts after the handshake.
-    let mid = dir.join("midstream.pcap");
-    let player = std::thread::spawn(move || play(NS_SERVER, NS_CLIENT, &format!("{SERVER_IP}:1045"), "midstream"));
+    let mid = dir.join(format!("midstream-{}.pcap", fam.name));
+    let at = port(1045);
+    let player = std::thread::spawn(move || play(NS_SERVER, NS_CLIENT, &at, "midstream"));
     std::thread::sleep(Duration::from_millis(200));
     let cap = Capture::start(NS_CLIENT, "synack-c0", &mid);
     player.join().expect("midstream scenario");
     cap.stop();
 
     // Loopback inside one namespace: the kernel leaves partial checksums there.
-    let lo = dir.join("lo.pcap");
+    let lo = dir.join(format!("lo-{}.pcap", fam.name));
     let cap = Capture::start(NS_SERVER, "lo", &lo);
-    play(NS_SERVER, NS_SERVER, &format!("127.0.0.1:{}", 1005), "lab");
-    play(NS_SERVER, NS_SERVER, &format!("127.0.0.1:{}", 1020), "refused");
+    play(NS_SERVER, NS_SERVER, &fam.at(fam.loopback, 1005), "lab");
+    play(NS_SERVER, NS_SERVER, &fam.at(fam.loopback, 1020), "refused");
     cap.stop();
 
-    Captures { veth, mid, lo }
+    Captures {
+        family: fam,
+        veth,
+        mid,
+        lo,
+    }
 }

@@ -9,7 +9,7 @@ use synack::track::{
 };
 
 use crate::common::needs;
-use crate::net::{Captures, captures};
+use crate::net::{Captures, Family, captures};
 
 /// The events and summaries of one server port.
 #[derive(Default)]
@@ -67,15 +67,16 @@ fn tracker_on_kernel_traffic() {
     if !needs("tracker_on_kernel_traffic", &crate::TRAFFIC) {
         return;
     }
-    let Captures { veth, mid, .. } = captures();
-    let t = Tracked::of(veth);
-    let mut report = Vec::new();
-    lab(&t, &mut report);
-    closes(&t, &mut report);
-    others(&t, &mut report);
-    midstream(&Tracked::of(mid), &mut report);
-    for r in report {
-        eprintln!("tracker on kernel traffic: {r}");
+    for Captures { family, veth, mid, .. } in captures() {
+        let t = Tracked::of(veth);
+        let mut report = Vec::new();
+        lab(&t, &mut report);
+        closes(&t, *family, &mut report);
+        others(&t, &mut report);
+        midstream(&Tracked::of(mid), &mut report);
+        for r in report {
+            eprintln!("tracker on kernel traffic over {}: {r}", family.name);
+        }
     }
 }
 
@@ -125,7 +126,7 @@ fn lab(t: &Tracked, report: &mut Vec<&str>) {
 
 /// The ways a connection ends: the client first, refused, aborted, a bulk transfer (crossed
 /// FINs or not), a half-close.
-fn closes(t: &Tracked, report: &mut Vec<&str>) {
+fn closes(t: &Tracked, family: Family, report: &mut Vec<&str>) {
     let graceful = |initiator, half_close| CloseCause::Graceful { initiator, half_close };
     assert_eq!(t.cause(1006), Some(graceful(Direction::ClientToServer, false)));
     assert_eq!(t.states(1006), [ConnState::SF]);
@@ -174,10 +175,12 @@ fn closes(t: &Tracked, report: &mut Vec<&str>) {
     else {
         panic!("no handshake on 1009")
     };
-    assert_eq!(h.mss, [Some(1460), Some(1460)]);
+    // A 1500-byte MTU less the IP and TCP headers.
+    let mss = if family.name == "ipv4" { 1460 } else { 1440 };
+    assert_eq!(h.mss, [Some(mss), Some(mss)]);
     assert!(h.sack_permitted && h.timestamps && h.window_scale.is_some());
     assert!(h.syn_to_synack.is_some() && h.synack_to_ack.is_some());
-    report.push("bulk: SF, MSS 1460/1460, SACK, timestamps, window scale");
+    report.push("bulk: SF, MSS 1460/1460 (1440 over IPv6), SACK, timestamps, window scale");
 
     assert_eq!(t.cause(1040), Some(graceful(Direction::ClientToServer, true)));
     assert_eq!(t.states(1040), [ConnState::SF]);

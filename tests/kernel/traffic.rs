@@ -203,7 +203,12 @@ fn client_more(addr: SocketAddr, scenario: &str) -> std::io::Result<()> {
             for _ in 0..REUSE {
                 let sock = socket2::Socket::new(socket2::Domain::for_address(addr), socket2::Type::STREAM, None)?;
                 sock.set_reuse_address(true)?;
-                let local: SocketAddr = SocketAddr::new(std::net::Ipv4Addr::UNSPECIFIED.into(), REUSE_PORT);
+                let any: std::net::IpAddr = if addr.is_ipv6() {
+                    std::net::Ipv6Addr::UNSPECIFIED.into()
+                } else {
+                    std::net::Ipv4Addr::UNSPECIFIED.into()
+                };
+                let local = SocketAddr::new(any, REUSE_PORT);
                 sock.bind(&local.into())?;
                 sock.connect_timeout(&addr.into(), TIMEOUT)?;
                 let mut s = TcpStream::from(sock);
