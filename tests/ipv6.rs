@@ -221,3 +221,128 @@ fn ipv6_extension_headers_match_tshark() {
         tally.mismatches.len()
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Hostile IPv6: every malformed chain is a typed error at its offset in the frame, never a
+// panic; fragments are set apart as IPv4's are.
+// ---------------------------------------------------------------------------------------------
+
+/// A client-to-server ACK with 4 bytes of payload behind the extension headers `ext`.
+fn with_chain(first: IpProtocol, ext: &[u8]) -> Vec<u8> {
+    PacketBuilder::ethernet2(MacAddr([2, 0, 0, 0, 0, 1]), MacAddr([2, 0, 0, 0, 0, 2]))
+        .ipv6(addr(CLIENT), addr(SERVER), 64)
+        .ipv6_extensions(first, ext)
+        .tcp(40000, 80, 1, 100)
+        .ack(1)
+        .build(b"data")
+        .expect("a well-formed chain")
+}
+
+/// The frame `f` with its IPv6 next header set to `first` and `raw` in place of its
+/// extension headers (the payload length follows).
+fn rechain(first: u8, raw: &[u8]) -> Vec<u8> {
+    let f = with_chain(IpProtocol::TCP, &[]);
+    let mut out = f[..54].to_vec();
+    out[20] = first;
+    out.extend_from_slice(raw);
+    out.extend_from_slice(&f[54..]);
+    let plen = (out.len() - 54) as u16;
+    out[18..20].copy_from_slice(&plen.to_be_bytes());
+    out
+}
+
+use synack::wire::{Error, Field, Layer};
+
+#[test]
+fn hostile_chains_are_typed_errors_at_their_offset() {
+    let pad = [60u8, 0, 1, 4, 0, 0, 0, 0];
+    // 17 destination options headers: one past the cap, at 14 + 40 + 16 * 8.
+    let long = pad.repeat(17);
+    match parse_frame(&rechain(60, &long)) {
+        Err(Error::InvalidField {
+            layer: Layer::Ipv6Extension,
+            offset,
+            field: Field::NextHeader,
+            ..
+        }) => assert_eq!(offset, 14 + 40 + 128),
+        other => panic!("{other:?}"),
+    }
+    // A hop-by-hop header second.
+    let hbh_second = [[0u8, 0, 1, 4, 0, 0, 0, 0], [6, 0, 1, 4, 0, 0, 0, 0]].concat();
+    assert!(matches!(
+        parse_frame(&rechain(60, &hbh_second)),
+        Err(Error::InvalidField {
+            layer: Layer::Ipv6Extension,
+            offset: 62,
+            value: 0,
+            ..
+        })
+    ));
+    // A header whose length runs past the payload (and the frame).
+    let long_len = [6u8, 200, 1, 4, 0, 0, 0, 0];
+    assert!(matches!(
+        parse_frame(&rechain(60, &long_len)),
+        Err(Error::Truncated {
+            layer: Layer::Ipv6Extension,
+            offset: 54,
+            needed: 1608,
+            ..
+        })
+    ));
+    // Every prefix of a frame with a chain is a typed error or a shorter frame, never a panic.
+    let f = with_chain(
+        IpProtocol::HOP_BY_HOP,
+        &[60, 0, 5, 2, 0, 0, 1, 0, 6, 0, 1, 4, 0, 0, 0, 0],
+    );
+    for cut in 0..f.len() {
+        let d = synack::wire::dissect_frame(LinkType::ETHERNET, &f[..cut]);
+        assert!(
+            d.content == Content::Malformed || d.content == Content::Tcp,
+            "cut {cut}: {d:?}"
+        );
+    }
+}
+
+#[test]
+fn fragments_are_set_apart() {
+    // A first fragment (offset 0, M set): TCP is decoded, its length and checksum are not.
+    let first = with_chain(IpProtocol::FRAGMENT, &[6, 0, 0, 1, 0, 0, 0, 9]);
+    let f = parse_frame(&first).unwrap();
+    assert_eq!(f.content, Content::Tcp);
+    assert!(f.is_fragment() && f.tcp_len().is_none());
+    assert_eq!(f.tcp_checksum(), Some(ChecksumVerdict::Unverifiable));
+    // A later fragment (offset 8 bytes): no TCP header, its bytes are the payload.
+    let later = rechain(44, &[6, 0, 0, 8, 0, 0, 0, 9]);
+    let f = parse_frame(&later).unwrap();
+    assert_eq!((f.content, f.tcp.is_none()), (Content::Ipv6Fragment, true));
+    assert_eq!(f.payload.len(), 20 + 4);
+    let frag = f.ipv6_extensions.fragment().unwrap();
+    assert_eq!((frag.offset_bytes(), frag.more, frag.identification), (8, false, 9));
+    // The tracker counts both and tracks the first.
+    let mut tracker = Tracker::new(Config::default());
+    tracker.observe(timestamp(0), &parse_frame(&first).unwrap());
+    tracker.observe(timestamp(1), &parse_frame(&later).unwrap());
+    assert_eq!(
+        (tracker.stats().frames, tracker.stats().not_tcp, tracker.len()),
+        (2, 1, 1)
+    );
+}
+
+#[test]
+fn routing_fields_that_disagree_do_not_panic() {
+    // Type 0 claiming 5 segments left with room for one address; SRH claiming 9 entries in
+    // 16 bytes; an unknown type with segments left.
+    for rt in [
+        [6u8, 2, 0, 5].iter().chain(&[0; 20]).copied().collect::<Vec<u8>>(),
+        [6u8, 2, 4, 3, 9, 0, 0, 0].iter().chain(&[0; 16]).copied().collect(),
+        [6u8, 0, 7, 1, 0, 0, 0, 0].to_vec(),
+    ] {
+        let f = rechain(43, &rt);
+        let frame = parse_frame(&f).unwrap();
+        assert_eq!(frame.content, Content::Tcp);
+        let r = frame.ipv6_extensions.headers().next().unwrap().routing().unwrap();
+        assert!(r.addresses().count() <= 1);
+        // Whatever the route says, the checksum is judged, never a panic.
+        assert!(frame.tcp_checksum().is_some());
+    }
+}
