@@ -286,27 +286,39 @@ pub fn dissect_frame(link: LinkType, data: &[u8]) -> Frame<'_> {
 }
 
 /// The common case in one pass: an untagged Ethernet II frame carrying an unfragmented (or
-/// first-fragment) IPv4 packet with a well-formed TCP header. One length check per layer;
-/// anything else (VLAN tags, IPv4 total length 0 or beyond the frame, malformed headers)
-/// returns `None` and takes the general path, which gives the same result for valid frames
-/// and the typed error for invalid ones.
+/// first-fragment) IPv4 or IPv6 packet with a well-formed TCP header. One length check per
+/// layer; anything else (VLAN tags, a length of 0 or beyond the frame, malformed headers,
+/// a later IPv6 fragment) returns `None` and takes the general path, which gives the same
+/// result for valid frames and the typed error for invalid ones.
 #[inline(always)]
 fn ethernet_ipv4_tcp(data: &[u8]) -> Option<Frame<'_>> {
     let (p, segment) = slice::split_ethernet_ipv4_tcp(data)?;
     let network_offset = EthernetHeader::LEN;
-    let super::IpSlice::V4(ipv4) = p.ip else {
-        return None;
+    let (ipv4, ipv6, ipv6_extensions, ethertype, transport_offset) = match p.ip {
+        super::IpSlice::V4(ip) => (
+            Some(ip.to_header()),
+            None,
+            Ipv6Extensions::default(),
+            EtherType::IPV4,
+            network_offset + ip.header_len(),
+        ),
+        super::IpSlice::V6(ip) => (
+            None,
+            Some(ip.to_header()),
+            ip.extensions,
+            EtherType::IPV6,
+            network_offset + Ipv6Header::LEN + ip.extensions.len(),
+        ),
     };
-    let transport_offset = network_offset + ipv4.header_len();
     Some(Frame {
         data,
         link: p.ethernet.map(|e| LinkHeader::Ethernet(e.to_header())),
         vlans: VlanTags::default(),
-        ethertype: Some(EtherType::IPV4),
+        ethertype: Some(ethertype),
         network_offset,
-        ipv4: Some(ipv4.to_header()),
-        ipv6: None,
-        ipv6_extensions: Ipv6Extensions::default(),
+        ipv4,
+        ipv6,
+        ipv6_extensions,
         segment,
         transport_offset,
         tcp: Some(p.tcp.to_header()),
@@ -492,6 +504,43 @@ mod tests {
             }
         }
         assert!(fast >= 10);
+    }
+
+    #[test]
+    #[cfg(feature = "std")]
+    fn ipv6_fast_path_equals_the_general_path() {
+        use crate::wire::{MacAddr, PacketBuilder};
+        let b = |ext: &[u8], first| {
+            PacketBuilder::ethernet2(MacAddr([2, 0, 0, 0, 0, 1]), MacAddr([2, 0, 0, 0, 0, 2]))
+                .ipv6("fd00::1".parse().unwrap(), "fd00::2".parse().unwrap(), 64)
+                .ipv6_extensions(first, ext)
+                .tcp(1, 2, 3, 4)
+                .ack(5)
+                .build(b"payload")
+                .unwrap()
+        };
+        let frames = [
+            b(&[], IpProtocol::TCP),
+            b(&[0, 0, 1, 4, 0, 0, 0, 0], IpProtocol::DESTINATION_OPTIONS),
+            b(&[0, 0, 0, 1, 0, 0, 0, 9], IpProtocol::FRAGMENT),
+        ];
+        let mut fast = 0;
+        for f in &frames {
+            for cut in 0..=f.len() {
+                let g = dissect_general(LinkType::ETHERNET, &f[..cut]);
+                if let Some(q) = ethernet_ipv4_tcp(&f[..cut]) {
+                    assert_eq!(q, g, "cut {cut}");
+                    fast += 1;
+                }
+            }
+            let mut padded = f.clone();
+            padded.extend_from_slice(&[0; 6]);
+            assert_eq!(
+                ethernet_ipv4_tcp(&padded),
+                Some(dissect_general(LinkType::ETHERNET, &padded))
+            );
+        }
+        assert_eq!(fast, 3, "each whole frame takes the fast path, no prefix does");
     }
 
     #[test]

@@ -254,6 +254,16 @@ pub struct Ipv6Extensions<'a> {
 }
 
 impl<'a> Ipv6Extensions<'a> {
+    /// No extension header: the fixed header's next header is `upper`.
+    #[inline]
+    pub(crate) fn none(upper: IpProtocol) -> Self {
+        Ipv6Extensions {
+            first: upper,
+            upper,
+            ..Ipv6Extensions::default()
+        }
+    }
+
     /// The extension headers' bytes, all of them.
     pub fn bytes(&self) -> &'a [u8] {
         self.raw

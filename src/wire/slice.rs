@@ -12,10 +12,12 @@ use core::ops::Range;
 use crate::wire::ethernet::field as eth;
 use crate::wire::ip_slice::{IpSlice, Ipv6Slice};
 use crate::wire::ipv4::field as ip;
+use crate::wire::ipv6::field as ipv6_field;
 use crate::wire::tcp::field as tcp;
 use crate::wire::tcp::{SeqNumber, TcpFlags, TcpHeader};
 use crate::wire::tcp_options::TcpOptions;
 use crate::wire::{Content, Frame, dissect_frame};
+use crate::wire::{Ipv6Extensions, Ipv6Header, parse_ipv6_extensions};
 
 /// Reads a 16-bit field. `f` is a constant at every call site, so the bound check is gone.
 #[inline(always)]
@@ -418,12 +420,17 @@ impl<'a> TcpPacket<'a> {
 /// unfragmented (or first-fragment) IPv4 packet, whose total length fits in the frame, with a
 /// well-formed TCP header. One length check per layer; `None` for anything else. Returns the
 /// views and the IPv4 payload (TCP header and data) as cut by the total length.
+///
+/// An IPv6 packet takes the same one pass ([`split_ipv6_tcp`]): a payload length that fits in
+/// the frame, any extension headers walked, no later fragment.
 #[inline(always)]
 pub(crate) fn split_ethernet_ipv4_tcp(data: &[u8]) -> Option<(TcpPacket<'_>, &[u8])> {
     let (eth, rest) = data.split_first_chunk::<{ EthernetHeader::LEN }>()?;
     let ethernet = EthernetSlice(eth);
-    if ethernet.ethertype() != EtherType::IPV4 {
-        return None;
+    match ethernet.ethertype() {
+        EtherType::IPV4 => {}
+        EtherType::IPV6 => return split_ipv6_tcp(ethernet, rest),
+        _ => return None,
     }
     let (h, _) = rest.split_first_chunk::<{ Ipv4Header::MIN_LEN }>()?;
     let ip = Ipv4Slice { fixed: h, options: &[] };
@@ -452,6 +459,45 @@ pub(crate) fn split_ethernet_ipv4_tcp(data: &[u8]) -> Option<(TcpPacket<'_>, &[u
             fixed: h,
             options: &rest[Ipv4Header::MIN_LEN..ip_len],
         }),
+        tcp: TcpSlice {
+            fixed: t,
+            options: &segment[TcpHeader::MIN_LEN..tcp_len],
+        },
+        payload: &segment[tcp_len..],
+    };
+    Some((packet, segment))
+}
+
+/// The one-pass split of an Ethernet II frame's IPv6 packet `rest` down to TCP (see
+/// [`split_ethernet_ipv4_tcp`]); `None` leaves it to the general path.
+#[inline(always)]
+fn split_ipv6_tcp<'a>(ethernet: EthernetSlice<'a>, rest: &'a [u8]) -> Option<(TcpPacket<'a>, &'a [u8])> {
+    let (h, after) = rest.split_first_chunk::<{ Ipv6Header::LEN }>()?;
+    let plen = usize::from(be16(h, ipv6_field::PAYLOAD_LEN));
+    if h[0] >> 4 != Ipv6Header::VERSION || plen == 0 || plen > after.len() {
+        return None;
+    }
+    let payload = &after[..plen];
+    let next = IpProtocol(h[ipv6_field::NEXT_HEADER]);
+    let (segment, extensions) = if next == IpProtocol::TCP {
+        (payload, Ipv6Extensions::none(IpProtocol::TCP))
+    } else {
+        let (upper, chain) = parse_ipv6_extensions(next, payload).ok()?;
+        let later = chain.fragment().is_some_and(|f| f.is_later());
+        if chain.upper_protocol() != IpProtocol::TCP || later {
+            return None;
+        }
+        (upper, chain)
+    };
+    let (t, _) = segment.split_first_chunk::<{ TcpHeader::MIN_LEN }>()?;
+    let tcp_len = TcpSlice { fixed: t, options: &[] }.header_len();
+    if tcp_len < TcpHeader::MIN_LEN || tcp_len > segment.len() {
+        return None;
+    }
+    let packet = TcpPacket {
+        ethernet: Some(ethernet),
+        vlan_tags: &[],
+        ip: IpSlice::V6(Ipv6Slice { fixed: h, extensions }),
         tcp: TcpSlice {
             fixed: t,
             options: &segment[TcpHeader::MIN_LEN..tcp_len],
