@@ -30,7 +30,7 @@ fn agree(data: &[u8]) -> bool {
     assert_eq!(p.ip.v4().map(|ip| ip.to_header()), frame.ipv4);
     assert_eq!(p.ip.v6().map(|ip| ip.to_header()), frame.ipv6);
     assert_eq!(
-        p.ip.v6().map(|ip| ip.extensions),
+        p.ip.v6().map(|ip| ip.extensions()),
         frame.ipv6.map(|_| frame.ipv6_extensions)
     );
     assert_eq!(Some(p.tcp.to_header()), frame.tcp);

@@ -112,7 +112,7 @@ impl<'a> Segment<'a> {
         let ip_len = match &p.ip {
             IpSlice::V4(ip) => usize::from(ip.total_len()).max(ip.header_len() + carried),
             IpSlice::V6(ip) => {
-                let past = usize::from(ip.payload_len()).max(ip.extensions.len() + carried);
+                let past = usize::from(ip.payload_len()).max(ip.ext.len() + carried);
                 Ipv6Header::LEN + past
             }
         };

@@ -7,19 +7,30 @@ use core::net::{IpAddr, Ipv6Addr};
 use crate::wire::checksum::PseudoHeader;
 use crate::wire::ipv6::field;
 use crate::wire::slice::{be16, be32};
-use crate::wire::{IpProtocol, Ipv4Slice, Ipv6Extensions, Ipv6Header};
+use crate::wire::{IpProtocol, Ipv4Slice, Ipv6Extensions, Ipv6Header, parse_ipv6_extensions};
 
 /// An IPv6 header whose lengths have been checked: the fixed 40 bytes and the extension
-/// headers, already walked.
+/// headers, a well-formed chain (walked again when asked, so the view stays small).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Ipv6Slice<'a> {
     /// The fixed header.
     pub fixed: &'a [u8; Ipv6Header::LEN],
-    /// The extension headers.
-    pub extensions: Ipv6Extensions<'a>,
+    /// The extension headers' bytes (empty without any).
+    pub ext: &'a [u8],
 }
 
-impl Ipv6Slice<'_> {
+impl<'a> Ipv6Slice<'a> {
+    /// The extension headers, walked (a view's chain is well formed: it was walked when the
+    /// view was made).
+    #[inline]
+    pub fn extensions(&self) -> Ipv6Extensions<'a> {
+        if self.ext.is_empty() {
+            return Ipv6Extensions::none(self.next_header());
+        }
+        parse_ipv6_extensions(self.next_header(), self.ext)
+            .map_or_else(|_| Ipv6Extensions::none(self.next_header()), |(_, c)| c)
+    }
+
     /// The version field (6 for every slice a parser returns).
     #[inline]
     pub fn version(&self) -> u8 {
@@ -140,7 +151,7 @@ impl<'a> IpSlice<'a> {
     pub fn pseudo_header(&self) -> PseudoHeader {
         match self {
             IpSlice::V4(ip) => PseudoHeader::V4(ip.src(), ip.dst()),
-            IpSlice::V6(ip) => PseudoHeader::V6(ip.src(), ip.extensions.final_destination().unwrap_or(ip.dst())),
+            IpSlice::V6(ip) => PseudoHeader::V6(ip.src(), ip.extensions().final_destination().unwrap_or(ip.dst())),
         }
     }
 }
