@@ -326,11 +326,10 @@ impl Stored {
     }
 
     /// The packed endpoint (the family is not stored: `v6` gives it).
-    #[inline]
+    #[inline(always)]
     fn get(self, v6: bool) -> Packed {
         let [a, b, c] = self.0;
-        let family = if v6 { Packed::V6 } else { 0 };
-        Packed(family | (u64::from(a) << 32) | (u64::from(b) << 16) | u64::from(c))
+        Packed((u64::from(v6) << 48) | (u64::from(a) << 32) | (u64::from(b) << 16) | u64::from(c))
     }
 }
 
@@ -355,7 +354,7 @@ impl PackedKey {
     #[inline]
     pub(crate) fn direction_from(&self, src: Packed) -> Direction {
         // Both endpoints are of one family: the 48 stored bits tell them apart.
-        if Stored::from(src) == self.client {
+        if self.client.get(false).0 == src.0 & !Packed::V6 {
             Direction::ClientToServer
         } else {
             Direction::ServerToClient

@@ -510,7 +510,7 @@ impl Tracker {
     /// starts a new one. Zeek's `Session::InactivityTimer` (src/session/Session.cc) removes a
     /// session once `last_time + inactivity_timeout <= t` as packet time passes; here, as in
     /// `expire`, an idle time equal to the timeout still counts as live.
-    #[inline]
+    #[inline(always)]
     fn find_live(&mut self, flow: PackedFlow, now: Timestamp) -> Option<u32> {
         let i = self.table.find(flow)?;
         let c = self.table.get(i);
@@ -762,7 +762,7 @@ impl Tracker {
     }
 
     /// Observes one segment, the frame already counted.
-    #[inline]
+    #[inline(always)]
     fn observe_parts(&mut self, p: Parts) -> &[Event] {
         let (flags, timestamp) = (p.seg.flags, p.seg.ts);
         let count_bad = self.config.zeek.count_bad_checksums;
@@ -814,7 +814,7 @@ impl Tracker {
 
     /// The connection of a segment from `src` to `dst`: the live one, or a new one (when
     /// there is none, or the segment starts a new one on the key).
-    #[inline]
+    #[inline(always)]
     fn find_or_create(&mut self, src: Packed, dst: Packed, flags: TcpFlags, seq: u32, ts: Timestamp) -> u32 {
         match self.find_live(PackedFlow::new(src, dst), ts) {
             Some(i) if self.is_reuse(i, src, flags, seq) => {

@@ -50,7 +50,7 @@ impl Table {
     }
 
     /// Returns the slot of the connection with this flow key.
-    #[inline]
+    #[inline(always)]
     pub(super) fn find(&self, flow: PackedFlow) -> Option<u32> {
         let slots = &self.slots;
         self.index

@@ -40,6 +40,7 @@ impl ZeekEndpointState {
         ]
     };
 
+    #[inline]
     fn from_bits(b: u8) -> ZeekEndpointState {
         Self::BY_BITS[usize::from(b & 7)]
     }
@@ -55,14 +56,17 @@ pub(crate) struct ZeekStates([u8; 2]);
 impl ZeekStates {
     const DID_CLOSE: u8 = 0x40;
 
+    #[inline]
     pub fn state(&self, i: usize) -> ZeekEndpointState {
         ZeekEndpointState::from_bits(self.0[i] & 7)
     }
 
+    #[inline]
     pub fn prev_state(&self, i: usize) -> ZeekEndpointState {
         ZeekEndpointState::from_bits(self.0[i] >> 3 & 7)
     }
 
+    #[inline]
     pub fn did_close(&self, i: usize) -> bool {
         self.0[i] & Self::DID_CLOSE != 0
     }
@@ -71,6 +75,7 @@ impl ZeekStates {
         self.0[i] |= Self::DID_CLOSE;
     }
 
+    #[inline]
     fn set_state(&mut self, i: usize, s: ZeekEndpointState) {
         let now = self.0[i] & 7;
         if s as u8 != now {
@@ -84,6 +89,7 @@ impl ZeekStates {
     }
 
     /// Either endpoint is `RESET`.
+    #[inline]
     pub fn any_reset(&self) -> bool {
         (0..2).any(|i| self.state(i) == ZeekEndpointState::Reset)
     }
@@ -123,6 +129,7 @@ impl ZeekStates {
     /// originator), after the packet's sequence numbers were taken in. Returns whether the
     /// sender closed and whether the roles were reversed (a SYN answering the originator's
     /// SYN-ACK: the states are then those after the flip).
+    #[inline]
     pub(super) fn update(&mut self, ei: usize, pi: usize, orig: bool, len: u32, flags: TcpFlags) -> (bool, bool) {
         use ZeekEndpointState::*;
         let syn = flags.contains(TcpFlags::SYN);
@@ -174,6 +181,7 @@ impl ZeekStates {
     /// Zeek's update_state_machine for a packet from an inactive endpoint: its SYN (or
     /// SYN-ACK) opens it, a SYN answering the originator's SYN-ACK reverses the roles, and
     /// anything else makes it partial or established.
+    #[inline]
     fn update_inactive(&mut self, ei: usize, pi: usize, orig: bool, len: u32, flags: TcpFlags) -> (bool, bool) {
         use ZeekEndpointState::*;
         let syn = flags.contains(TcpFlags::SYN);
