@@ -37,7 +37,7 @@
 //! The layers, from bytes to outputs:
 //!
 //! * [`wire`] — stateless, zero-copy nom parsers for Ethernet II (with 802.1Q/802.1ad tags),
-//!   IPv4 and TCP with every option; lazy views ([`wire::TcpPacket`]) that read fields on
+//!   IPv4, IPv6 with its extension headers, and TCP with every option; lazy views ([`wire::TcpPacket`]) that read fields on
 //!   demand; checksum verdicts that recognise transmit offload; writers that put headers back
 //!   into bytes. Works without `std`.
 //! * [`capture`] (feature `pcap`, on by default) — timestamped frames from pcap and pcapng

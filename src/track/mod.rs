@@ -52,7 +52,12 @@
 //!
 //! # Model
 //!
-//! * A connection is keyed by its two endpoints ([`FlowKey`], the same for both directions).
+//! * A connection is keyed by its two endpoints ([`FlowKey`], the same for both directions),
+//!   IPv4 or IPv6 as Zeek keys them: both addresses and both ports in a canonical order, the
+//!   IPv6 flow label not part of it, and for IPv6 the final destination when a routing
+//!   header has segments left ([`Frame::ip_addrs`](crate::wire::Frame::ip_addrs)). An IPv6
+//!   connection costs what an IPv4 one does: its addresses are kept once each, shared by
+//!   every connection that uses them ([`Tracker::IPV6_ADDRESS_SIZE`] bytes an address).
 //!   Each has two half-connections, one per [`Direction`], holding ISN, next sequence, highest
 //!   ACK, window and scale, MSS, SACK-permitted, timestamps, FIN position and RST. Each
 //!   endpoint's [`TcpState`] changes in one place, [`state::step`], a table of

@@ -173,7 +173,7 @@ impl OpenConn {
 pub struct Stats {
     /// Frames observed.
     pub frames: u64,
-    /// Frames without a TCP header (not IPv4/TCP, fragments, malformed), ignored.
+    /// Frames without a TCP header (not TCP over IP, later fragments, malformed), ignored.
     pub not_tcp: u64,
     /// Connections created.
     pub connections: u64,

@@ -83,7 +83,8 @@ pub struct PacketBuilder<'a> {
 
 impl<'a> PacketBuilder<'a> {
     /// Starts a frame from `src` to `dst` (an IPv4/TCP frame between 0.0.0.0 ports 0 until
-    /// [`PacketBuilder::ipv4`] and [`PacketBuilder::tcp`] say otherwise).
+    /// [`PacketBuilder::ipv4`] or [`PacketBuilder::ipv6`] and [`PacketBuilder::tcp`] say
+    /// otherwise).
     pub fn ethernet2(src: MacAddr, dst: MacAddr) -> Self {
         PacketBuilder {
             ethernet: EthernetHeader {

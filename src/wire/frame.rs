@@ -250,7 +250,7 @@ impl<'a> Frame<'a> {
     }
 }
 
-/// Parses an Ethernet II frame down to TCP. A frame that is not IPv4/TCP is not an error:
+/// Parses an Ethernet II frame down to TCP. A frame that is not TCP over IP is not an error:
 /// [`Frame::content`] says what it carries and [`Frame::payload`] hands over the bytes. A
 /// header that cannot be parsed is an error, with its offset counted from the frame start.
 ///

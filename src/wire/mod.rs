@@ -1,5 +1,5 @@
-//! The stateless, zero-copy parsing layer: Ethernet II (with VLAN tags), IPv4, TCP and TCP
-//! options, checksums, and writing headers back.
+//! The stateless, zero-copy parsing layer: Ethernet II (with VLAN tags), IPv4, IPv6 (with its
+//! extension headers), TCP and TCP options, checksums, and writing headers back.
 //!
 //! # Contract
 //!

@@ -285,7 +285,7 @@ impl<'a> TcpSlice<'a> {
 /// use synack::wire::{TcpFlags, TcpPacket};
 ///
 /// let syn = synack::seed::FRAMES[0].bytes;
-/// let p = TcpPacket::parse(syn).unwrap().expect("an IPv4/TCP frame");
+/// let p = TcpPacket::parse(syn).unwrap().expect("a TCP/IP frame");
 /// assert_eq!((p.tcp.src_port(), p.tcp.dst_port()), (50030, 1005));
 /// assert_eq!(p.tcp.flags(), TcpFlags::SYN);
 /// assert_eq!(p.ip.src().to_string(), "10.7.92.177");
