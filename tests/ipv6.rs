@@ -346,3 +346,46 @@ fn routing_fields_that_disagree_do_not_panic() {
         assert!(frame.tcp_checksum().is_some());
     }
 }
+
+/// IPv6 behind every link type synack reads: Ethernet with a VLAN tag, Linux SLL and SLL2,
+/// raw IP (101 and 229), BSD loopback with each AF_INET6 value in either byte order.
+#[test]
+fn ipv6_behind_every_link_type() {
+    use synack::wire::{TcpPacket, dissect_frame};
+    let eth = with_chain(IpProtocol::DESTINATION_OPTIONS, &[0, 0, 1, 4, 0, 0, 0, 0]);
+    let ip = &eth[14..];
+    let mut vlan = eth[..12].to_vec();
+    vlan.extend_from_slice(&[0x81, 0x00, 0x00, 0x2a, 0x86, 0xdd]);
+    vlan.extend_from_slice(ip);
+    let mut sll = vec![0, 0, 0, 1, 0, 6, 2, 0, 0, 0, 0, 1, 0, 0, 0x86, 0xdd];
+    sll.extend_from_slice(ip);
+    let mut sll2 = vec![0x86, 0xdd, 0, 0, 0, 0, 0, 2, 0, 1, 0, 6, 2, 0, 0, 0, 0, 1, 0, 0];
+    sll2.extend_from_slice(ip);
+    let mut cases = vec![
+        (LinkType::ETHERNET, vlan),
+        (LinkType::LINUX_SLL, sll),
+        (LinkType::LINUX_SLL2, sll2),
+        (LinkType::RAW, ip.to_vec()),
+        (LinkType::IPV6, ip.to_vec()),
+    ];
+    for family in [24u32, 28, 30] {
+        for bytes in [family.to_le_bytes(), family.to_be_bytes()] {
+            cases.push((LinkType::NULL, [&bytes[..], ip].concat()));
+        }
+    }
+    let want = parse_frame(&eth).unwrap();
+    for (link, data) in &cases {
+        let f = dissect_frame(*link, data);
+        assert_eq!(f.content, Content::Tcp, "{link} {data:02x?}");
+        assert_eq!(
+            (f.ipv6, f.tcp, f.payload),
+            (want.ipv6, want.tcp, want.payload),
+            "{link}"
+        );
+        assert_eq!(f.ipv6_extensions.count(), 1, "{link}");
+        assert_eq!(f.tcp_checksum(), Some(ChecksumVerdict::Good), "{link}");
+        let p = TcpPacket::parse_link(*link, data).unwrap().expect("TCP over IPv6");
+        assert_eq!(p.ip.v6().map(|v| v.to_header()), want.ipv6, "{link}");
+        assert_eq!(p.payload, want.payload, "{link}");
+    }
+}
