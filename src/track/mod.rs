@@ -152,6 +152,7 @@
 //! ```
 
 mod addrs;
+mod admit;
 pub mod analysis;
 mod config;
 mod conn;
@@ -169,15 +170,14 @@ use core::time::Duration;
 use std::vec::Vec;
 
 use addrs::V6Addrs;
+use admit::Ends;
 pub use analysis::{AnalysisFlags, Analyzer, Conversation, SegmentAnalysis, WindowScale};
 pub use config::{Config, ZEEK_LIKELY_SERVER_PORTS};
-use conn::V6_TAG;
-use conn::{Conn, Half, HistShape, Marks, NIL};
+use conn::Conn;
 pub use conn_log::{ConnState, History, MAX_HISTORY};
-use core::net::IpAddr;
 pub use event::{Anomaly, CloseCause, ConnId, Event, EventKind, Handshake, Roles};
+use key::Packed;
 pub use key::{ConnKey, Direction, Endpoint, FlowKey};
-use key::{Packed, PackedFlow, PackedKey};
 use process::{Emitter, Input, process};
 pub use segment::Segment;
 pub use state::{Control, TcpState, Transition, step};
@@ -189,7 +189,7 @@ pub use zeek::{ZeekEndpointState, ZeekSettings};
 use crate::Timestamp;
 use crate::wire::{ChecksumVerdict, Frame, SynOptions, TcpFlags};
 use analysis::{Seg, SeqState};
-use zeek::{ZeekConn, ZeekStates};
+use zeek::ZeekConn;
 
 /// One segment's parts as the tracker reads them: from a frame or from a [`Segment`].
 struct Parts {
@@ -199,24 +199,6 @@ struct Parts {
     ip_len: u64,
     tcp_checksum: Option<ChecksumVerdict>,
     ip_checksum: Option<ChecksumVerdict>,
-}
-
-/// A segment's sender and receiver: IPv4 endpoints packed as the table keeps them, or IPv6
-/// ones, packed once their addresses are in the tracker's [`V6Addrs`].
-#[derive(Debug, Clone, Copy)]
-enum Ends {
-    V4(Packed, Packed),
-    V6(Endpoint, Endpoint),
-}
-
-impl Ends {
-    #[inline]
-    fn of(src: Endpoint, dst: Endpoint) -> Ends {
-        match (Packed::of(src), Packed::of(dst)) {
-            (Some(s), Some(d)) => Ends::V4(s, d),
-            _ => Ends::V6(src, dst),
-        }
-    }
 }
 
 /// The passive TCP connection tracker. See the [module docs](self).
@@ -381,24 +363,6 @@ impl Tracker {
         }
     }
 
-    /// The flow key as the table keeps it; `None` for IPv6 endpoints whose addresses no
-    /// connection in the table uses.
-    fn packed_flow(&self, key: &FlowKey) -> Option<PackedFlow> {
-        if let Some(flow) = key.packed() {
-            return Some(flow);
-        }
-        let pack = |e: Endpoint| match e.addr {
-            IpAddr::V6(a) => Some(Packed::v6(self.v6.find(a)?, e.port)),
-            IpAddr::V4(_) => None,
-        };
-        let (a, b) = key.endpoints();
-        Some(PackedFlow::new(pack(a)?, pack(b)?))
-    }
-
-    fn is_likely_server_port(&self, p: u16) -> bool {
-        self.likely_ports[usize::from(p) / 64] & (1 << (p % 64)) != 0
-    }
-
     fn remove(&mut self, i: u32, cause: Option<CloseCause>, at: Timestamp) {
         // Read the connection where it lies (moving it out would copy ~600 bytes), then free.
         let c = self.table.get(i);
@@ -510,24 +474,6 @@ impl Tracker {
         self.remove(i, Some(cause), at);
     }
 
-    /// Returns the connection a segment at `now` belongs to, unless it was idle past its
-    /// phase's timeout: then it ends there, whenever the last sweep was, and the segment
-    /// starts a new one. Zeek's `Session::InactivityTimer` (src/session/Session.cc) removes a
-    /// session once `last_time + inactivity_timeout <= t` as packet time passes; here, as in
-    /// `expire`, an idle time equal to the timeout still counts as live.
-    #[inline(always)]
-    fn find_live(&mut self, flow: PackedFlow, now: Timestamp) -> Option<u32> {
-        let i = self.table.find(flow)?;
-        let c = self.table.get(i);
-        let phase = c.marks.phase() as usize;
-        // In nanoseconds, the timeouts converted once (`timeout_nanos`).
-        if crate::Nanos::from(now).get().saturating_sub(c.last.get()) <= self.timeout_nanos[phase] {
-            return Some(i);
-        }
-        self.time_out(i, self.timeouts()[phase]);
-        None
-    }
-
     /// Closes every connection still in the table at the last packet's time, and returns
     /// the events: a [`CloseCause::EndOfCapture`] close for each that had not closed, in
     /// either configuration (with [`Config::conn_summaries`] off too). Their summaries wait
@@ -587,92 +533,6 @@ impl Tracker {
         self.end();
         self.events.clear();
         self.finished.drain(..).collect()
-    }
-
-    fn evict_one(&mut self, now: Timestamp) {
-        if let Some(i) = self.table.least_recent() {
-            if self.table.get(i).closed.is_none() {
-                self.stats.evicted += 1;
-            }
-            self.remove(i, Some(CloseCause::Evicted), now);
-        }
-    }
-
-    fn create(&mut self, src: Packed, dst: Packed, flags: TcpFlags, ts: Timestamp) -> u32 {
-        if self.table.len() >= self.config.max_connections.max(1) {
-            self.evict_one(ts);
-        }
-        // Zeek's WantConnection: a first frame that is not a pure SYN may be flipped by port.
-        let pure_syn = flags & (TcpFlags::SYN | TcpFlags::ACK) == TcpFlags::SYN;
-        let mut roles = if pure_syn { Roles::FromSyn } else { Roles::Guessed };
-        let mut key = PackedKey::new(src, dst);
-        if !pure_syn && self.is_likely_server_port(src.port()) {
-            let flip = if self.is_likely_server_port(dst.port()) {
-                !flags.contains(TcpFlags::SYN) && src.port() < dst.port()
-            } else {
-                true
-            };
-            if flip {
-                key = key.flipped();
-                roles = Roles::GuessedFromPort;
-            }
-        }
-        let id = self.next_id;
-        self.next_id += 1;
-        self.stats.connections += 1;
-        let conn = Conn {
-            tag: if src.is_v6() { id | V6_TAG } else { id },
-            key,
-            last: crate::Nanos::from(ts),
-            half: [Half::default(); 2],
-            zeek: ZeekStates::default(),
-            roles,
-            // Zeek's history starts with `^` after a flip by port.
-            marks: {
-                let mut m = Marks::default();
-                m.set_last_dir(key.direction_from(src));
-                if roles == Roles::GuessedFromPort {
-                    m.set_hist(HistShape::Other);
-                }
-                m
-            },
-            syn_ts: None,
-            synack_ts: None,
-            established: None,
-            closed: None,
-            zeek_high: 0,
-            syn_data: [0; 2],
-            linked_lag: 0,
-            prev: NIL,
-            next: NIL,
-        };
-        let i = self.table.insert(conn);
-        if self.config.analyze_sequence_numbers {
-            let seq = SeqState::default();
-            match self.seqs.get_mut(i as usize) {
-                Some(s) => *s = seq,
-                None => self.seqs.push(seq),
-            }
-        }
-        if self.config.conn_summaries {
-            let mut zeek = ZeekConn::new(ts).with_gaps(self.config.zeek.report_gaps);
-            if roles == Roles::GuessedFromPort {
-                zeek.flip();
-            }
-            match self.zeeks.get_mut(i as usize) {
-                Some(z) => *z = zeek,
-                None => self.zeeks.push(zeek),
-            }
-        }
-        self.events.push(Event {
-            conn: id,
-            key: key.public(src.is_v6().then_some(&self.v6)),
-            timestamp: ts,
-            direction: key.direction_from(src),
-            frame: self.stats.frames,
-            kind: EventKind::New { roles },
-        });
-        i
     }
 
     /// Observes one frame at `timestamp` and returns the events it caused (empty for frames
@@ -815,80 +675,5 @@ impl Tracker {
         process(conn, seq, zeek, &mut out, &input);
         self.table.touch(idx);
         &self.events
-    }
-
-    /// The connection of a segment from `src` to `dst`: the live one, or a new one (when
-    /// there is none, or the segment starts a new one on the key).
-    #[inline(always)]
-    fn find_or_create(&mut self, src: Packed, dst: Packed, flags: TcpFlags, seq: u32, ts: Timestamp) -> u32 {
-        match self.find_live(PackedFlow::new(src, dst), ts) {
-            Some(i) if self.is_reuse(i, src, flags, seq) => {
-                self.remove(i, None, ts);
-                self.create(src, dst, flags, ts)
-            }
-            Some(i) => i,
-            None => self.create(src, dst, flags, ts),
-        }
-    }
-
-    /// [`Tracker::find_or_create`] for IPv6 endpoints: a new connection takes its addresses
-    /// into the `V6Addrs` (after any removal, which may free them). Returns the connection
-    /// and the sender, packed.
-    fn find_or_create_v6(
-        &mut self,
-        src: Endpoint,
-        dst: Endpoint,
-        flags: TcpFlags,
-        seq: u32,
-        ts: Timestamp,
-    ) -> (u32, Packed) {
-        // A hand-made segment may mix the families: its IPv4 side is taken as IPv4-mapped.
-        let v6 = |a: IpAddr| match a {
-            IpAddr::V6(a) => a,
-            IpAddr::V4(a) => a.to_ipv6_mapped(),
-        };
-        let (sa, da) = (v6(src.addr), v6(dst.addr));
-        let known = self.v6.find(sa).zip(self.v6.find(da));
-        if let Some((si, di)) = known {
-            let (s, d) = (Packed::v6(si, src.port), Packed::v6(di, dst.port));
-            match self.find_live(PackedFlow::new(s, d), ts) {
-                Some(i) if self.is_reuse(i, s, flags, seq) => self.remove(i, None, ts),
-                Some(i) => return (i, s),
-                None => {}
-            }
-        }
-        let s = Packed::v6(self.v6.acquire(sa), src.port);
-        let d = Packed::v6(self.v6.acquire(da), dst.port);
-        (self.create(s, d, flags, ts), s)
-    }
-
-    /// Port reuse, by Zeek's rule (`IsReuse`): a SYN whose sequence number differs from the
-    /// connection's start, or any SYN once a side has closed, starts a new connection; so
-    /// does a SYN-ACK on a connection whose originator was never seen.
-    ///
-    /// One exception: a SYN from the server while the client's SYN is unanswered is a
-    /// simultaneous open (RFC 9293 §3.5, fig. 7), not a new connection. (Zeek would split it.)
-    fn is_reuse(&self, i: u32, src: Packed, flags: TcpFlags, seq: u32) -> bool {
-        // Only a SYN starts a new connection: the rest of the test is for SYNs alone.
-        if !flags.contains(TcpFlags::SYN) {
-            return false;
-        }
-        let c = self.table.get(i);
-        let from_server = c.key.direction_from(src) == Direction::ServerToClient;
-        let simultaneous_open = from_server
-            && flags & (TcpFlags::SYN | TcpFlags::ACK) == TcpFlags::SYN
-            && c.half[1].isn().is_none()
-            && c.half[0].state == TcpState::SynSent;
-        if simultaneous_open {
-            return false;
-        }
-        let start = [c.half[0].start(), c.half[1].start()];
-        if let Some(z) = self.zeeks.get(i as usize)
-            && !c.zeek.did_close(0)
-            && !c.zeek.did_close(1)
-        {
-            debug_assert_eq!(start, [z.ep[0].start_seq, z.ep[1].start_seq], "Zeek's starts, {c:?}");
-        }
-        c.zeek.is_reuse(flags, seq, start)
     }
 }

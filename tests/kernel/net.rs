@@ -87,81 +87,24 @@ impl Netns {
             sh(&["ip", "netns", "del", ns]);
             must(&["ip", "netns", "add", ns]);
         }
-        must(&[
-            "ip",
-            "link",
-            "add",
-            "synack-c0",
-            "netns",
-            NS_CLIENT,
-            "type",
-            "veth",
-            "peer",
-            "name",
-            "synack-s0",
-            "netns",
-            NS_SERVER,
-        ]);
-        must(&[
-            "ip",
-            "-n",
-            NS_CLIENT,
-            "addr",
-            "add",
-            &format!("{CLIENT_IP}/24"),
-            "dev",
-            "synack-c0",
-        ]);
-        must(&[
-            "ip",
-            "-n",
-            NS_SERVER,
-            "addr",
-            "add",
-            &format!("{SERVER_IP}/24"),
-            "dev",
-            "synack-s0",
-        ]);
+        ip(&format!(
+            "link add synack-c0 netns {NS_CLIENT} type veth peer name synack-s0 netns {NS_SERVER}"
+        ));
+        ip(&format!("-n {NS_CLIENT} addr add {CLIENT_IP}/24 dev synack-c0"));
+        ip(&format!("-n {NS_SERVER} addr add {SERVER_IP}/24 dev synack-s0"));
         // IPv6 beside IPv4, usable at once (no duplicate address detection).
-        for (ns, dev, a) in [
-            (NS_CLIENT, "synack-c0", CLIENT_IP6),
-            (NS_SERVER, "synack-s0", SERVER_IP6),
-        ] {
-            must(&["ip", "-n", ns, "addr", "add", &format!("{a}/64"), "dev", dev, "nodad"]);
+        ip(&format!("-n {NS_CLIENT} addr add {CLIENT_IP6}/64 dev synack-c0 nodad"));
+        ip(&format!("-n {NS_SERVER} addr add {SERVER_IP6}/64 dev synack-s0 nodad"));
+        ip(&format!("-n {NS_SERVER} link set synack-s0 address {SERVER_MAC}"));
+        // Addresses nobody answers: frames for them reach the server, which drops them.
+        for a in [UNANSWERED_IP, UNANSWERED_IP6] {
+            ip(&format!(
+                "-n {NS_CLIENT} neigh replace {a} lladdr {SERVER_MAC} dev synack-c0 nud permanent"
+            ));
         }
-        must(&["ip", "-n", NS_SERVER, "link", "set", "synack-s0", "address", SERVER_MAC]);
-        // An address nobody answers: frames for it reach the server, which drops them.
-        must(&[
-            "ip",
-            "-n",
-            NS_CLIENT,
-            "neigh",
-            "replace",
-            UNANSWERED_IP,
-            "lladdr",
-            SERVER_MAC,
-            "dev",
-            "synack-c0",
-            "nud",
-            "permanent",
-        ]);
-        must(&[
-            "ip",
-            "-n",
-            NS_CLIENT,
-            "neigh",
-            "replace",
-            UNANSWERED_IP6,
-            "lladdr",
-            SERVER_MAC,
-            "dev",
-            "synack-c0",
-            "nud",
-            "permanent",
-        ]);
         for (ns, dev) in [(NS_CLIENT, "synack-c0"), (NS_SERVER, "synack-s0")] {
-            must(&["ip", "-n", ns, "link", "set", dev, "up"]);
-            must(&["ip", "-n", ns, "link", "set", "lo", "up"]);
+            ip(&format!("-n {ns} link set {dev} up"));
+            ip(&format!("-n {ns} link set lo up"));
         }
         // The client computes its checksums; the server leaves them to (absent) offload, so the
         // capture on the client shows both verdicts, as the seed does. The tracker's scenarios
@@ -181,6 +124,13 @@ impl Netns {
         }
         Netns
     }
+}
+
+/// Runs `ip` with the words of `args`, which must succeed.
+fn ip(args: &str) {
+    let mut cmd = vec!["ip"];
+    cmd.extend(args.split_whitespace());
+    must(&cmd);
 }
 
 impl Drop for Netns {
