@@ -96,6 +96,17 @@ fn scenarios_happened(ours: &common::Table, file: &std::path::Path, family: net:
         ours.rows.iter().any(|r| ours.get(r, "tcp.len") == "5"),
         "the lab's 5 bytes"
     );
+    if family.name == "ipv6" {
+        let dstopts = ours
+            .rows
+            .iter()
+            .filter(|r| ours.get(r, "ipv6.dstopts.nxt") == "6")
+            .count();
+        assert!(
+            dstopts >= 5,
+            "the dstopts scenario's segments carry the header ({dstopts})"
+        );
+    }
     let verdicts: std::collections::HashSet<&str> =
         ours.rows.iter().map(|r| ours.get(r, "synack.tcp.checksum")).collect();
     assert!(

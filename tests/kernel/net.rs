@@ -375,6 +375,10 @@ fn make_captures(dir: &Path, fam: Family) -> Captures {
     for (ns, dev) in queues {
         must(&["ip", "netns", "exec", ns, "tc", "qdisc", "del", "dev", dev, "root"]);
     }
+    if fam.name == "ipv6" {
+        // The lab exchange with a destination options header on the client's segments.
+        play(NS_SERVER, NS_CLIENT, &port(1047), "dstopts");
+    }
     cap.stop();
 
     // A capture that starts after the handshake.

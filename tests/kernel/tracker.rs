@@ -74,6 +74,18 @@ fn tracker_on_kernel_traffic() {
         closes(&t, *family, &mut report);
         others(&t, &mut report);
         midstream(&Tracked::of(mid), &mut report);
+        if family.name == "ipv6" {
+            // The client's segments carry a destination options header.
+            assert_eq!(
+                t.cause(1047),
+                Some(CloseCause::Graceful {
+                    initiator: Direction::ServerToClient,
+                    half_close: false
+                })
+            );
+            assert_eq!(t.states(1047), [ConnState::SF]);
+            report.push("dstopts: the lab exchange behind a destination options header, SF");
+        }
         for r in report {
             eprintln!("tracker on kernel traffic over {}: {r}", family.name);
         }

@@ -74,7 +74,7 @@ fn serve_one(listener: &TcpListener, scenario: &str) -> std::io::Result<()> {
     s.set_read_timeout(Some(TIMEOUT))?;
     s.set_write_timeout(Some(TIMEOUT))?;
     match scenario {
-        "lab" => {
+        "lab" | "dstopts" => {
             let mut buf = [0u8; 5];
             s.read_exact(&mut buf)?;
             // Let the delayed ACK go out before the server closes, as in the lab.
@@ -145,10 +145,40 @@ fn connect(addr: SocketAddr) -> std::io::Result<TcpStream> {
     Ok(s)
 }
 
+/// Connects over IPv6 with a destination options header on every segment sent (RFC 3542's
+/// `IPV6_DSTOPTS`: a PadN option filling 8 bytes; the kernel writes the next header).
+fn connect_with_dstopts(addr: SocketAddr) -> std::io::Result<TcpStream> {
+    let sock = socket2::Socket::new(socket2::Domain::IPV6, socket2::Type::STREAM, None)?;
+    let opts: [u8; 8] = [0, 0, 1, 4, 0, 0, 0, 0];
+    use std::os::fd::AsRawFd;
+    // SAFETY: a valid socket, a pointer to 8 initialised bytes and their length.
+    let r = unsafe {
+        libc::setsockopt(
+            sock.as_raw_fd(),
+            libc::IPPROTO_IPV6,
+            libc::IPV6_DSTOPTS,
+            opts.as_ptr().cast(),
+            opts.len() as libc::socklen_t,
+        )
+    };
+    if r != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    sock.connect_timeout(&addr.into(), TIMEOUT)?;
+    let s = TcpStream::from(sock);
+    s.set_read_timeout(Some(TIMEOUT))?;
+    s.set_write_timeout(Some(TIMEOUT))?;
+    Ok(s)
+}
+
 fn client(addr: SocketAddr, scenario: &str) -> std::io::Result<()> {
     match scenario {
-        "lab" => {
-            let mut s = connect(addr)?;
+        "lab" | "dstopts" => {
+            let mut s = if scenario == "dstopts" {
+                connect_with_dstopts(addr)?
+            } else {
+                connect(addr)?
+            };
             std::thread::sleep(Duration::from_millis(50));
             s.write_all(b"11111")?;
             read_to_eof(&mut s)?;
