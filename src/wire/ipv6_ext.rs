@@ -423,7 +423,7 @@ pub fn parse_ipv6_extensions(first: IpProtocol, payload: &[u8]) -> IResult<&[u8]
 }
 
 /// Keeps what the layers above read of header `h`: its jumbo payload length, the final
-/// destination, the fragment header.
+/// destination, the fragment header (the first that is not atomic, else the first).
 fn note(chain: &mut Ipv6Extensions<'_>, h: &Ipv6ExtHeader<'_>) {
     if h.kind == IpProtocol::HOP_BY_HOP {
         chain.jumbo = h.options().and_then(|o| {
@@ -436,7 +436,11 @@ fn note(chain: &mut Ipv6Extensions<'_>, h: &Ipv6ExtHeader<'_>) {
     if let Some(dst) = h.routing().and_then(|r| r.final_destination()) {
         chain.final_dst = Some(dst);
     }
-    if let Some(f) = h.fragment() {
+    // Two fragment headers make no sense (RFC 8200 allows one); should a datagram carry
+    // several, one that is not atomic makes it a fragment.
+    if let Some(f) = h.fragment()
+        && chain.fragment.is_none_or(|kept| kept.is_atomic())
+    {
         chain.fragment = Some(f);
     }
 }
