@@ -5,8 +5,8 @@ use core::net::IpAddr;
 use super::slice;
 use super::{
     ChecksumVerdict, EtherType, EthernetHeader, IpProtocol, Ipv4Header, Ipv6Extensions, Ipv6Header, LinkHeader,
-    LinkType, TcpHeader, VlanTags, parse_ethernet, parse_ipv4, parse_ipv6, parse_ipv6_extensions, parse_null,
-    parse_sll, parse_sll2, parse_tcp, parse_vlan,
+    LinkType, TcpHeader, VlanTags, parse_ethernet, parse_ipv4, parse_ipv6, parse_null, parse_sll, parse_sll2,
+    parse_tcp, parse_vlan,
 };
 use crate::error::Error;
 
@@ -431,11 +431,13 @@ fn ipv6_on<'a>(mut f: Frame<'a>, rest: &'a [u8]) -> Frame<'a> {
     };
     f.ipv6 = Some(ip);
     let ext_at = f.network_offset + Ipv6Header::LEN;
-    let (mut upper, chain) = match parse_ipv6_extensions(ip.next_header, payload) {
-        Ok(ok) => ok,
-        Err(e) => return f.malformed(e, ext_at),
-    };
+    // A broken chain keeps the headers before the bad one, as a dissector shows them.
+    let (chain, error) = super::ipv6_ext::walk(ip.next_header, payload);
     f.ipv6_extensions = chain;
+    if let Some(e) = error {
+        return f.malformed(nom::Err::Error(e), ext_at);
+    }
+    let mut upper = &payload[chain.len()..];
     if ip.payload_len == 0
         && let Some(jumbo) = chain.jumbo_payload_len()
     {

@@ -372,12 +372,24 @@ pub(crate) fn header_len(kind: IpProtocol, b: &[u8]) -> Option<usize> {
 /// assert_eq!(rest, &[0xaa]);
 /// ```
 pub fn parse_ipv6_extensions(first: IpProtocol, payload: &[u8]) -> IResult<&[u8], Ipv6Extensions<'_>, Error> {
+    match walk(first, payload) {
+        (chain, None) => Ok((&payload[chain.len()..], chain)),
+        (_, Some(e)) => fail(e),
+    }
+}
+
+/// Walks the chain as far as it is well formed: the headers before the first bad one, and
+/// the error that stopped the walk, if one did (what a dissector shows of a broken chain).
+pub(crate) fn walk(first: IpProtocol, payload: &[u8]) -> (Ipv6Extensions<'_>, Option<Error>) {
     let mut chain = Ipv6Extensions {
         first,
         ..Ipv6Extensions::default()
     };
     let (mut kind, mut at) = (first, 0usize);
-    while is_extension(kind) {
+    let error = loop {
+        if !is_extension(kind) {
+            break None;
+        }
         let invalid = |reason| Error::InvalidField {
             layer: Layer::Ipv6Extension,
             offset: at,
@@ -386,10 +398,10 @@ pub fn parse_ipv6_extensions(first: IpProtocol, payload: &[u8]) -> IResult<&[u8]
             reason,
         };
         if kind == IpProtocol::HOP_BY_HOP && at > 0 {
-            return fail(invalid("a hop-by-hop options header must come first"));
+            break Some(invalid("a hop-by-hop options header must come first"));
         }
         if usize::from(chain.count) == MAX_EXTENSION_HEADERS {
-            return fail(invalid("one extension header past the limit of 16"));
+            break Some(invalid("one extension header past the limit of 16"));
         }
         let rest = &payload[at..];
         let truncated = |needed| Error::Truncated {
@@ -399,10 +411,10 @@ pub fn parse_ipv6_extensions(first: IpProtocol, payload: &[u8]) -> IResult<&[u8]
             available: rest.len(),
         };
         let Some(len) = header_len(kind, rest) else {
-            return fail(truncated(2));
+            break Some(truncated(2));
         };
         let Some(bytes) = rest.get(..len) else {
-            return fail(truncated(len));
+            break Some(truncated(len));
         };
         let h = Ipv6ExtHeader {
             kind,
@@ -414,12 +426,12 @@ pub fn parse_ipv6_extensions(first: IpProtocol, payload: &[u8]) -> IResult<&[u8]
         at += len;
         kind = h.next_header();
         if h.fragment().is_some_and(|f| f.is_later()) {
-            break;
+            break None;
         }
-    }
+    };
     chain.upper = kind;
     chain.raw = &payload[..at];
-    Ok((&payload[at..], chain))
+    (chain, error)
 }
 
 /// Keeps what the layers above read of header `h`: its jumbo payload length, the final
