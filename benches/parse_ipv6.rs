@@ -120,7 +120,7 @@ fn synack_views(data: &[u8]) -> u64 {
     );
     a = mix(a, u64::from(ip.next_header().0) ^ u64::from(ip.hop_limit()));
     a = mix(a, (ip.src().to_bits() ^ ip.dst().to_bits()) as u64);
-    for h in ip.extensions().headers() {
+    for h in ip.headers() {
         a = mix(a, u64::from(h.next_header().0) ^ h.len() as u64);
     }
     let t = p.tcp;

@@ -7,7 +7,7 @@ use core::net::{IpAddr, Ipv6Addr};
 use crate::wire::checksum::PseudoHeader;
 use crate::wire::ipv6::field;
 use crate::wire::slice::{be16, be32};
-use crate::wire::{IpProtocol, Ipv4Slice, Ipv6Extensions, Ipv6Header, parse_ipv6_extensions};
+use crate::wire::{IpProtocol, Ipv4Slice, Ipv6ExtHeaders, Ipv6Extensions, Ipv6Header, parse_ipv6_extensions};
 
 /// An IPv6 header whose lengths have been checked: the fixed 40 bytes and the extension
 /// headers, a well-formed chain (walked again when asked, so the view stays small).
@@ -29,6 +29,13 @@ impl<'a> Ipv6Slice<'a> {
         }
         parse_ipv6_extensions(self.next_header(), self.ext)
             .map_or_else(|_| Ipv6Extensions::none(self.next_header()), |(_, c)| c)
+    }
+
+    /// The extension headers one by one, read from their bytes without walking the chain
+    /// for its facts (see [`Ipv6Slice::extensions`] for those).
+    #[inline]
+    pub fn headers(&self) -> Ipv6ExtHeaders<'a> {
+        Ipv6ExtHeaders::new(self.next_header(), self.ext)
     }
 
     /// The version field (6 for every slice a parser returns).

@@ -17,6 +17,7 @@ pub const MAX_EXTENSION_HEADERS: usize = 16;
 /// Whether `p` names an extension header with the common layout (next header, length):
 /// hop-by-hop, routing, fragment, AH, destination options, mobility, HIP, shim6 and the two
 /// experimental values, as Wireshark's IPv6 dissector walks them.
+#[inline]
 fn is_extension(p: IpProtocol) -> bool {
     matches!(p.0, 0 | 43 | 44 | 51 | 60 | 135 | 139 | 140 | 253 | 254)
 }
@@ -308,11 +309,7 @@ impl<'a> Ipv6Extensions<'a> {
 
     /// The headers, in order.
     pub fn headers(&self) -> Ipv6ExtHeaders<'a> {
-        Ipv6ExtHeaders {
-            kind: self.first,
-            rest: self.raw,
-            offset: 0,
-        }
+        Ipv6ExtHeaders::new(self.first, self.raw)
     }
 }
 
@@ -322,6 +319,18 @@ pub struct Ipv6ExtHeaders<'a> {
     kind: IpProtocol,
     rest: &'a [u8],
     offset: usize,
+}
+
+impl<'a> Ipv6ExtHeaders<'a> {
+    /// The headers of a well-formed chain `raw` whose first header is of type `first`.
+    #[inline]
+    pub(crate) fn new(first: IpProtocol, raw: &'a [u8]) -> Self {
+        Ipv6ExtHeaders {
+            kind: first,
+            rest: raw,
+            offset: 0,
+        }
+    }
 }
 
 impl<'a> Iterator for Ipv6ExtHeaders<'a> {
@@ -344,6 +353,7 @@ impl<'a> Iterator for Ipv6ExtHeaders<'a> {
 }
 
 /// The length of a header of `kind` starting `b`, once its two first bytes are there.
+#[inline]
 pub(crate) fn header_len(kind: IpProtocol, b: &[u8]) -> Option<usize> {
     let l = usize::from(*b.get(1)?);
     Some(match kind {
@@ -371,6 +381,7 @@ pub(crate) fn header_len(kind: IpProtocol, b: &[u8]) -> Option<usize> {
 /// assert_eq!((chain.count(), chain.len(), chain.upper_protocol()), (1, 8, IpProtocol::TCP));
 /// assert_eq!(rest, &[0xaa]);
 /// ```
+#[inline]
 pub fn parse_ipv6_extensions(first: IpProtocol, payload: &[u8]) -> IResult<&[u8], Ipv6Extensions<'_>, Error> {
     match walk(first, payload) {
         (chain, None) => Ok((&payload[chain.len()..], chain)),
@@ -380,6 +391,7 @@ pub fn parse_ipv6_extensions(first: IpProtocol, payload: &[u8]) -> IResult<&[u8]
 
 /// Walks the chain as far as it is well formed: the headers before the first bad one, and
 /// the error that stopped the walk, if one did (what a dissector shows of a broken chain).
+#[inline]
 pub(crate) fn walk(first: IpProtocol, payload: &[u8]) -> (Ipv6Extensions<'_>, Option<Error>) {
     let mut chain = Ipv6Extensions {
         first,
@@ -434,8 +446,35 @@ pub(crate) fn walk(first: IpProtocol, payload: &[u8]) -> (Ipv6Extensions<'_>, Op
     (chain, error)
 }
 
+/// The length of a chain that is well formed (as [`walk`] checks it: hop-by-hop first, at
+/// most [`MAX_EXTENSION_HEADERS`], every header within the payload) and ends in TCP, without
+/// a fragment header that is not the first fragment; `None` for any other chain (the
+/// one-pass views leave it to the general path).
+#[inline]
+pub(crate) fn skim_to_tcp(first: IpProtocol, payload: &[u8]) -> Option<usize> {
+    let (mut kind, mut at) = (first, 0usize);
+    for n in 0..=MAX_EXTENSION_HEADERS {
+        if kind == IpProtocol::TCP {
+            return Some(at);
+        }
+        if !is_extension(kind) || n == MAX_EXTENSION_HEADERS || (kind == IpProtocol::HOP_BY_HOP && at > 0) {
+            return None;
+        }
+        let rest = payload.get(at..)?;
+        let len = header_len(kind, rest)?;
+        let bytes = rest.get(..len)?;
+        if kind == IpProtocol::FRAGMENT && Ipv6Fragment::of(bytes).is_later() {
+            return None;
+        }
+        kind = IpProtocol(bytes[0]);
+        at += len;
+    }
+    None
+}
+
 /// Keeps what the layers above read of header `h`: its jumbo payload length, the final
 /// destination, the fragment header (the first that is not atomic, else the first).
+#[inline]
 fn note(chain: &mut Ipv6Extensions<'_>, h: &Ipv6ExtHeader<'_>) {
     if h.kind == IpProtocol::HOP_BY_HOP {
         chain.jumbo = h.options().and_then(|o| {

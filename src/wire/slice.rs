@@ -9,15 +9,16 @@ use crate::wire::ipv4::{IpProtocol, Ipv4Flags, Ipv4Header, Ipv4Options};
 use crate::wire::link::{LinkHeader, LinkType};
 use core::ops::Range;
 
+use crate::wire::Ipv6Header;
 use crate::wire::ethernet::field as eth;
 use crate::wire::ip_slice::{IpSlice, Ipv6Slice};
 use crate::wire::ipv4::field as ip;
 use crate::wire::ipv6::field as ipv6_field;
+use crate::wire::ipv6_ext::skim_to_tcp;
 use crate::wire::tcp::field as tcp;
 use crate::wire::tcp::{SeqNumber, TcpFlags, TcpHeader};
 use crate::wire::tcp_options::TcpOptions;
 use crate::wire::{Content, Frame, dissect_frame};
-use crate::wire::{Ipv6Extensions, Ipv6Header, parse_ipv6_extensions};
 
 /// Reads a 16-bit field. `f` is a constant at every call site, so the bound check is gone.
 #[inline(always)]
@@ -487,16 +488,13 @@ pub(crate) fn split_ethernet_ipv6_tcp(data: &[u8]) -> Option<(TcpPacket<'_>, &[u
     }
     let payload = &after[..plen];
     let next = IpProtocol(h[ipv6_field::NEXT_HEADER]);
-    let (segment, extensions) = if next == IpProtocol::TCP {
-        (payload, Ipv6Extensions::none(IpProtocol::TCP))
+    // The chain's length only: the view walks it again when asked (`Ipv6Slice::extensions`).
+    let ext_len = if next == IpProtocol::TCP {
+        0
     } else {
-        let (upper, chain) = parse_ipv6_extensions(next, payload).ok()?;
-        let later = chain.fragment().is_some_and(|f| f.is_later());
-        if chain.upper_protocol() != IpProtocol::TCP || later {
-            return None;
-        }
-        (upper, chain)
+        skim_to_tcp(next, payload)?
     };
+    let (ext, segment) = payload.split_at(ext_len);
     let (t, _) = segment.split_first_chunk::<{ TcpHeader::MIN_LEN }>()?;
     let tcp_len = TcpSlice { fixed: t, options: &[] }.header_len();
     if tcp_len < TcpHeader::MIN_LEN || tcp_len > segment.len() {
@@ -505,10 +503,7 @@ pub(crate) fn split_ethernet_ipv6_tcp(data: &[u8]) -> Option<(TcpPacket<'_>, &[u
     let packet = TcpPacket {
         ethernet: Some(ethernet),
         vlan_tags: &[],
-        ip: IpSlice::V6(Ipv6Slice {
-            fixed: h,
-            ext: extensions.bytes(),
-        }),
+        ip: IpSlice::V6(Ipv6Slice { fixed: h, ext }),
         tcp: TcpSlice {
             fixed: t,
             options: &segment[TcpHeader::MIN_LEN..tcp_len],
