@@ -15,18 +15,19 @@ use crate::wire::TcpFlags;
 
 /// A segment's sender and receiver: IPv4 endpoints packed as the table keeps them, or IPv6
 /// ones, packed once their addresses are in the tracker's [`V6Addrs`].
+/// The IPv6 endpoints are borrowed, so that the IPv4 case stays two words.
 #[derive(Debug, Clone, Copy)]
-pub(super) enum Ends {
+pub(super) enum Ends<'e> {
     V4(Packed, Packed),
-    V6(Endpoint, Endpoint),
+    V6(&'e [Endpoint; 2]),
 }
 
-impl Ends {
+impl<'e> Ends<'e> {
     #[inline]
-    pub(super) fn of(src: Endpoint, dst: Endpoint) -> Ends {
-        match (Packed::of(src), Packed::of(dst)) {
+    pub(super) fn of(ends: &'e [Endpoint; 2]) -> Ends<'e> {
+        match (Packed::of(ends[0]), Packed::of(ends[1])) {
             (Some(s), Some(d)) => Ends::V4(s, d),
-            _ => Ends::V6(src, dst),
+            _ => Ends::V6(ends),
         }
     }
 }

@@ -192,8 +192,8 @@ use analysis::{Seg, SeqState};
 use zeek::ZeekConn;
 
 /// One segment's parts as the tracker reads them: from a frame or from a [`Segment`].
-struct Parts {
-    ends: Ends,
+struct Parts<'e> {
+    ends: Ends<'e>,
     seg: Seg,
     syn_opts: Option<SynOptions>,
     ip_len: u64,
@@ -557,9 +557,16 @@ impl Tracker {
     pub fn observe(&mut self, timestamp: Timestamp, frame: &Frame<'_>) -> &[Event] {
         // The parts straight from the frame (what `Segment::from_frame` holds, without the
         // public endpoints), the checksums verified only when the settings read them.
+        let v6: [Endpoint; 2];
         let ends = match Packed::endpoints_of(frame) {
             Some((s, d)) => Some(Ends::V4(s, d)),
-            None => FlowKey::endpoints_of(frame).map(|(s, d)| Ends::V6(s, d)),
+            None => match FlowKey::endpoints_of(frame) {
+                Some((s, d)) => {
+                    v6 = [s, d];
+                    Some(Ends::V6(&v6))
+                }
+                None => None,
+            },
         };
         let (Some(ends), Some(tcp)) = (ends, frame.tcp.as_ref()) else {
             self.begin(timestamp);
@@ -607,8 +614,9 @@ impl Tracker {
     /// caused. Its checksum verdicts are read as given (`None`: not verified).
     pub fn observe_segment(&mut self, timestamp: Timestamp, seg: &Segment<'_>) -> &[Event] {
         self.begin(timestamp);
+        let ends = [seg.src, seg.dst];
         let parts = Parts {
-            ends: Ends::of(seg.src, seg.dst),
+            ends: Ends::of(&ends),
             seg: Seg {
                 seq: seg.seq,
                 ack: seg.ack,
@@ -628,7 +636,7 @@ impl Tracker {
 
     /// Observes one segment, the frame already counted.
     #[inline(always)]
-    fn observe_parts(&mut self, p: Parts) -> &[Event] {
+    fn observe_parts(&mut self, p: Parts<'_>) -> &[Event] {
         let (flags, timestamp) = (p.seg.flags, p.seg.ts);
         let count_bad = self.config.zeek.count_bad_checksums;
         // Zeek without -C drops a packet whose IPv4 header checksum does not verify.
@@ -641,7 +649,7 @@ impl Tracker {
         }
         let (idx, src) = match p.ends {
             Ends::V4(src, dst) => (self.find_or_create(src, dst, flags, p.seg.seq, timestamp), src),
-            Ends::V6(src, dst) => self.find_or_create_v6(src, dst, flags, p.seg.seq, timestamp),
+            Ends::V6(&[src, dst]) => self.find_or_create_v6(src, dst, flags, p.seg.seq, timestamp),
         };
         let verdict = if self.config.verify_checksums || count_bad {
             p.tcp_checksum
