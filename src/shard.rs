@@ -339,7 +339,7 @@ impl SharedChunks {
         };
         Ok(Some(SharedChunks {
             file,
-            link: LinkType(header.network.0 as u32),
+            link: LinkType::of_pcap_header(header.network.0 as u32),
             nanos: header.is_nanosecond_precision(),
             big_endian: header.is_bigendian(),
         }))

@@ -374,9 +374,7 @@ fn classify(
     };
     match block {
         PcapBlockOwned::LegacyHeader(h) => Kind::Legacy(Interface {
-            // The link type is the low 26 bits; the top ones may carry the FCS length
-            // (libpcap's LT_LINKTYPE, as Wireshark reads it).
-            link: LinkType(h.network.0 as u32 & 0x03ff_ffff),
+            link: LinkType::of_pcap_header(h.network.0 as u32),
             resolution: if h.is_nanosecond_precision() { NANOS } else { 1_000_000 },
             offset: 0,
         }),

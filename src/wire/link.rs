@@ -28,6 +28,12 @@ impl LinkType {
     /// Linux cooked capture v2.
     pub const LINUX_SLL2: LinkType = LinkType(276);
 
+    /// The link type of a pcap file header's link-type field: its low 26 bits (the top ones
+    /// may carry the FCS length; libpcap's `LT_LINKTYPE`, as Wireshark reads it).
+    pub const fn of_pcap_header(field: u32) -> LinkType {
+        LinkType(field & 0x03ff_ffff)
+    }
+
     /// Returns true for the link types synack decodes.
     pub fn is_supported(self) -> bool {
         matches!(
