@@ -6,10 +6,9 @@ use core::net::{Ipv4Addr, Ipv6Addr};
 use std::vec::Vec;
 
 use crate::error::{Error, Layer};
-use crate::wire::ipv6_ext::header_len;
 use crate::wire::{
-    EtherType, EthernetHeader, IpProtocol, Ipv4Flags, Ipv4Header, Ipv6Header, MacAddr, PseudoHeader, TcpFlags,
-    TcpHeader, TcpOption, emit_options, fill_tcp_checksum, parse_ipv6_extensions,
+    EtherType, EthernetHeader, IpProtocol, Ipv4Flags, Ipv4Header, Ipv6ExtHeaders, Ipv6Header, MacAddr, PseudoHeader,
+    TcpFlags, TcpHeader, TcpOption, emit_options, fill_tcp_checksum, parse_ipv6_extensions,
 };
 
 /// The most option bytes a TCP header holds.
@@ -281,15 +280,12 @@ impl<'a> PacketBuilder<'a> {
                 let area = &mut out[at..at + ext.len()];
                 area.copy_from_slice(ext);
                 // The last header's next header becomes TCP; then the chain must walk to it.
-                let mut kind = first;
-                let mut h = 0;
-                while let Some(n) = header_len(kind, &area[h..]).filter(|&n| h + n <= area.len()) {
-                    if h + n == area.len() {
-                        area[h] = IpProtocol::TCP.0;
-                        break;
-                    }
-                    kind = IpProtocol(area[h]);
-                    h += n;
+                let last = Ipv6ExtHeaders::new(first, area)
+                    .last()
+                    .filter(|h| h.offset + h.len() == area.len())
+                    .map(|h| h.offset);
+                if let Some(h) = last {
+                    area[h] = IpProtocol::TCP.0;
                 }
                 let bad = |e| match e {
                     nom::Err::Error(e) | nom::Err::Failure(e) => e,

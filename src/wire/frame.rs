@@ -119,15 +119,26 @@ impl<'a> Frame<'a> {
     /// same), or the wire length when none is declared (an IPv4 total length of 0 on TSO /
     /// BIG TCP captures; an IPv6 payload length of 0 without a jumbo payload option).
     pub fn ip_payload_len(&self) -> Option<usize> {
+        if self.ipv4.is_none() && self.ipv6.is_none() {
+            return None;
+        }
         let on_wire = self.reported_len.saturating_sub(self.transport_offset);
-        let declared = match (self.ipv4, self.ipv6) {
+        Some(
+            self.ip_declared_payload_len()
+                .map_or(on_wire, |declared| declared.min(on_wire)),
+        )
+    }
+
+    /// The payload length the IP header declares (IPv6's past its extension headers), when it
+    /// declares one.
+    fn ip_declared_payload_len(&self) -> Option<usize> {
+        match (self.ipv4, self.ipv6) {
             (Some(ip), _) => ip.payload_len(),
             (None, Some(_)) => self
                 .ipv6_declared_len()
                 .map(|n| n.saturating_sub(self.ipv6_extensions.len())),
-            (None, None) => return None,
-        };
-        Some(declared.map_or(on_wire, |declared| declared.min(on_wire)))
+            (None, None) => None,
+        }
     }
 
     /// IPv6's declared payload length: the field, or the jumbo payload option's for a field
@@ -158,14 +169,7 @@ impl<'a> Frame<'a> {
     /// Returns true when the IP header's length claims more bytes than the frame carried on
     /// the wire (a malformed length, not a capture cut).
     pub fn ip_length_exceeds_frame(&self) -> bool {
-        let declared = match (self.ipv4, self.ipv6) {
-            (Some(ip), _) => ip.payload_len(),
-            (None, Some(_)) => self
-                .ipv6_declared_len()
-                .map(|n| n.saturating_sub(self.ipv6_extensions.len())),
-            _ => None,
-        };
-        match (declared, self.ip_payload_len()) {
+        match (self.ip_declared_payload_len(), self.ip_payload_len()) {
             (Some(declared), Some(sent)) => declared > sent,
             _ => false,
         }

@@ -354,7 +354,7 @@ impl<'a> Iterator for Ipv6ExtHeaders<'a> {
 
 /// The length of a header of `kind` starting `b`, once its two first bytes are there.
 #[inline]
-pub(crate) fn header_len(kind: IpProtocol, b: &[u8]) -> Option<usize> {
+fn header_len(kind: IpProtocol, b: &[u8]) -> Option<usize> {
     let l = usize::from(*b.get(1)?);
     Some(match kind {
         IpProtocol::FRAGMENT => 8,

@@ -449,12 +449,7 @@ pub(crate) fn split_ethernet_ipv4_tcp(data: &[u8]) -> Option<(TcpPacket<'_>, &[u
         return None;
     }
     let segment = &rest[ip_len..total_len];
-    let (t, _) = segment.split_first_chunk::<{ TcpHeader::MIN_LEN }>()?;
-    let tcp = TcpSlice { fixed: t, options: &[] };
-    let tcp_len = tcp.header_len();
-    if tcp_len < TcpHeader::MIN_LEN || tcp_len > segment.len() {
-        return None;
-    }
+    let (tcp, payload) = split_tcp(segment)?;
     let packet = TcpPacket {
         ethernet: Some(ethernet),
         vlan_tags: &[],
@@ -462,11 +457,8 @@ pub(crate) fn split_ethernet_ipv4_tcp(data: &[u8]) -> Option<(TcpPacket<'_>, &[u
             fixed: h,
             options: &rest[Ipv4Header::MIN_LEN..ip_len],
         }),
-        tcp: TcpSlice {
-            fixed: t,
-            options: &segment[TcpHeader::MIN_LEN..tcp_len],
-        },
-        payload: &segment[tcp_len..],
+        tcp,
+        payload,
     };
     Some((packet, segment))
 }
@@ -495,20 +487,29 @@ pub(crate) fn split_ethernet_ipv6_tcp(data: &[u8]) -> Option<(TcpPacket<'_>, &[u
         skim_to_tcp(next, payload)?
     };
     let (ext, segment) = payload.split_at(ext_len);
+    let (tcp, payload) = split_tcp(segment)?;
+    let packet = TcpPacket {
+        ethernet: Some(ethernet),
+        vlan_tags: &[],
+        ip: IpSlice::V6(Ipv6Slice { fixed: h, ext }),
+        tcp,
+        payload,
+    };
+    Some((packet, segment))
+}
+
+/// The TCP header at the start of `segment` (a data offset of 5 words or more, within the
+/// segment) and the payload after it, for both one-pass splits.
+#[inline(always)]
+fn split_tcp(segment: &[u8]) -> Option<(TcpSlice<'_>, &[u8])> {
     let (t, _) = segment.split_first_chunk::<{ TcpHeader::MIN_LEN }>()?;
     let tcp_len = TcpSlice { fixed: t, options: &[] }.header_len();
     if tcp_len < TcpHeader::MIN_LEN || tcp_len > segment.len() {
         return None;
     }
-    let packet = TcpPacket {
-        ethernet: Some(ethernet),
-        vlan_tags: &[],
-        ip: IpSlice::V6(Ipv6Slice { fixed: h, ext }),
-        tcp: TcpSlice {
-            fixed: t,
-            options: &segment[TcpHeader::MIN_LEN..tcp_len],
-        },
-        payload: &segment[tcp_len..],
+    let tcp = TcpSlice {
+        fixed: t,
+        options: &segment[TcpHeader::MIN_LEN..tcp_len],
     };
-    Some((packet, segment))
+    Some((tcp, &segment[tcp_len..]))
 }
