@@ -151,7 +151,8 @@ proptest! {
     ) {
         let mut config = Config::default().with_data_events(true);
         config.zeek.count_bad_checksums = count_bad;
-        config.zeek.report_gaps = gaps;
+        config.zeek.reassemble = gaps;
+        config.zeek.report_gaps_for_partial = count_bad && gaps;
         if port_80_likely {
             config.likely_server_ports = vec![80];
         }

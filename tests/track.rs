@@ -569,10 +569,8 @@ fn port_reuse_starts_a_new_connection() {
 }
 
 #[test]
-fn content_gaps_are_counted_when_reported() {
-    let mut config = Config::default();
-    config.zeek.report_gaps = true;
-    let mut sim = Sim::with(config);
+fn content_gaps_are_counted_as_zeek_reassembles() {
+    let mut sim = Sim::new();
     sim.send(syn(100));
     sim.send(synack(5000, 101));
     sim.send(ack(C2S, 101, 5001));
@@ -583,8 +581,8 @@ fn content_gaps_are_counted_when_reported() {
     let s = sim.finish();
     assert_eq!(s[0].missed_bytes, 300);
     assert_eq!(s[0].history.as_str(), "ShADag");
-    // Off by default, as in a Zeek run that does not reassemble.
-    let mut sim = Sim::new();
+    // Off, as in a Zeek run that does not reassemble: no gap.
+    let mut sim = Sim::with(Config::default().with_zeek_reassembly(false));
     sim.send(syn(100));
     sim.send(synack(5000, 101));
     sim.send(ack(C2S, 101, 5301));
@@ -812,4 +810,37 @@ fn established_and_closing_connections_time_out_by_phase() {
     let t = sim.now;
     assert!(sim.tracker.advance(t + Duration::from_secs(6)).is_empty());
     assert!(sim.tracker.is_empty());
+}
+
+#[test]
+fn a_gap_is_only_what_was_never_seen() {
+    // Zeek's reassembler keeps data above a hole: when the server acknowledges past it, the
+    // gap is the hole alone (TCP_Reassembler::Undelivered), not everything after the hole.
+    let mut sim = Sim::new();
+    sim.send(syn(100));
+    sim.send(synack(5000, 101));
+    sim.send(ack(C2S, 101, 5001));
+    sim.send(data(C2S, 101, 5001, 100));
+    // 201..301 is never captured; 301..401 arrives out of order.
+    sim.send(data(C2S, 301, 5001, 100));
+    sim.send(ack(S2C, 5001, 401));
+    let s = sim.finish();
+    assert_eq!(s[0].missed_bytes, 100);
+    assert_eq!(s[0].history.as_str(), "ShADaG");
+}
+
+#[test]
+fn gaps_of_a_partial_connection_count_only_when_asked() {
+    // Midstream: neither endpoint is established as Zeek's is_clean asks, so no `G`; the
+    // bytes count with report_gaps_for_partial (TCP_Reassembler::Gap, report_gap).
+    let run = |partial: bool| {
+        let mut sim = Sim::with(Config::default().with_report_gaps_for_partial(partial));
+        sim.send(data(C2S, 7000, 9000, 100));
+        sim.send(ack(S2C, 9000, 7300));
+        sim.finish()[0]
+    };
+    let (plain, partial) = (run(false), run(true));
+    assert_eq!((plain.missed_bytes, partial.missed_bytes), (0, 200));
+    assert!(!plain.history.as_str().contains('G'), "{}", plain.history);
+    assert_eq!(plain.history.as_str(), partial.history.as_str());
 }

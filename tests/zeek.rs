@@ -39,7 +39,7 @@ fn config_for(flags: &str, scripts: &str) -> Config {
     let ignores_checksums = flags.split_whitespace().any(|f| f == "-C") || flags.contains("ignore_checksums_nets");
     config.zeek.count_bad_checksums = !ignores_checksums;
     // Zeek reports content gaps of a partial connection when the script asks for it.
-    config.zeek.report_gaps = scripts.contains("report_gaps_for_partial = T");
+    config.zeek.report_gaps_for_partial = scripts.contains("report_gaps_for_partial = T");
     config.likely_server_ports = if scripts.starts_with("(not bare") {
         ZEEK_LIKELY_SERVER_PORTS.to_vec()
     } else {

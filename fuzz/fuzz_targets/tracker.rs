@@ -16,7 +16,8 @@ fuzz_target!(|data: &[u8]| {
     let flags = data.first().copied().unwrap_or(0);
     let mut config = Config::default().with_max_connections(4).with_summary_backlog(16).with_data_events(true);
     config.zeek.count_bad_checksums = flags & 1 == 1;
-    config.zeek.report_gaps = flags & 2 == 2;
+    config.zeek.reassemble = flags & 2 == 2;
+    config.zeek.report_gaps_for_partial = flags & 8 == 8;
     if flags & 4 == 4 {
         config.likely_server_ports = vec![80, 443];
     }

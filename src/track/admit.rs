@@ -135,7 +135,7 @@ impl Tracker {
             }
         }
         if self.config.conn_summaries {
-            let mut zeek = ZeekConn::new(ts).with_gaps(self.config.zeek.report_gaps);
+            let mut zeek = ZeekConn::new(ts).with_settings(&self.config.zeek);
             if roles == Roles::GuessedFromPort {
                 zeek.flip();
             }

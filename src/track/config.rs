@@ -70,10 +70,7 @@ impl Default for Config {
             verify_checksums: true,
             analyze_sequence_numbers: true,
             conn_summaries: true,
-            zeek: ZeekSettings {
-                count_bad_checksums: false,
-                report_gaps: false,
-            },
+            zeek: ZeekSettings::default(),
             likely_server_ports: Vec::new(),
         }
     }
@@ -160,9 +157,15 @@ impl Config {
         self
     }
 
-    /// Sets [`ZeekSettings::report_gaps`].
-    pub fn with_report_gaps(mut self, on: bool) -> Self {
-        self.zeek.report_gaps = on;
+    /// Sets [`ZeekSettings::reassemble`].
+    pub fn with_zeek_reassembly(mut self, on: bool) -> Self {
+        self.zeek.reassemble = on;
+        self
+    }
+
+    /// Sets [`ZeekSettings::report_gaps_for_partial`].
+    pub fn with_report_gaps_for_partial(mut self, on: bool) -> Self {
+        self.zeek.report_gaps_for_partial = on;
         self
     }
 

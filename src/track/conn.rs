@@ -183,8 +183,7 @@ impl HistShape {
     /// is 0 again, as was the `H`'s, unless their payload is, to Zeek, a retransmission (`T`).
     ///
     /// That takes the client's start (`start`) and Zeek's highest sequence it sent since the
-    /// SYN that set it (`high`, `Conn::zeek_high`, updated here). `gap` says whether the
-    /// packet's ACK reveals a content gap (a `g`, when gaps are reported).
+    /// SYN that set it (`high`, `Conn::zeek_high`, updated here).
     pub(super) fn after(
         self,
         orig: bool,
@@ -192,11 +191,7 @@ impl HistShape {
         start: u32,
         high: &mut u32,
         state: [ZeekEndpointState; 2],
-        gap: bool,
     ) -> HistShape {
-        if gap {
-            return HistShape::Other;
-        }
         let f = seg.flags;
         let controls = f & (TcpFlags::SYN | TcpFlags::FIN | TcpFlags::RST | TcpFlags::ACK);
         let quiet = controls.is_empty() && seg.len == 0 && seg.window != 0;

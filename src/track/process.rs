@@ -7,7 +7,7 @@ use super::conn::{Conn, Half, HistShape, SynSeen, handshake, window_scales};
 use super::event::{Anomaly, CloseCause, Event, EventKind, Roles};
 use super::key::{Direction, Packed};
 use super::state::{Control, TcpState, adopt_midstream, step};
-use super::zeek::{self, ZeekConn, ZeekEndpointState};
+use super::zeek::{self, Acct};
 use crate::Timestamp;
 use crate::wire::{SeqNumber, SynOptions, TcpFlags};
 
@@ -59,8 +59,8 @@ pub(super) struct Input<'s> {
     pub(super) zeek_bad: bool,
     /// Report [`EventKind::Data`].
     pub(super) data_events: bool,
-    /// Zeek reports content gaps.
-    pub(super) report_gaps: bool,
+    /// The capture holds the whole payload (Zeek reassembles only such segments).
+    pub(super) whole: bool,
 }
 
 /// What every step below reads of the segment, worked out once.
@@ -121,7 +121,7 @@ struct Stepped {
 pub(super) fn process(
     c: &mut Conn,
     mut seq_analysis: Option<&mut SeqState>,
-    zeek: Option<&mut ZeekConn>,
+    zeek: Option<Acct<'_>>,
     out: &mut Emitter<'_>,
     inp: &Input<'_>,
 ) {
@@ -165,7 +165,7 @@ pub(super) fn process(
 fn zeek_view(
     c: &mut Conn,
     seq_analysis: Option<&mut SeqState>,
-    mut zeek: Option<&mut ZeekConn>,
+    mut zeek: Option<Acct<'_>>,
     out: &mut Emitter<'_>,
     inp: &Input<'_>,
 ) -> Option<Direction> {
@@ -175,8 +175,8 @@ fn zeek_view(
     let dir = c.key.direction_from(src);
     if inp.zeek_bad {
         // Zeek records a `C` and analyses nothing else of the packet.
-        if let Some(z) = zeek.as_deref_mut() {
-            z.bad_checksum(dir == Direction::ClientToServer);
+        if let Some(z) = zeek.as_mut() {
+            z.conn.bad_checksum(dir == Direction::ClientToServer);
         }
         c.marks.set_hist(HistShape::Other);
         out.emit(c, dir, EventKind::Anomaly(Anomaly::BadChecksum));
@@ -187,16 +187,10 @@ fn zeek_view(
     let hist = if hist_before == HistShape::Other {
         HistShape::Other
     } else {
-        // While the history is empty or `H`, the server sent at most quiet packets: its
-        // content frontier is one past its start, when it sent any (Zeek's gap check).
-        let gap = inp.report_gaps
-            && orig
-            && flags.contains(TcpFlags::ACK)
-            && !flags.contains(TcpFlags::RST)
-            && c.zeek.state(1) != ZeekEndpointState::Inactive
-            && (1..zeek::TOO_LARGE_SEQ_DELTA).contains(&SeqNumber(seg.ack).diff(SeqNumber(c.half[1].start()) + 1));
+        // (A content gap, a `G`, needs both endpoints established: never while the history
+        // is empty or `H`.)
         let state = [c.zeek.state(0), c.zeek.prev_state(0)];
-        hist_before.after(orig, seg, c.half[0].start(), &mut c.zeek_high, state, gap)
+        hist_before.after(orig, seg, c.half[0].start(), &mut c.zeek_high, state)
     };
     // Zeek's starting sequences of sides without a SYN (see `Half::start`), as its
     // init_endpoint sets them: the sender's, and an inactive receiver's from the ACK.
@@ -208,18 +202,12 @@ fn zeek_view(
                 c.half[s].start = start;
             }
         }
-        if ackf && c.zeek.state(r) == ZeekEndpointState::Inactive && c.half[r].has & Half::ISN == 0 {
+        if ackf && c.zeek.state(r) == zeek::ZeekEndpointState::Inactive && c.half[r].has & Half::ISN == 0 {
             c.half[r].start = seg.ack.wrapping_sub(1);
         }
     }
-    let flipped = zeek::packet(
-        &mut c.zeek,
-        zeek,
-        hist_before == HistShape::LoneH,
-        orig,
-        seg,
-        inp.ip_len,
-    );
+    let lone_h = hist_before == HistShape::LoneH;
+    let flipped = zeek::packet(&mut c.zeek, zeek, lone_h, orig, seg, inp.ip_len, inp.whole);
     if hist_before != HistShape::Other {
         c.marks.set_hist(if flipped { HistShape::Other } else { hist });
     }

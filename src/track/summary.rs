@@ -54,8 +54,8 @@ pub struct ConnSummary {
     pub resp_bytes: Option<u64>,
     /// Zeek's `conn_state`.
     pub conn_state: ConnState,
-    /// Zeek's `missed_bytes`: data acknowledged but never seen, counted when
-    /// [`ZeekSettings::report_gaps`] is on (as Zeek counts it when it reassembles), else 0.
+    /// Zeek's `missed_bytes`: data acknowledged but never seen, as Zeek's reassembler finds
+    /// it ([`ZeekSettings::reassemble`], on by default; 0 when off).
     pub missed_bytes: u64,
     /// Zeek's `history`.
     pub history: History,

@@ -2,8 +2,11 @@
 //! computed by the rules of Zeek's TCP session adapter (`TCPSessionAdapter.cc`,
 //! `TCP_Endpoint.cc`) and `conn_state()` in `base/protocols/conn/main.zeek`.
 
+mod gaps;
 mod states;
 
+use gaps::EndpointGaps;
+pub(crate) use gaps::RangePool;
 pub use states::ZeekEndpointState;
 pub(crate) use states::{ZeekStates, sender_start};
 
@@ -48,37 +51,15 @@ pub(crate) struct ZeekEndpoint {
     win0: u32,
     chk: u32,
     gap: u32,
-    /// The next data byte expected in order (for gap reports), when `has & FRONTIER`.
-    frontier: u32,
-    /// The sequence number of its FIN, where data ends, when `has & DATA_END`.
-    data_end: u32,
-    /// Which of `frontier` and `data_end` are set (8 bytes less than two `Option<u32>`s),
-    /// and whether it sent a FIN.
+    /// Whether it sent a FIN.
     has: u8,
 }
 
 impl ZeekEndpoint {
-    const FRONTIER: u8 = 1;
-    const DATA_END: u8 = 2;
     /// It sent a FIN (Zeek counts them; only whether it did is ever read).
     const FIN_SEEN: u8 = 4;
 
-    fn frontier(&self) -> Option<u32> {
-        (self.has & Self::FRONTIER != 0).then_some(self.frontier)
-    }
-
-    fn data_end(&self) -> Option<u32> {
-        (self.has & Self::DATA_END != 0).then_some(self.data_end)
-    }
-
-    fn set_frontier(&mut self, f: u32) {
-        self.frontier = f;
-        self.has |= Self::FRONTIER;
-    }
-
     fn init_seqs(&mut self, start: u32, last: u32) {
-        self.frontier = start.wrapping_add(1);
-        self.has = Self::FRONTIER;
         self.start_seq = start;
         self.ack_seq = start;
         self.last_seq = last;
@@ -161,11 +142,40 @@ pub struct ZeekSettings {
     /// Count packets with a bad TCP checksum as Zeek does without `-C`: they get a `C` in the
     /// history and are otherwise ignored. Off by default (Zeek's `-C`).
     pub count_bad_checksums: bool,
-    /// Report content gaps as Zeek does when it reassembles a stream (an analyzer wants the
-    /// content, or `report_gaps_for_partial`): data acknowledged but never seen counts in
-    /// `missed_bytes`, and the history gets `G`/`g` (logarithmic). Off by default, as in a
-    /// Zeek run that does not reassemble.
-    pub report_gaps: bool,
+    /// Follow each direction's data as Zeek's reassembler does, for its content gaps: data
+    /// acknowledged but never seen is a gap, which adds to `missed_bytes` and puts a `G`/`g`
+    /// (logarithmic) in the history while both endpoints are established or closing cleanly
+    /// (`TCP_Reassembler::Gap`). On by default, as in Zeek: it reassembles every TCP
+    /// connection from its first packet (`dpd_reassemble_first_packets`, `T` by default,
+    /// read in `TCPSessionAdapter::AddExtraAnalyzers`). Off, as a Zeek run with
+    /// `dpd_reassemble_first_packets = F` and no analyzer for the port: no gaps.
+    pub reassemble: bool,
+    /// Zeek's `report_gaps_for_partial`: count the gaps of connections that are not
+    /// established or cleanly closing (partial ones, or after a RST) in `missed_bytes` too
+    /// (the history still gets no `G` for them). Off by default, as in Zeek.
+    pub report_gaps_for_partial: bool,
+}
+
+impl Default for ZeekSettings {
+    fn default() -> Self {
+        ZeekSettings {
+            count_bad_checksums: false,
+            reassemble: true,
+            report_gaps_for_partial: false,
+        }
+    }
+}
+
+/// What `take_in` worked out of a packet for the reassembler's steps, which follow Zeek's
+/// state machine (`TCPSessionAdapter::Process`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Placed {
+    /// `rel_data_seq`: the relative sequence of the first data byte.
+    rel_data_seq: u64,
+    /// The sequence number lies before the endpoint's start (no reassembly).
+    underflow: bool,
+    /// `rel_ack`: the acknowledgment, relative to the peer's start (0 when it underflows).
+    rel_ack: u64,
 }
 
 /// Zeek's per-connection state.
@@ -183,9 +193,18 @@ pub(crate) struct ZeekConn {
     pub last: crate::Nanos,
     /// At least one packet was analysed (duration and sizes are logged only then).
     analysed: bool,
-    /// Report content gaps ([`ZeekSettings::report_gaps`]).
-    gaps: bool,
-    /// Bytes acknowledged but never seen, when gaps are reported.
+    /// Follow the data as Zeek's reassembler does ([`ZeekSettings::reassemble`]).
+    reassembling: bool,
+    /// [`ZeekSettings::report_gaps_for_partial`].
+    report_gaps_for_partial: bool,
+    /// `TCPSessionAdapter::is_partial`: a side's first packet was not a SYN (the
+    /// originator's: or was a SYN-ACK).
+    partial: bool,
+    /// `first_packet_seen`: originator (1) and responder (2).
+    first_seen: u8,
+    /// Each endpoint's reassembler, [originator, responder].
+    gaps: [EndpointGaps; 2],
+    /// Bytes acknowledged but never seen (Zeek's `content_gap` lengths).
     pub missed_bytes: u64,
 }
 
@@ -201,15 +220,27 @@ impl ZeekConn {
             start,
             last: start,
             analysed: false,
-            gaps: false,
+            reassembling: true,
+            report_gaps_for_partial: false,
+            partial: false,
+            first_seen: 0,
+            gaps: Default::default(),
             missed_bytes: 0,
         }
     }
 
-    /// Turns gap reports on ([`ZeekSettings::report_gaps`]).
-    pub fn with_gaps(mut self, on: bool) -> Self {
-        self.gaps = on;
+    /// Takes the settings that change the gap accounting.
+    pub fn with_settings(mut self, settings: &ZeekSettings) -> Self {
+        self.reassembling = settings.reassemble;
+        self.report_gaps_for_partial = settings.report_gaps_for_partial;
         self
+    }
+
+    /// Gives back the ranges its reassemblers hold (before the connection is dropped).
+    pub fn release(&mut self, ranges: &mut RangePool) {
+        for g in &mut self.gaps {
+            g.release(ranges);
+        }
     }
 
     fn check_history(&mut self, orig: bool, mask: u32, code: u8) -> bool {
@@ -248,8 +279,12 @@ impl ZeekConn {
     /// Swaps originator and responder, as Zeek's Connection::FlipRoles (history gains `^`).
     pub fn flip(&mut self) {
         self.ep.swap(0, 1);
+        self.gaps.swap(0, 1);
         self.pkts.swap(0, 1);
         self.ip_bytes.swap(0, 1);
+        // TCPSessionAdapter::FlipRoles: the first-packet marks swap, `is_partial` resets.
+        self.first_seen = (self.first_seen & 1) << 1 | (self.first_seen & 2) >> 1;
+        self.partial = false;
         self.hist_seen = self.hist_seen.rotate_left(16);
         self.history.flip();
     }
@@ -261,8 +296,9 @@ impl ZeekConn {
 
     /// Takes in one packet from the originator (`orig`) or not, the roles already settled
     /// and the endpoint states (`st`) those before the packet: counts, sequence numbers,
-    /// history. The state machine runs next, then [`ZeekConn::gap_check`].
-    fn take_in(&mut self, st: &ZeekStates, orig: bool, seg: &Seg, ip_len: u64) {
+    /// history. The state machine runs next, then [`ZeekConn::reassemble`] with what this
+    /// returns.
+    fn take_in(&mut self, st: &ZeekStates, orig: bool, seg: &Seg, ip_len: u64) -> Placed {
         let Seg {
             seq,
             ack,
@@ -292,7 +328,7 @@ impl ZeekConn {
         if let Some(start) = restart {
             self.ep[ei].init_seqs(start, if syn { seq_one_past } else { seq });
         }
-        let (rel_seq, _underflow) = {
+        let (rel_seq, underflow) = {
             let e = &self.ep[ei];
             e.relative_seq(seq, e.last_seq, e.seq_wraps)
         };
@@ -310,15 +346,16 @@ impl ZeekConn {
         }
         if fin {
             self.ep[ei].has |= ZeekEndpoint::FIN_SEEN;
+            self.fin_at(ei, rel_seq.wrapping_add(seg_len as u64));
         }
 
-        if ackf {
-            self.take_ack(st, pi, ack, rst);
-        }
+        let rel_ack = if ackf { self.take_ack(st, pi, ack, rst) } else { 0 };
 
         self.update_last_seq(st, orig, seg, seq_one_past);
-        if self.gaps && !rst {
-            self.advance_frontier(ei, seg);
+        Placed {
+            rel_data_seq: rel_seq.wrapping_add(u64::from(syn)),
+            underflow,
+            rel_ack,
         }
     }
 
@@ -365,19 +402,23 @@ impl ZeekConn {
     }
 
     /// An ACK from the sender: the peer's start when the peer is inactive (Zeek's
-    /// init_endpoint from the acknowledgment), else the peer's acknowledged sequence moves on.
-    fn take_ack(&mut self, st: &ZeekStates, pi: usize, ack: u32, rst: bool) {
+    /// init_peer from the acknowledgment), else the peer's acknowledged sequence moves on.
+    /// Returns the acknowledgment relative to the peer's start (`rel_ack`).
+    fn take_ack(&mut self, st: &ZeekStates, pi: usize, ack: u32, rst: bool) -> u64 {
         let p = &mut self.ep[pi];
         if st.state(pi) == ZeekEndpointState::Inactive {
             p.start_seq = ack.wrapping_sub(1);
             p.ack_seq = ack.wrapping_sub(1);
             p.last_seq = ack.wrapping_sub(1);
-            p.set_frontier(ack);
-            return;
+            return 1;
         }
-        let (_, underflow) = p.relative_seq(ack, p.ack_seq, p.ack_wraps);
-        if underflow || rst {
-            return;
+        let (rel_ack, underflow) = p.relative_seq(ack, p.ack_seq, p.ack_wraps);
+        if underflow {
+            return 0;
+        }
+        if rst {
+            // Zeek does not trust a RST's acknowledgment for the sizes (it still trims).
+            return rel_ack;
         }
         let d = seq_delta(ack, p.ack_seq);
         if ack == 0 && d > TOO_LARGE_SEQ_DELTA {
@@ -385,6 +426,7 @@ impl ZeekConn {
         } else if d > 0 {
             p.update_ack_seq(ack);
         }
+        rel_ack
     }
 
     /// Zeek's update_last_seq (its delta only feeds Zeek's weirds, which synack does not
@@ -409,49 +451,20 @@ impl ZeekConn {
         }
     }
 
-    /// In-order data moves the sender's frontier; its FIN marks where data ends.
-    fn advance_frontier(&mut self, ei: usize, seg: &Seg) {
-        let e = &mut self.ep[ei];
-        let start = seg.seq.wrapping_add(u32::from(seg.flags.contains(TcpFlags::SYN)));
-        let end = start.wrapping_add(seg.len);
-        if let Some(f) = e.frontier()
-            && seq_delta(start, f) <= 0
-            && seq_delta(end, f) > 0
-        {
-            e.set_frontier(end);
+    /// The reassembler's steps after the state machine (`Process`): the peer's reassembler
+    /// takes the acknowledgment (which may reveal gaps), then the sender's takes the payload,
+    /// when Zeek would give it (`len > 0`, all of it captured, no RST, no underflow).
+    /// `orig` is the sender's role after the state machine.
+    fn reassemble(&mut self, st: &ZeekStates, orig: bool, seg: &Seg, p: Placed, whole: bool, ranges: &mut RangePool) {
+        if !self.reassembling {
+            return;
         }
-        if seg.flags.contains(TcpFlags::FIN) {
-            e.data_end = end;
-            e.has |= ZeekEndpoint::DATA_END;
+        let (ei, pi) = if orig { (0, 1) } else { (1, 0) };
+        if seg.flags.contains(TcpFlags::ACK) {
+            self.ack_received(pi, p.rel_ack, st, ranges);
         }
-    }
-
-    /// After the state machine: an ACK from the originator (`orig`) or not beyond the peer's
-    /// frontier reveals a content gap (when gaps are reported).
-    fn gap_check(&mut self, orig: bool, ack: u32, flags: TcpFlags) {
-        let pi = usize::from(orig);
-        let fin = flags.contains(TcpFlags::FIN);
-        let rst = flags.contains(TcpFlags::RST);
-        let ackf = flags.contains(TcpFlags::ACK);
-        // An ACK beyond the peer's frontier reveals data never seen: a content gap. Gaps an
-        // ACK on a FIN or RST reveals are counted but not put in the history (Zeek finds them
-        // unreliable at the very end of a connection).
-        if self.gaps && ackf && !rst {
-            let p = &mut self.ep[pi];
-            if let Some(f) = p.frontier() {
-                let limit = match p.data_end() {
-                    Some(end) if seq_delta(ack, end) > 0 => end,
-                    _ => ack,
-                };
-                let gap = seq_delta(limit, f);
-                if gap > 0 && gap < TOO_LARGE_SEQ_DELTA {
-                    p.set_frontier(limit);
-                    self.missed_bytes += gap as u64;
-                    if !fin {
-                        self.scaled(!orig, b'G', |e| &mut e.gap);
-                    }
-                }
-            }
+        if seg.len > 0 && whole && !seg.flags.contains(TcpFlags::RST) && !p.underflow {
+            self.data_sent(ei, p.rel_data_seq, seg.len, st, ranges);
         }
     }
 
@@ -518,20 +531,28 @@ impl ZeekConn {
 /// Zeek's TCPSessionAdapter::Process for one segment from the originator (`orig`) or not:
 /// the endpoint states always, the accounting (`acct`: history, counts, sizes) when kept.
 /// `lone_h` says whether the history is exactly `H` (all that the roles read of it);
-/// `ip_len` is the IP total length. Returns whether Zeek flipped the roles.
+/// `ip_len` is the IP total length and `whole` whether the capture holds the whole payload.
+/// Returns whether Zeek flipped the roles.
 pub(crate) fn packet(
     st: &mut ZeekStates,
-    mut acct: Option<&mut ZeekConn>,
+    acct: Option<Acct<'_>>,
     lone_h: bool,
     orig: bool,
     seg: &Seg,
     ip_len: u64,
+    whole: bool,
 ) -> bool {
-    let Seg { ack, len, flags, .. } = *seg;
+    let Seg { len, flags, .. } = *seg;
     let mut flipped = false;
+    let arrived_orig = orig;
     let mut orig = orig;
-    if let Some(a) = acct.as_deref() {
+    let (mut acct, ranges) = match acct {
+        Some(Acct { conn, ranges }) => (Some(conn), Some(ranges)),
+        None => (None, None),
+    };
+    if let Some(a) = acct.as_deref_mut() {
         debug_assert_eq!(lone_h, a.history.as_bytes() == b"H", "history {:?}", a.history);
+        a.partial_status(orig, flags.contains(TcpFlags::SYN), flags.contains(TcpFlags::ACK));
     }
     // A lone SYN-ACK answered by an ACK or data: the SYN-ACK's sender is the responder.
     if !orig
@@ -548,24 +569,29 @@ pub(crate) fn packet(
     }
     let (ei, pi) = if orig { (0, 1) } else { (1, 0) };
 
-    if let Some(a) = acct.as_deref_mut() {
-        a.take_in(st, orig, seg, ip_len);
-    }
+    let placed = acct.as_deref_mut().map(|a| a.take_in(st, orig, seg, ip_len));
 
     let (do_close, reversed) = st.update(ei, pi, orig, len, flags);
     flipped |= reversed;
     // After a SYN/SYN-ACK reversal the sender is the originator.
     let (ei, orig) = if reversed { (0, true) } else { (ei, orig) };
-    if let Some(a) = acct {
+    if let (Some(a), Some(placed), Some(ranges)) = (acct, placed, ranges) {
         if reversed {
             a.flip();
         }
-        a.gap_check(orig, ack, flags);
+        a.reassemble(st, orig, seg, placed, whole, ranges);
+        a.first_packet_seen(arrived_orig);
     }
     if do_close && !st.did_close(ei) {
         st.set_did_close(ei);
     }
     flipped
+}
+
+/// Zeek's accounting of one connection and the ranges its reassemblers hold.
+pub(crate) struct Acct<'a> {
+    pub conn: &'a mut ZeekConn,
+    pub ranges: &'a mut RangePool,
 }
 
 /// `/^\^?S[^HAFGIQ]*R.*/`: the originator's SYN then a RST with nothing between that shows a reply.

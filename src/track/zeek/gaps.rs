@@ -1,0 +1,363 @@
+//! Zeek's content gaps: which bytes of each direction Zeek's reassembler holds, and the gaps
+//! an acknowledgment reveals, as `TCP_Reassembler` (`src/analyzer/protocol/tcp/`) and
+//! `Reassembler` (`src/Reassem.cc`) compute them — without the bytes: the gap accounting
+//! (`G`/`g` in the history, `missed_bytes` through `content_gap`) reads only which sequence
+//! ranges were seen.
+//!
+//! Zeek reassembles every TCP connection from its first packet by default
+//! (`TCPSessionAdapter::AddExtraAnalyzers`: `dpd_reassemble_first_packets` is `T` in
+//! `init-bare.zeek`), so this runs whenever [`ZeekSettings::reassemble`] is on.
+//!
+//! Sequence numbers here are Zeek's relative ones (the SYN at 0, data from 1), 64 bits.
+//!
+//! [`ZeekSettings::reassemble`]: super::ZeekSettings::reassemble
+
+use std::vec::Vec;
+
+use super::states::ZeekStates;
+use super::{ZeekConn, ZeekEndpointState};
+
+/// `tcp_max_initial_window` (init-bare.zeek): past this much data sent with none of it
+/// acknowledged, delivered data is no longer held for the peer's ACKs.
+const MAX_INITIAL_WINDOW: u64 = 16_384;
+/// `tcp_max_above_hole_without_any_acks`: past this much data buffered above a hole with
+/// nothing acknowledged, Zeek stops reassembling the direction.
+const MAX_ABOVE_HOLE_WITHOUT_ANY_ACKS: u64 = 16_384;
+/// `tcp_excessive_data_without_further_acks`: past this much data held, likewise.
+const EXCESSIVE_DATA_WITHOUT_FURTHER_ACKS: u64 = 10 * 1024 * 1024;
+/// The most disjoint ranges kept per direction; past it the lowest are merged with the hole
+/// between them counted as held (a bound Zeek does not have: only a flood of tiny
+/// out-of-order segments reaches it).
+pub(crate) const MAX_RANGES: usize = 4096;
+
+/// One direction's reassembler state (`TCP_Reassembler` of one endpoint).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct EndpointGaps {
+    /// `last_reassem_seq`: everything below was delivered (or declared missing).
+    last_reassem: u64,
+    /// `trim_seq`: everything below was acknowledged and let go.
+    trim: u64,
+    /// `FIN_seq`: one past the endpoint's last FIN, when it sent one.
+    fin_seq: u64,
+    /// The ranges held (`block_list`), an index into [`RangePool`], or `NO_RANGES`.
+    ranges: u32,
+    flags: u8,
+}
+
+const NO_RANGES: u32 = u32::MAX;
+
+impl EndpointGaps {
+    const FIN: u8 = 1;
+    /// `skip_deliveries`: Zeek gave up on this direction (no more gaps).
+    const SKIP: u8 = 2;
+
+    /// Gives its ranges back to the pool.
+    pub(crate) fn release(&mut self, pool: &mut RangePool) {
+        pool.release(&mut self.ranges);
+    }
+}
+
+impl Default for EndpointGaps {
+    fn default() -> Self {
+        // `Reassembler(1, ...)`: relative sequence 1 is the first data byte.
+        EndpointGaps {
+            last_reassem: 1,
+            trim: 1,
+            fin_seq: 0,
+            ranges: NO_RANGES,
+            flags: 0,
+        }
+    }
+}
+
+/// Every connection's held ranges, in lists reused once their connection lets them go; a
+/// direction whose data arrives in order never takes one.
+#[derive(Debug, Default)]
+pub(crate) struct RangePool {
+    lists: Vec<Vec<(u64, u64)>>,
+    free: Vec<u32>,
+}
+
+impl RangePool {
+    fn get(&self, i: u32) -> &[(u64, u64)] {
+        self.lists.get(i as usize).map_or(&[], |l| l.as_slice())
+    }
+
+    fn list(&mut self, slot: &mut u32) -> &mut Vec<(u64, u64)> {
+        if *slot == NO_RANGES {
+            *slot = match self.free.pop() {
+                Some(i) => i,
+                None => {
+                    self.lists.push(Vec::new());
+                    (self.lists.len() - 1) as u32
+                }
+            };
+        }
+        &mut self.lists[*slot as usize]
+    }
+
+    /// Gives the list at `slot` back (emptied).
+    pub(crate) fn release(&mut self, slot: &mut u32) {
+        if *slot != NO_RANGES {
+            if let Some(l) = self.lists.get_mut(*slot as usize) {
+                l.clear();
+                if l.capacity() > 64 {
+                    l.shrink_to(64);
+                }
+            }
+            self.free.push(*slot);
+            *slot = NO_RANGES;
+        }
+    }
+
+    /// Returns how many lists are in use.
+    #[cfg(test)]
+    fn in_use(&self) -> usize {
+        self.lists.len() - self.free.len()
+    }
+}
+
+/// Zeek's `is_clean`: established, or closed from established.
+fn is_clean(st: &ZeekStates, i: usize) -> bool {
+    st.state(i) == ZeekEndpointState::Established
+        || (st.state(i) == ZeekEndpointState::Closed && st.prev_state(i) == ZeekEndpointState::Established)
+}
+
+/// Inserts `[seq, upper)` into sorted disjoint ranges, merging what touches (the union is all
+/// Zeek's gap accounting reads of its blocks); returns the index of the range holding `seq`.
+/// Past [`MAX_RANGES`], the lowest range goes when it was delivered (below `delivered`), else
+/// the two lowest merge.
+fn insert(list: &mut Vec<(u64, u64)>, seq: u64, upper: u64, delivered: u64) -> usize {
+    // First range that ends at or after `seq` (can merge).
+    let i = list.partition_point(|&(_, hi)| hi < seq);
+    let mut j = i;
+    let (mut lo, mut hi) = (seq, upper);
+    while j < list.len() && list[j].0 <= upper {
+        lo = lo.min(list[j].0);
+        hi = hi.max(list[j].1);
+        j += 1;
+    }
+    list.splice(i..j, core::iter::once((lo, hi)));
+    if list.len() > MAX_RANGES {
+        let (a, b) = (list[0], list[1]);
+        if a.1 <= delivered {
+            list.remove(0);
+        } else {
+            list.splice(0..2, core::iter::once((a.0, b.1)));
+        }
+        return i.saturating_sub(1);
+    }
+    i
+}
+
+impl ZeekConn {
+    /// Records the first packet of a side and whether the connection is partial
+    /// (`TCPSessionAdapter::SetPartialStatus`), from the roles before the packet.
+    pub(super) fn partial_status(&mut self, orig: bool, syn: bool, ack: bool) {
+        let bit = if orig { 1 } else { 2 };
+        if self.first_seen & bit == 0 {
+            if orig {
+                self.partial = !syn || ack;
+            } else if !self.partial {
+                self.partial = !syn;
+            }
+        }
+    }
+
+    /// Marks the side `orig` (as the packet arrived, before any flip: Zeek's
+    /// `CheckPIA_FirstPacket` reads `Process`'s own `is_orig`) as seen.
+    pub(super) fn first_packet_seen(&mut self, orig: bool) {
+        self.first_seen |= if orig { 1 } else { 2 };
+    }
+
+    /// `TCP_Reassembler::AckReceived` on endpoint `e` (whose data `rel_ack` acknowledges),
+    /// with the endpoint states after the packet's state machine.
+    pub(super) fn ack_received(&mut self, e: usize, mut seq: u64, st: &ZeekStates, pool: &mut RangePool) {
+        let g = self.gaps[e];
+        if g.flags & EndpointGaps::FIN != 0 && seq >= g.fin_seq {
+            seq = g.fin_seq.wrapping_sub(1);
+        }
+        if seq <= g.trim {
+            return;
+        }
+        self.trim_to_seq(e, seq, st, pool);
+    }
+
+    /// `Reassembler::TrimToSeq` / `DataBlockList::Trim`: lets go of what lies below `seq`,
+    /// declaring missing what was never seen (`Undelivered`).
+    fn trim_to_seq(&mut self, e: usize, seq: u64, st: &ZeekStates, pool: &mut RangePool) {
+        if seq > self.gaps[e].last_reassem {
+            self.undelivered(e, seq, st, pool);
+        }
+        let g = &mut self.gaps[e];
+        if g.ranges != NO_RANGES {
+            let list = pool.list(&mut g.ranges);
+            let keep = list.partition_point(|&(_, hi)| hi <= seq);
+            list.drain(..keep);
+            if list.first().is_some_and(|&(lo, _)| lo == g.last_reassem) {
+                // Trim's closing BlockInserted: a block at the frontier is delivered.
+                let hi = list[0].1;
+                g.last_reassem = hi;
+            }
+            if list.is_empty() {
+                pool.release(&mut g.ranges);
+            }
+        }
+        g.trim = seq;
+    }
+
+    /// `TCP_Reassembler::Undelivered`: the peer acknowledged up to `up_to`; each hole below
+    /// it is a gap (`Gap`), and the ranges above each hole are delivered.
+    fn undelivered(&mut self, e: usize, up_to: u64, st: &ZeekStates, pool: &mut RangePool) {
+        if up_to <= 2 && self.partial {
+            // The first ACK of a partial connection (Zeek faked its start): ignored, and
+            // `last_reassem_seq` left where it is.
+            return;
+        }
+        if self.gaps[e].flags & EndpointGaps::SKIP == 0 {
+            loop {
+                let g = self.gaps[e];
+                let next = pool.get(g.ranges).iter().find(|&&(_, hi)| hi > g.last_reassem).copied();
+                let Some((lo, hi)) = next.filter(|&(lo, _)| lo < up_to) else {
+                    break;
+                };
+                if lo > g.last_reassem {
+                    self.gap(e, lo - g.last_reassem, st);
+                }
+                // BlockInserted: the range is delivered.
+                self.gaps[e].last_reassem = hi;
+            }
+            let last = self.gaps[e].last_reassem;
+            if up_to > last {
+                self.gap(e, up_to - last, st);
+            }
+        }
+        let g = &mut self.gaps[e];
+        if up_to > g.last_reassem {
+            g.last_reassem = up_to;
+        }
+    }
+
+    /// `TCP_Reassembler::Gap`: a `G` in the history (logarithmic) when both endpoints are
+    /// established or closing cleanly, and `content_gap` (Zeek's conn scripts add its length
+    /// to `missed_bytes`) then too, or always with `report_gaps_for_partial`.
+    fn gap(&mut self, e: usize, len: u64, st: &ZeekStates) {
+        let clean = is_clean(st, e) && is_clean(st, 1 - e);
+        if clean {
+            self.scaled(e == 0, b'G', |ep| &mut ep.gap);
+        }
+        if clean || self.report_gaps_for_partial {
+            self.missed_bytes = self.missed_bytes.saturating_add(len);
+        }
+    }
+
+    /// Records a FIN from endpoint `e` ending at `fin_seq` (one past the FIN).
+    pub(super) fn fin_at(&mut self, e: usize, fin_seq: u64) {
+        let g = &mut self.gaps[e];
+        g.fin_seq = fin_seq;
+        g.flags |= EndpointGaps::FIN;
+    }
+
+    /// `TCP_Reassembler::DataSent` for `len` bytes at relative sequence `seq` from endpoint
+    /// `e`, then `NewBlock` and `BlockInserted`, and the checks that make Zeek let go of the
+    /// direction's data.
+    pub(super) fn data_sent(&mut self, e: usize, mut seq: u64, len: u32, st: &ZeekStates, pool: &mut RangePool) {
+        if self.gaps[e].flags & EndpointGaps::SKIP != 0 {
+            return;
+        }
+        let ep = self.ep[e];
+        let ack = ep.relative(ep.ack_seq, ep.ack_wraps);
+        let upper = seq.saturating_add(u64::from(len));
+        if seq < ack {
+            if upper <= ack {
+                return;
+            }
+            seq = ack;
+        }
+        self.new_block(e, seq, upper, st, pool);
+        let g = &mut self.gaps[e];
+        let no_data_acked = ep.no_data_acked();
+        let held = pool.get(g.ranges);
+        let undelivered = held.last().map_or(0, |&(_, hi)| hi.saturating_sub(g.last_reassem));
+        let data_size = held.iter().fold(0u64, |n, &(lo, hi)| n.saturating_add(hi - lo));
+        if (no_data_acked && undelivered > MAX_ABOVE_HOLE_WITHOUT_ANY_ACKS)
+            || data_size > EXCESSIVE_DATA_WITHOUT_FURTHER_ACKS
+        {
+            // Weird above_hole_data_without_any_acks / excessive_data_without_further_acks.
+            pool.release(&mut g.ranges);
+            g.flags |= EndpointGaps::SKIP;
+        }
+    }
+
+    /// `Reassembler::NewBlock` and `TCP_Reassembler::BlockInserted` for `[seq, upper)`.
+    fn new_block(&mut self, e: usize, mut seq: u64, upper: u64, st: &ZeekStates, pool: &mut RangePool) {
+        let ep = self.ep[e];
+        let size = ep.size(st.state(e), st.prev_state(e), st.state(1 - e));
+        let g = &mut self.gaps[e];
+        if upper <= seq || upper <= g.trim {
+            return;
+        }
+        seq = seq.max(g.trim);
+        let list = pool.list(&mut g.ranges);
+        let i = insert(list, seq, upper, g.last_reassem);
+        let (lo, hi) = list[i];
+        if lo <= g.last_reassem && hi > g.last_reassem {
+            // A leading hole filled: delivered as far as the data goes.
+            g.last_reassem = hi;
+            // The peer is reassembling too (always here); with nothing acknowledged and
+            // more than the initial window sent, delivered data is not held (TrimToSeq at
+            // the frontier).
+            if ep.no_data_acked() && size > MAX_INITIAL_WINDOW {
+                let cut = g.last_reassem;
+                let keep = list.partition_point(|&(_, hi)| hi <= cut);
+                list.drain(..keep);
+                g.trim = cut;
+            }
+        }
+        if list.is_empty() {
+            pool.release(&mut g.ranges);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_merge_and_stay_sorted() {
+        let mut l = Vec::new();
+        insert(&mut l, 10, 20, 0);
+        insert(&mut l, 30, 40, 0);
+        assert_eq!(l, [(10, 20), (30, 40)]);
+        insert(&mut l, 20, 30, 0);
+        assert_eq!(l, [(10, 40)]);
+        insert(&mut l, 0, 5, 0);
+        insert(&mut l, 45, 50, 0);
+        assert_eq!(insert(&mut l, 3, 46, 0), 0);
+        assert_eq!(l, [(0, 50)]);
+    }
+
+    #[test]
+    fn ranges_are_bounded() {
+        let mut l = Vec::new();
+        for i in 0..(MAX_RANGES as u64 + 10) {
+            insert(&mut l, i * 2, i * 2 + 1, 0);
+        }
+        assert_eq!(l.len(), MAX_RANGES);
+        assert!(l.windows(2).all(|w| w[0].1 < w[1].0));
+    }
+
+    #[test]
+    fn pool_reuses_lists() {
+        let mut pool = RangePool::default();
+        let mut a = NO_RANGES;
+        pool.list(&mut a).push((1, 2));
+        assert_eq!(pool.in_use(), 1);
+        pool.release(&mut a);
+        assert_eq!((pool.in_use(), a), (0, NO_RANGES));
+        let mut b = NO_RANGES;
+        pool.list(&mut b);
+        assert_eq!(pool.lists.len(), 1);
+    }
+}
