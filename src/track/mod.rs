@@ -160,6 +160,7 @@ mod conn_log;
 mod event;
 pub(crate) mod key;
 mod process;
+pub mod reassembly;
 mod segment;
 pub mod state;
 mod summary;

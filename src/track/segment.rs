@@ -38,6 +38,8 @@ pub struct Segment<'a> {
     pub flags: TcpFlags,
     /// The window field, unscaled.
     pub window: u16,
+    /// The urgent pointer (read only when `flags` has URG).
+    pub urgent_ptr: u16,
     /// On a SYN, the options the tracker uses (MSS, window scale, SACK-permitted, timestamps,
     /// Fast Open); `None` on other segments.
     pub syn_options: Option<SynOptions>,
@@ -69,6 +71,7 @@ impl<'a> Segment<'a> {
             ack,
             flags,
             window: 0,
+            urgent_ptr: 0,
             syn_options: None,
             payload: &[],
             len: 0,
@@ -94,6 +97,7 @@ impl<'a> Segment<'a> {
             ack: tcp.ack,
             flags: tcp.flags,
             window: tcp.window,
+            urgent_ptr: tcp.urgent_ptr,
             syn_options,
             payload: frame.payload,
             len: payload_len(frame),
@@ -123,6 +127,7 @@ impl<'a> Segment<'a> {
             ack: tcp.ack(),
             flags,
             window: tcp.window(),
+            urgent_ptr: tcp.urgent_ptr(),
             syn_options: flags
                 .contains(TcpFlags::SYN)
                 .then(|| SynOptions::collect(tcp.options())),
@@ -138,6 +143,12 @@ impl<'a> Segment<'a> {
     pub fn verify_checksums(mut self, frame: &Frame<'_>) -> Self {
         self.tcp_checksum = frame.tcp_checksum();
         self.ip_checksum = frame.ipv4_checksum();
+        self
+    }
+
+    /// Returns the segment with its urgent pointer set.
+    pub fn with_urgent_ptr(mut self, urgent_ptr: u16) -> Self {
+        self.urgent_ptr = urgent_ptr;
         self
     }
 
