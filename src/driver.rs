@@ -32,7 +32,7 @@ use std::path::Path;
 
 use crate::Timestamp;
 use crate::capture::{CaptureError, CaptureReader};
-use crate::track::{Config, ConnSummary, Event, Tracker};
+use crate::track::{Config, ConnSummary, Event, StreamChunk, Tracker};
 use crate::wire::{LinkType, dissect_frame};
 
 /// One thing the driver hands out.
@@ -48,12 +48,13 @@ pub enum Output {
 
 /// Where frames come from: a capture reader, or an iterator of frames.
 pub trait FrameSource {
-    /// Reads the next frame and gives it to `tracker`; returns `None` at the end of the frames
-    /// and `Some(Err(..))` when the source is damaged.
+    /// Reads the next frame and gives it to `tracker` (its stream chunks to `sink`); returns
+    /// `None` at the end of the frames and `Some(Err(..))` when the source is damaged.
     fn observe_next(
         &mut self,
         tracker: &mut Tracker,
         out: &mut VecDeque<Result<Output, CaptureError>>,
+        sink: &mut dyn FnMut(StreamChunk<'_>),
     ) -> Option<Result<(), CaptureError>>;
 }
 
@@ -62,9 +63,10 @@ impl FrameSource for CaptureReader<'_> {
         &mut self,
         tracker: &mut Tracker,
         out: &mut VecDeque<Result<Output, CaptureError>>,
+        sink: &mut dyn FnMut(StreamChunk<'_>),
     ) -> Option<Result<(), CaptureError>> {
         Some(self.next_frame()?.map(|frame| {
-            let events = tracker.observe(frame.timestamp, &frame.dissect());
+            let events = tracker.observe_with(frame.timestamp, &frame.dissect(), sink);
             out.extend(events.iter().map(|&e| Ok(Output::Event(e))));
         }))
     }
@@ -84,9 +86,10 @@ where
         &mut self,
         tracker: &mut Tracker,
         out: &mut VecDeque<Result<Output, CaptureError>>,
+        sink: &mut dyn FnMut(StreamChunk<'_>),
     ) -> Option<Result<(), CaptureError>> {
         let (timestamp, link, bytes) = self.0.next()?;
-        let events = tracker.observe(timestamp, &dissect_frame(link, bytes.as_ref()));
+        let events = tracker.observe_with(timestamp, &dissect_frame(link, bytes.as_ref()), sink);
         out.extend(events.iter().map(|&e| Ok(Output::Event(e))));
         Some(Ok(()))
     }
@@ -192,10 +195,31 @@ where
     }
 }
 
-impl<S: FrameSource> Iterator for Driver<S> {
-    type Item = Result<Output, CaptureError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
+impl<S: FrameSource> Driver<S> {
+    /// Returns the next item, as [`Iterator::next`] does, giving `sink` the stream chunks
+    /// ([`Config::reassembly`]) the frames read on the way make ready: payload in order, as
+    /// slices of each frame (no copy), with its gaps and ends. A chunk comes before the
+    /// events of its frame.
+    ///
+    /// ```
+    /// use synack::driver::Driver;
+    /// use synack::track::reassembly::{Chunk, ReassemblyConfig};
+    /// use synack::track::{Config, Direction};
+    ///
+    /// let config = Config::default().with_reassembly(ReassemblyConfig::default());
+    /// let mut driver = Driver::new(synack::capture::CaptureReader::seed(), config);
+    /// let mut to_server = Vec::new();
+    /// while let Some(item) = driver.next_with(&mut |c| {
+    ///     if let (Direction::ClientToServer, Chunk::Data { bytes, .. }) = (c.direction, c.chunk) {
+    ///         to_server.extend_from_slice(bytes);
+    ///     }
+    /// }) {
+    ///     item?;
+    /// }
+    /// assert_eq!(to_server, b"11111");
+    /// # Ok::<(), synack::capture::CaptureError>(())
+    /// ```
+    pub fn next_with(&mut self, sink: &mut dyn FnMut(StreamChunk<'_>)) -> Option<Result<Output, CaptureError>> {
         loop {
             if let Some(item) = self.pending.pop_front() {
                 return Some(item);
@@ -203,12 +227,12 @@ impl<S: FrameSource> Iterator for Driver<S> {
             match self.stage {
                 Stage::Done => return None,
                 Stage::Ending => {
-                    let ended = self.tracker.end();
+                    let ended = self.tracker.end_with(sink);
                     self.pending.extend(ended.iter().map(|&e| Ok(Output::Event(e))));
                     self.take_summaries();
                     self.stage = Stage::Done;
                 }
-                Stage::Reading => match self.source.observe_next(&mut self.tracker, &mut self.pending) {
+                Stage::Reading => match self.source.observe_next(&mut self.tracker, &mut self.pending, sink) {
                     Some(Ok(())) => self.take_summaries(),
                     Some(Err(e)) => {
                         self.pending.push_back(Err(e));
@@ -218,5 +242,13 @@ impl<S: FrameSource> Iterator for Driver<S> {
                 },
             }
         }
+    }
+}
+
+impl<S: FrameSource> Iterator for Driver<S> {
+    type Item = Result<Output, CaptureError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_with(&mut |_| {})
     }
 }

@@ -142,6 +142,8 @@ fn anomaly(line: &mut String, a: Anomaly) -> fmt::Result {
         Anomaly::InvalidFlags(f) => write!(line, "anomaly: invalid flag combination {f}"),
         Anomaly::RstOutOfWindow => write!(line, "anomaly: RST outside the window, ignored (RFC 5961)"),
         Anomaly::DataBeforeEstablished => write!(line, "anomaly: data before the handshake completed"),
+        Anomaly::InconsistentRetransmission => write!(line, "anomaly: retransmitted bytes differ from the first copy"),
+        Anomaly::StreamOverflow => write!(line, "anomaly: stream buffer full, holes given up as gaps"),
     }
 }
 

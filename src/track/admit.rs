@@ -134,6 +134,9 @@ impl Tracker {
                 None => self.seqs.push(seq),
             }
         }
+        if let Some(streams) = &mut self.streams {
+            streams.open(i);
+        }
         if self.config.conn_summaries {
             let mut zeek = ZeekConn::new(ts).with_settings(&self.config.zeek);
             if roles == Roles::GuessedFromPort {

@@ -4,6 +4,7 @@ use core::time::Duration;
 use std::vec::Vec;
 
 use super::ZeekSettings;
+use super::reassembly::ReassemblyConfig;
 #[cfg(doc)]
 use super::{Anomaly, ConnSummary, EventKind, Stats, Tracker};
 
@@ -52,6 +53,13 @@ pub struct Config {
     pub conn_summaries: bool,
     /// Zeek settings for the summaries.
     pub zeek: ZeekSettings,
+    /// Reassemble each connection's two streams with these settings, the chunks handed to
+    /// the function given to [`Tracker::observe_with`] (and the other `_with` methods; the
+    /// driver's [`next_with`](crate::driver::Driver::next_with)). Off (`None`) by default.
+    /// Each connection then keeps two [`Reassembler`](super::reassembly::Reassembler)s
+    /// (their out-of-order buffers within [`ReassemblyConfig::max_buffered`] each and
+    /// [`ReassemblyConfig::max_total`] across connections).
+    pub reassembly: Option<ReassemblyConfig>,
     /// Source ports that make Zeek take a midstream connection's first sender for the
     /// responder (Zeek's `likely_server_ports`); empty as in `zeek -b` with only the conn
     /// scripts. [`ZEEK_LIKELY_SERVER_PORTS`] is a default run's set.
@@ -71,6 +79,7 @@ impl Default for Config {
             analyze_sequence_numbers: true,
             conn_summaries: true,
             zeek: ZeekSettings::default(),
+            reassembly: None,
             likely_server_ports: Vec::new(),
         }
     }
@@ -166,6 +175,12 @@ impl Config {
     /// Sets [`ZeekSettings::report_gaps_for_partial`].
     pub fn with_report_gaps_for_partial(mut self, on: bool) -> Self {
         self.zeek.report_gaps_for_partial = on;
+        self
+    }
+
+    /// Sets [`Config::reassembly`]: reassemble the streams with `settings`.
+    pub fn with_reassembly(mut self, settings: ReassemblyConfig) -> Self {
+        self.reassembly = Some(settings);
         self
     }
 

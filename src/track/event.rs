@@ -194,6 +194,14 @@ pub enum Anomaly {
     RstOutOfWindow,
     /// Payload before the handshake completed.
     DataBeforeEstablished,
+    /// A segment's payload overlaps bytes of the stream already buffered or kept and differs
+    /// from them (Zeek's `rexmit_inconsistency`, Suricata's overlap with different data);
+    /// with [`Config::reassembly`](super::Config::reassembly).
+    InconsistentRetransmission,
+    /// A stream's buffer reached its cap and the reassembler stopped waiting for the holes
+    /// below what it buffered: they are given up as gaps
+    /// ([`GapCause::Overflow`](super::reassembly::GapCause::Overflow)).
+    StreamOverflow,
 }
 
 /// What happened.

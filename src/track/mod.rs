@@ -163,6 +163,7 @@ mod process;
 pub mod reassembly;
 mod segment;
 pub mod state;
+mod streams;
 mod summary;
 mod table;
 mod zeek;
@@ -179,9 +180,11 @@ pub use conn_log::{ConnState, History, MAX_HISTORY};
 pub use event::{Anomaly, CloseCause, ConnId, Event, EventKind, Handshake, Roles};
 use key::Packed;
 pub use key::{ConnKey, Direction, Endpoint, FlowKey};
-use process::{Emitter, Input, process};
+use process::{Emitter, Input, Processed, process};
 pub use segment::Segment;
 pub use state::{Control, TcpState, Transition, step};
+pub use streams::StreamChunk;
+use streams::{Owner, Streams};
 use summary::summary;
 pub use summary::{ConnSummary, OpenConn, Stats};
 use table::Table;
@@ -197,6 +200,9 @@ use zeek::ZeekConn;
 struct Parts<'e> {
     ends: Ends<'e>,
     seg: Seg,
+    /// The payload as captured, and the urgent pointer (for the streams).
+    payload: &'e [u8],
+    urgent_ptr: u16,
     syn_opts: Option<SynOptions>,
     ip_len: u64,
     tcp_checksum: Option<ChecksumVerdict>,
@@ -231,7 +237,12 @@ pub struct Tracker {
     timeout_nanos: [i64; 3],
     /// The IPv6 addresses the connections in the table use.
     v6: V6Addrs,
+    /// Each slot's two streams, when [`Config::reassembly`] is on.
+    streams: Option<Streams>,
 }
+
+/// A function for the stream chunks of a call that has none to give them to.
+fn discard(_: StreamChunk<'_>) {}
 
 impl Tracker {
     /// Returns a tracker.
@@ -260,6 +271,7 @@ impl Tracker {
                 config.closing_timeout,
             ]
             .map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)),
+            streams: config.reassembly.map(Streams::new),
             config,
         }
     }
@@ -302,7 +314,18 @@ impl Tracker {
         } else {
             0
         };
-        Self::connection_size() + seq + zeek
+        let streams = if self.streams.is_some() { Self::STREAMS_SIZE } else { 0 };
+        Self::connection_size() + seq + zeek + streams
+    }
+
+    /// The bytes of the two reassemblers kept for each connection when
+    /// [`Config::reassembly`] is on (their buffers aside: see [`Tracker::stream_buffered`]).
+    pub const STREAMS_SIZE: usize = Streams::PAIR_SIZE;
+
+    /// Returns the bytes the streams buffer now, across connections (0 without
+    /// [`Config::reassembly`]; never above its `max_total` after a call).
+    pub fn stream_buffered(&self) -> usize {
+        self.streams.as_ref().map_or(0, Streams::buffered)
     }
 
     /// Returns the settings.
@@ -405,6 +428,15 @@ impl Tracker {
             }
         }
         let c = self.table.get(i);
+        if let Some(streams) = &mut self.streams {
+            streams.close(
+                i,
+                Owner {
+                    conn: c.id(),
+                    key: c.public_key(&self.v6),
+                },
+            );
+        }
         if c.is_v6() {
             let (a, b) = c.key.ends(true);
             self.v6.release(a.addr_bits());
@@ -432,9 +464,23 @@ impl Tracker {
     /// # Ok::<(), synack::Error>(())
     /// ```
     pub fn advance(&mut self, now: Timestamp) -> &[Event] {
+        self.advance_with(now, &mut discard)
+    }
+
+    /// [`Tracker::advance`], the stream chunks of the connections it closes
+    /// ([`Config::reassembly`]) given to `sink`.
+    pub fn advance_with(&mut self, now: Timestamp, sink: &mut dyn FnMut(StreamChunk<'_>)) -> &[Event] {
         self.events.clear();
         self.expire(now);
+        self.hand_held(sink);
         &self.events
+    }
+
+    /// Gives the chunks of streams closed inside the tracker to `sink`.
+    fn hand_held(&mut self, sink: &mut dyn FnMut(StreamChunk<'_>)) {
+        if let Some(streams) = &mut self.streams {
+            streams.hand_held(sink);
+        }
     }
 
     /// The idle timeout of each phase.
@@ -505,6 +551,13 @@ impl Tracker {
     /// # Ok::<(), synack::Error>(())
     /// ```
     pub fn end(&mut self) -> &[Event] {
+        self.end_with(&mut discard)
+    }
+
+    /// [`Tracker::end`], the last chunks of every open connection's streams
+    /// ([`Config::reassembly`]: what was buffered, the holes as gaps, then the end) given to
+    /// `sink`.
+    pub fn end_with(&mut self, sink: &mut dyn FnMut(StreamChunk<'_>)) -> &[Event] {
         self.events.clear();
         let mut live: Vec<u32> = self.table.slots().collect();
         live.sort_by_key(|&i| self.table.get(i).id());
@@ -518,6 +571,7 @@ impl Tracker {
             self.remove(i, Some(cause), self.clock);
         }
         self.ending = false;
+        self.hand_held(sink);
         &self.events
     }
 
@@ -564,6 +618,19 @@ impl Tracker {
     /// # Ok::<(), synack::Error>(())
     /// ```
     pub fn observe(&mut self, timestamp: Timestamp, frame: &Frame<'_>) -> &[Event] {
+        self.observe_with(timestamp, frame, &mut discard)
+    }
+
+    /// [`Tracker::observe`], the stream chunks the frame makes ready ([`Config::reassembly`]:
+    /// in-order payload as slices of the frame, buffered data, gaps, ends — and those of
+    /// connections it closes) given to `sink`, in stream order per direction, before the
+    /// events are returned. See [`StreamChunk`].
+    pub fn observe_with<'f>(
+        &mut self,
+        timestamp: Timestamp,
+        frame: &Frame<'f>,
+        sink: &mut dyn FnMut(StreamChunk<'_>),
+    ) -> &[Event] {
         // The parts straight from the frame (what `Segment::from_frame` holds, without the
         // public endpoints), the checksums verified only when the settings read them.
         let v6: [Endpoint; 2];
@@ -580,6 +647,7 @@ impl Tracker {
         let (Some(ends), Some(tcp)) = (ends, frame.tcp.as_ref()) else {
             self.begin(timestamp);
             self.stats.not_tcp += 1;
+            self.hand_held(sink);
             return &self.events;
         };
         let syn_opts = tcp
@@ -596,6 +664,8 @@ impl Tracker {
                 timestamp,
                 syn_opts.and_then(|o| o.window_scale),
             ),
+            payload: frame.payload,
+            urgent_ptr: tcp.urgent_ptr,
             syn_opts,
             ip_len: u64::from(segment::ip_len(frame)),
             tcp_checksum: if verify { frame.tcp_checksum() } else { None },
@@ -603,7 +673,7 @@ impl Tracker {
             whole: frame.payload.len() as u64 >= u64::from(segment::payload_len(frame)),
         };
         self.begin(timestamp);
-        self.observe_parts(parts)
+        self.observe_parts(parts, sink)
     }
 
     /// Counts a frame given at `timestamp` and expires idle connections, at most once per
@@ -623,6 +693,17 @@ impl Tracker {
     /// Observes one segment at `timestamp` (counted as one frame) and returns the events it
     /// caused. Its checksum verdicts are read as given (`None`: not verified).
     pub fn observe_segment(&mut self, timestamp: Timestamp, seg: &Segment<'_>) -> &[Event] {
+        self.observe_segment_with(timestamp, seg, &mut discard)
+    }
+
+    /// [`Tracker::observe_segment`], the stream chunks given to `sink` (as
+    /// [`Tracker::observe_with`]).
+    pub fn observe_segment_with(
+        &mut self,
+        timestamp: Timestamp,
+        seg: &Segment<'_>,
+        sink: &mut dyn FnMut(StreamChunk<'_>),
+    ) -> &[Event] {
         self.begin(timestamp);
         let ends = [seg.src, seg.dst];
         let parts = Parts {
@@ -636,18 +717,20 @@ impl Tracker {
                 wscale: seg.syn_options.and_then(|o| o.window_scale),
                 ts: timestamp,
             },
+            payload: seg.payload,
+            urgent_ptr: seg.urgent_ptr,
             syn_opts: seg.syn_options,
             ip_len: u64::from(seg.ip_len),
             tcp_checksum: seg.tcp_checksum,
             ip_checksum: seg.ip_checksum,
             whole: seg.payload.len() as u64 >= u64::from(seg.len),
         };
-        self.observe_parts(parts)
+        self.observe_parts(parts, sink)
     }
 
     /// Observes one segment, the frame already counted.
     #[inline(always)]
-    fn observe_parts(&mut self, p: Parts<'_>) -> &[Event] {
+    fn observe_parts(&mut self, p: Parts<'_>, sink: &mut dyn FnMut(StreamChunk<'_>)) -> &[Event] {
         let (flags, timestamp) = (p.seg.flags, p.seg.ts);
         let count_bad = self.config.zeek.count_bad_checksums;
         // Zeek without -C drops a packet whose IPv4 header checksum does not verify.
@@ -656,6 +739,7 @@ impl Tracker {
                 .is_some_and(|v| !matches!(v, ChecksumVerdict::Good | ChecksumVerdict::Unverifiable))
         {
             self.stats.bad_checksum_dropped += 1;
+            self.hand_held(sink);
             return &self.events;
         }
         let (idx, src) = match p.ends {
@@ -694,8 +778,54 @@ impl Tracker {
             conn,
             ranges: &mut self.zeek_ranges,
         });
-        process(conn, seq, zeek, &mut out, &input);
+        let processed = process(conn, seq, zeek, &mut out, &input);
         self.table.touch(idx);
+        self.hand_held(sink);
+        // The streams take what the models take (a segment Zeek takes for bad, with
+        // `count_bad_checksums`, none of them do).
+        if let Some(done) = processed {
+            self.streams_step(idx, done, &p, sink);
+        }
         &self.events
+    }
+
+    /// The segment's turn in the connection's streams, with the anomalies they find.
+    fn streams_step(&mut self, idx: u32, done: Processed, p: &Parts<'_>, sink: &mut dyn FnMut(StreamChunk<'_>)) {
+        let Some(streams) = &mut self.streams else {
+            return;
+        };
+        if done.flipped {
+            streams.flip(idx);
+        }
+        let c = self.table.get(idx);
+        let owner = Owner {
+            conn: c.id(),
+            key: c.public_key(&self.v6),
+        };
+        let outcome = streams.segment(
+            idx,
+            owner,
+            done.dir,
+            &p.seg,
+            p.urgent_ptr,
+            p.payload,
+            done.rst_accepted,
+            sink,
+        );
+        for (on, anomaly) in [
+            (outcome.inconsistent, Anomaly::InconsistentRetransmission),
+            (outcome.overflowed, Anomaly::StreamOverflow),
+        ] {
+            if on {
+                self.events.push(Event {
+                    conn: owner.conn,
+                    key: owner.key,
+                    timestamp: p.seg.ts,
+                    direction: done.dir,
+                    frame: self.stats.frames,
+                    kind: EventKind::Anomaly(anomaly),
+                });
+            }
+        }
     }
 }

@@ -115,8 +115,19 @@ struct Stepped {
     after_r: TcpState,
 }
 
+/// What [`process`] decided of a segment that the streams read.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Processed {
+    /// Its direction, after any flip.
+    pub dir: Direction,
+    /// Zeek flipped the roles on it.
+    pub flipped: bool,
+    /// It is a RST its receiver accepts (RFC 5961 §3.2).
+    pub rst_accepted: bool,
+}
+
 /// Runs the three models on one segment of connection `c`: Zeek's first (it may flip the
-/// roles, and with a checksum it takes for bad it ends the segment's analysis), then
+/// roles, and with a checksum it takes for bad it ends the segment's analysis: `None`), then
 /// Wireshark's sequence analysis, then the RFC 9293 model's events and state changes.
 pub(super) fn process(
     c: &mut Conn,
@@ -124,10 +135,10 @@ pub(super) fn process(
     zeek: Option<Acct<'_>>,
     out: &mut Emitter<'_>,
     inp: &Input<'_>,
-) {
-    let Some(dir) = zeek_view(c, seq_analysis.as_deref_mut(), zeek, out, inp) else {
-        return;
-    };
+) -> Option<Processed> {
+    let key = c.key;
+    let dir = zeek_view(c, seq_analysis.as_deref_mut(), zeek, out, inp)?;
+    let flipped = c.key != key;
     let seg = inp.seg;
     c.set_last(crate::Nanos::from(seg.ts));
     c.marks.set_last_dir(dir);
@@ -157,6 +168,11 @@ pub(super) fn process(
     }
     bookkeeping(c, &f, seg);
     closing(c, out, &f, &st, rst_in_window);
+    Some(Processed {
+        dir,
+        flipped,
+        rst_accepted: f.rst && rst_in_window,
+    })
 }
 
 /// Zeek's view of the segment (conn_state, history, counts), which may flip the roles.

@@ -8,6 +8,8 @@ use std::process::Command;
 
 use synack::fields::{ANALYSIS_FIELDS, DEFAULT_FIELDS};
 
+pub mod follow;
+
 /// Returns the path of an example binary built by `cargo test`.
 pub fn example(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");

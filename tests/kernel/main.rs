@@ -7,6 +7,7 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod follow;
 mod net;
 mod tracker;
 mod traffic;
@@ -52,6 +53,47 @@ fn kernel_traffic_matches_tshark() {
             tally.mismatches.is_empty(),
             "{} mismatches against tshark",
             tally.mismatches.len()
+        );
+    }
+}
+
+#[test]
+fn kernel_follow_matches_tshark() {
+    let mut what = TRAFFIC.to_vec();
+    what.extend([Need::Tshark]);
+    if !needs("kernel_follow_matches_tshark", &what) {
+        return;
+    }
+    for set in captures() {
+        let mut tally = common::follow::FollowTally::default();
+        let mut impaired = follow::Impaired::default();
+        for seed in 0..4u64 {
+            // Seed 0: the capture as made; then three impaired copies.
+            let file = if seed == 0 {
+                set.veth.clone()
+            } else {
+                let f = set
+                    .veth
+                    .with_file_name(format!("impaired-{seed}-{}.pcap", set.family.name));
+                let done = follow::impair(&set.veth, &f, seed);
+                impaired.dropped += done.dropped;
+                impaired.duplicated += done.duplicated;
+                impaired.swapped += done.swapped;
+                f
+            };
+            let followed = common::follow::follow_all(&file);
+            common::follow::compare_follow(&file, &followed, &mut tally);
+            common::follow::compare_reassembly(&file, &followed, &mut tally);
+        }
+        tally.print(&format!(
+            "kernel traffic over {} and three impaired copies ({} frames dropped, {} duplicated, {} swapped)",
+            set.family.name, impaired.dropped, impaired.duplicated, impaired.swapped
+        ));
+        assert!(tally.markers > 0, "the impaired copies show missing bytes");
+        assert!(tally.differ.is_empty(), "follow differs from tshark");
+        assert!(
+            tally.reassembly_differ.is_empty(),
+            "the reassembler differs from follow"
         );
     }
 }

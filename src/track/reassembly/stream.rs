@@ -171,7 +171,43 @@ impl Reassembler {
     /// payload and length are read; a payload the capture cut short leaves a hole, given up
     /// on when acknowledged). Returns what became ready.
     pub fn segment<'a>(&'a mut self, seg: &Segment<'a>) -> Delivery<'a> {
-        let (seq, flags, urgent_ptr, payload) = (seg.seq, seg.flags, seg.urgent_ptr, seg.payload);
+        self.take(seg.seq, seg.flags, seg.urgent_ptr, seg.payload, seg.len)
+    }
+
+    /// Starts over, as [`Reassembler::new`] with the same settings, keeping the memory.
+    pub fn reset(&mut self) {
+        let (mut buf, mut pieces, mut scratch, mut outs) = (
+            core::mem::take(&mut self.buf),
+            core::mem::take(&mut self.pieces),
+            core::mem::take(&mut self.scratch),
+            core::mem::take(&mut self.outs),
+        );
+        buf.clear();
+        pieces.clear();
+        scratch.clear();
+        outs.clear();
+        if buf.capacity() > IDLE_CAPACITY {
+            buf.shrink_to(IDLE_CAPACITY);
+        }
+        *self = Reassembler {
+            buf,
+            pieces,
+            scratch,
+            outs,
+            ..Reassembler::new(self.config)
+        };
+    }
+
+    /// [`Reassembler::segment`] from its parts: `len` is the payload's length by the IP
+    /// header (at least what was captured).
+    pub(crate) fn take<'a>(
+        &'a mut self,
+        seq: u32,
+        flags: TcpFlags,
+        urgent_ptr: u16,
+        payload: &'a [u8],
+        len: u32,
+    ) -> Delivery<'a> {
         self.begin();
         let syn = flags.contains(TcpFlags::SYN);
         if !self.started || (syn && self.next == 0 && self.pieces.is_empty() && self.buffered() == 0) {
@@ -208,7 +244,7 @@ impl Reassembler {
             _ => self.insert(data_seq, payload, 0..payload.len()),
         }
         if flags.contains(TcpFlags::FIN) && self.fin.is_none() {
-            let len = seg.len.max(payload.len() as u32);
+            let len = len.max(payload.len() as u32);
             let end = (self.offset_of(data_seq.wrapping_add(len)).max(0) as u64).max(self.next);
             self.fin = Some(end);
             // Nothing lies past the FIN.

@@ -1,0 +1,232 @@
+//! The tracker's streams ([`Config::reassembly`](super::Config::reassembly)): two
+//! [`Reassembler`]s per connection, fed with each segment and acknowledgment, their chunks
+//! handed to the caller's function with the connection they belong to.
+
+use std::vec::Vec;
+
+use super::event::ConnId;
+use super::key::{ConnKey, Direction};
+use super::reassembly::{Chunk, Delivery, Reassembler, ReassemblyConfig};
+use crate::wire::TcpFlags;
+
+/// One piece of one direction of a connection's stream, as the tracker hands it out.
+///
+/// ```
+/// use synack::track::reassembly::{Chunk, ReassemblyConfig};
+/// use synack::track::{Config, Direction, Tracker};
+/// use synack::wire::parse_frame;
+///
+/// let mut tracker = Tracker::new(Config::default().with_reassembly(ReassemblyConfig::default()));
+/// let mut sent = Vec::new();
+/// for seed in synack::seed::FRAMES {
+///     tracker.observe_with(seed.timestamp, &parse_frame(seed.bytes)?, &mut |c| {
+///         if let (Direction::ClientToServer, Chunk::Data { bytes, .. }) = (c.direction, c.chunk) {
+///             sent.extend_from_slice(bytes);
+///         }
+///     });
+/// }
+/// assert_eq!(sent, b"11111"); // the lab client's five bytes
+/// # Ok::<(), synack::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StreamChunk<'a> {
+    /// The connection.
+    pub conn: ConnId,
+    /// Its endpoints, with the roles as known then.
+    pub key: ConnKey,
+    /// Which direction's stream: the client's bytes to the server, or the server's.
+    pub direction: Direction,
+    /// The piece.
+    pub chunk: Chunk<'a>,
+}
+
+/// A chunk of a stream closed inside the tracker, waiting for the caller's function (its
+/// bytes in the arena).
+#[derive(Debug, Clone, Copy)]
+enum Held {
+    Data { offset: u64, from: usize, len: usize },
+    Other(Chunk<'static>),
+}
+
+/// What a segment did to the streams that the tracker reports as anomalies.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Outcome {
+    pub inconsistent: bool,
+    pub overflowed: bool,
+}
+
+/// The connection a chunk belongs to.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Owner {
+    pub conn: ConnId,
+    pub key: ConnKey,
+}
+
+/// Every slot's pair of reassemblers, [client to server, server to client].
+#[derive(Debug)]
+pub(super) struct Streams {
+    config: ReassemblyConfig,
+    pairs: Vec<[Reassembler; 2]>,
+    /// The bytes all reassemblers buffer.
+    total: usize,
+    held: Vec<(Owner, Direction, Held)>,
+    arena: Vec<u8>,
+}
+
+impl Streams {
+    pub(super) fn new(config: ReassemblyConfig) -> Self {
+        Streams {
+            config,
+            pairs: Vec::new(),
+            total: 0,
+            held: Vec::new(),
+            arena: Vec::new(),
+        }
+    }
+
+    /// The bytes a connection's pair takes, buffers aside.
+    pub(super) const PAIR_SIZE: usize = 2 * core::mem::size_of::<Reassembler>();
+
+    /// Returns the bytes all reassemblers buffer now.
+    pub(super) fn buffered(&self) -> usize {
+        self.total
+    }
+
+    /// A new connection in slot `i`.
+    pub(super) fn open(&mut self, i: u32) {
+        match self.pairs.get_mut(i as usize) {
+            Some(pair) => {
+                for r in pair {
+                    self.total -= r.buffered();
+                    r.reset();
+                }
+            }
+            None => self
+                .pairs
+                .push([Reassembler::new(self.config), Reassembler::new(self.config)]),
+        }
+    }
+
+    /// Zeek swapped the roles of slot `i`'s connection.
+    pub(super) fn flip(&mut self, i: u32) {
+        if let Some(pair) = self.pairs.get_mut(i as usize) {
+            pair.swap(0, 1);
+        }
+    }
+
+    /// A segment from `dir` (its ACK first, for the other direction; then its payload),
+    /// the connection's chunks handed to `sink`. A RST is taken only when the receiver would
+    /// accept it (`rst_accepted`, RFC 5961), and ends both directions.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn segment(
+        &mut self,
+        i: u32,
+        owner: Owner,
+        dir: Direction,
+        seg: &super::analysis::Seg,
+        urgent_ptr: u16,
+        payload: &[u8],
+        rst_accepted: bool,
+        sink: &mut dyn FnMut(StreamChunk<'_>),
+    ) -> Outcome {
+        let mut outcome = Outcome::default();
+        let Some(pair) = self.pairs.get_mut(i as usize) else {
+            return outcome;
+        };
+        let (s, r) = (dir.index(), 1 - dir.index());
+        let rst = seg.flags.contains(TcpFlags::RST);
+        if rst && !rst_accepted {
+            return outcome;
+        }
+        let before = pair[0].buffered() + pair[1].buffered();
+        if seg.flags.contains(TcpFlags::ACK) && !rst {
+            hand(pair[r].ack(seg.ack), owner, dir.reverse(), sink, &mut outcome);
+        }
+        let d = pair[s].take(seg.seq, seg.flags, urgent_ptr, payload, seg.len);
+        hand(d, owner, dir, sink, &mut outcome);
+        if rst {
+            hand(pair[r].close(), owner, dir.reverse(), sink, &mut outcome);
+        }
+        let after = pair[0].buffered() + pair[1].buffered();
+        self.total = self.total + after - before;
+        if self.total > self.config.max_total {
+            // Past the cap across connections: this direction stops waiting for its holes.
+            let was = pair[s].buffered();
+            hand(pair[s].flush(), owner, dir, sink, &mut outcome);
+            self.total = self.total + pair[s].buffered() - was;
+        }
+        outcome
+    }
+
+    /// Slot `i`'s connection goes away: both streams close, their chunks held (copied) for
+    /// the next [`Streams::hand_held`].
+    pub(super) fn close(&mut self, i: u32, owner: Owner) {
+        let Some(pair) = self.pairs.get_mut(i as usize) else {
+            return;
+        };
+        for (k, r) in pair.iter_mut().enumerate() {
+            let dir = if k == 0 {
+                Direction::ClientToServer
+            } else {
+                Direction::ServerToClient
+            };
+            self.total -= r.buffered();
+            for chunk in r.close() {
+                let held = match chunk {
+                    Chunk::Data { offset, bytes } => {
+                        self.arena.extend_from_slice(bytes);
+                        Held::Data {
+                            offset,
+                            from: self.arena.len() - bytes.len(),
+                            len: bytes.len(),
+                        }
+                    }
+                    Chunk::Gap { offset, len, cause } => Held::Other(Chunk::Gap { offset, len, cause }),
+                    Chunk::Urgent { offset, byte } => Held::Other(Chunk::Urgent { offset, byte }),
+                    Chunk::End { offset, cause } => Held::Other(Chunk::End { offset, cause }),
+                };
+                self.held.push((owner, dir, held));
+            }
+            r.reset();
+        }
+    }
+
+    /// Hands the chunks of streams closed inside the tracker to `sink`.
+    pub(super) fn hand_held(&mut self, sink: &mut dyn FnMut(StreamChunk<'_>)) {
+        for &(owner, direction, held) in &self.held {
+            let chunk = match held {
+                Held::Data { offset, from, len } => Chunk::Data {
+                    offset,
+                    bytes: &self.arena[from..from + len],
+                },
+                Held::Other(c) => c,
+            };
+            sink(StreamChunk {
+                conn: owner.conn,
+                key: owner.key,
+                direction,
+                chunk,
+            });
+        }
+        self.held.clear();
+        self.arena.clear();
+        if self.arena.capacity() > 1 << 20 {
+            self.arena.shrink_to(1 << 20);
+        }
+    }
+}
+
+/// Hands one delivery's chunks to `sink`.
+fn hand(d: Delivery<'_>, owner: Owner, direction: Direction, sink: &mut dyn FnMut(StreamChunk<'_>), o: &mut Outcome) {
+    o.inconsistent |= d.inconsistent();
+    o.overflowed |= d.overflowed();
+    for chunk in d {
+        sink(StreamChunk {
+            conn: owner.conn,
+            key: owner.key,
+            direction,
+            chunk,
+        });
+    }
+}

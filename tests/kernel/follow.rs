@@ -1,0 +1,73 @@
+//! Wireshark's follow and the reassembler on the kernel's traffic: the veth captures as made,
+//! and copies that lost, duplicated and reordered frames, as a capture point would that
+//! misses packets the receiver got (the receiver's ACKs then reveal the holes, which tshark
+//! marks as missing bytes and the reassembler gives up as gaps).
+
+use std::path::Path;
+
+use synack::capture::{CaptureReader, write};
+use synack::wire::LinkType;
+
+/// What [`impair`] did.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Impaired {
+    pub dropped: usize,
+    pub duplicated: usize,
+    pub swapped: usize,
+}
+
+/// A small seeded generator (xorshift64*), the same choices on every run.
+struct Rng(u64);
+
+impl Rng {
+    fn percent(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33) % 100
+    }
+}
+
+/// Writes a copy of `src` to `dst` in which each frame with TCP payload is, by `seed`, dropped
+/// (2 in 100), written twice (1 in 100) or swapped with the next frame (2 in 100); other
+/// frames and the timestamps' order stay as they were.
+pub(crate) fn impair(src: &Path, dst: &Path, seed: u64) -> Impaired {
+    let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+    let mut frames = Vec::new();
+    let mut reader = CaptureReader::open(src).expect("open the capture");
+    while let Some(Ok(f)) = reader.next_frame() {
+        let payload = f.dissect().tcp.is_some() && !f.dissect().payload.is_empty();
+        frames.push((f.timestamp, f.data.to_vec(), f.orig_len, payload));
+    }
+    let mut done = Impaired::default();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < frames.len() {
+        let (ts, ref data, orig, payload) = frames[i];
+        let roll = if payload { rng.percent() } else { 100 };
+        match roll {
+            0..=1 => done.dropped += 1,
+            2 => {
+                done.duplicated += 1;
+                out.push((ts, data.clone(), orig));
+                out.push((ts, data.clone(), orig));
+            }
+            3..=4 if i + 1 < frames.len() => {
+                done.swapped += 1;
+                let next = &frames[i + 1];
+                out.push((ts, next.1.clone(), next.2));
+                out.push((next.0, data.clone(), orig));
+                i += 1;
+            }
+            _ => out.push((ts, data.clone(), orig)),
+        }
+        i += 1;
+    }
+    let mut file = Vec::new();
+    write::header(&mut file, LinkType::ETHERNET, 262_144).expect("write to memory");
+    for (ts, data, orig) in &out {
+        write::record(&mut file, *ts, data, *orig).expect("write to memory");
+    }
+    std::fs::write(dst, file).expect("write the impaired capture");
+    done
+}
