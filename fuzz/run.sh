@@ -10,7 +10,7 @@ secs="${1:-60}"
 command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
 export RUSTC_BOOTSTRAP=1
 data="$(cd .. && pwd)/tests/data"
-targets=(parse_frame dissect_any_link parse_ipv4 parse_ipv6 parse_tcp tcp_options capture tracker)
+targets=(parse_frame dissect_any_link parse_ipv4 parse_ipv6 parse_tcp tcp_options capture tracker reassembly)
 cargo fuzz build -O
 for t in "${targets[@]}"; do
   mkdir -p "corpus/$t"

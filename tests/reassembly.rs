@@ -139,8 +139,9 @@ fn out_of_order_segments_wait_for_the_hole() {
         out,
         [Owned::Data(0, b"hello ".to_vec()), Owned::Data(6, b"world!".to_vec())]
     );
-    // The buffer is let go of at the next call (the slices above live until then).
-    assert_eq!(d.r.buffered(), 12);
+    // The buffer ("world!": a hole below it takes no room) is let go of at the next call
+    // (the slices above live until then).
+    assert_eq!(d.r.buffered(), 6);
     d.ack(12);
     assert_eq!(d.r.buffered(), 0);
     assert_eq!(d.r.stats().out_of_order, 2);
@@ -529,4 +530,69 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn the_cap_counts_the_whole_span_buffered() {
+    // A segment far ahead, then one just past the hole: buffering both would span more than
+    // the cap (the buffer covers the hole between them), so the reassembler skips ahead
+    // instead (found by the reassembly fuzz target).
+    let mut d = Dir::new(0, config().with_max_buffered(1000));
+    assert!(d.data(5000, b"far").is_empty());
+    let out = d.data(10, b"near");
+    assert_eq!(
+        out,
+        [
+            Owned::Gap(0, 5000, GapCause::Overflow),
+            Owned::Data(5000, b"far".to_vec()),
+        ]
+    );
+    assert!(d.r.buffered() <= 1000);
+}
+
+// ---------------------------------------------------------------------------------------------
+// In the tracker
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn the_tracker_keeps_all_streams_within_one_cap() {
+    // 200 connections each buffer 2 KiB beyond a hole; the tracker's cap across them is
+    // 64 KiB: the connection that would pass it stops waiting (an overflow anomaly, its holes
+    // given up as gaps), and the total never exceeds the cap.
+    use synack::Timestamp;
+    use synack::track::{Anomaly, Config, EventKind, Tracker};
+    let config = Config::default().with_reassembly(ReassemblyConfig::default().with_max_total(64 << 10));
+    let mut tracker = Tracker::new(config);
+    let server = Endpoint::new(Ipv4Addr::new(198, 18, 0, 2), 80);
+    let block = vec![b'x'; 2048];
+    let (mut overflows, mut gaps) = (0, 0u64);
+    let t = Timestamp::new(1_700_000_000, 0);
+    for i in 0..200u16 {
+        let client = Endpoint::new(Ipv4Addr::new(198, 18, 1, 1), 10_000 + i);
+        let syn = Segment::new(client, server, TcpFlags::SYN, 100, 0);
+        tracker.observe_segment(t, &syn);
+        let ahead = Segment::new(client, server, ACK, 101 + 1000, 0).with_payload(&block);
+        let events = tracker.observe_segment_with(t, &ahead, &mut |c| {
+            if let Chunk::Gap {
+                len,
+                cause: GapCause::Overflow,
+                ..
+            } = c.chunk
+            {
+                gaps += len;
+            }
+        });
+        overflows += events
+            .iter()
+            .filter(|e| e.kind == EventKind::Anomaly(Anomaly::StreamOverflow))
+            .count();
+        assert!(tracker.stream_buffered() <= 64 << 10, "{}", tracker.stream_buffered());
+    }
+    assert!(overflows > 0);
+    assert_eq!(gaps, 1000 * overflows as u64);
+    // At the end every stream ends, what is buffered given to the caller.
+    let mut ended = 0;
+    tracker.end_with(&mut |c| ended += usize::from(matches!(c.chunk, Chunk::End { .. })));
+    assert_eq!(ended, 400);
+    assert_eq!(tracker.stream_buffered(), 0);
 }

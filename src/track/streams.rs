@@ -148,12 +148,16 @@ impl Streams {
         if rst {
             hand(pair[r].close(), owner, dir.reverse(), sink, &mut outcome);
         }
+        // What was handed out is done with: its buffer space goes now.
+        pair[0].release();
+        pair[1].release();
         let after = pair[0].buffered() + pair[1].buffered();
         self.total = self.total + after - before;
         if self.total > self.config.max_total {
             // Past the cap across connections: this direction stops waiting for its holes.
             let was = pair[s].buffered();
             hand(pair[s].flush(), owner, dir, sink, &mut outcome);
+            pair[s].release();
             self.total = self.total + pair[s].buffered() - was;
         }
         outcome

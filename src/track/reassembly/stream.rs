@@ -36,6 +36,28 @@ pub(super) enum Out {
     },
 }
 
+/// A segment's payload and the stream offset of its byte at `base`.
+#[derive(Clone, Copy)]
+struct Placed<'p> {
+    payload: &'p [u8],
+    base: usize,
+    start: u64,
+}
+
+impl<'p> Placed<'p> {
+    /// The index in the payload of offset `o` (at or after `start`).
+    #[inline]
+    fn index(self, o: u64) -> usize {
+        self.base + (o - self.start) as usize
+    }
+
+    /// The bytes at offsets `[lo, hi)`.
+    #[inline]
+    fn slice(self, lo: u64, hi: u64) -> &'p [u8] {
+        &self.payload[self.index(lo)..self.index(hi)]
+    }
+}
+
 /// The most buffer space kept allocated by an idle direction.
 const IDLE_CAPACITY: usize = 64 << 10;
 
@@ -63,6 +85,8 @@ pub struct Reassembler {
     pieces: Vec<(u64, u64, u64)>,
     /// The longest buffered segment (bounds the search for overlaps).
     longest: u64,
+    /// At least the end of every buffered segment.
+    high: u64,
     /// Where the sender's FIN is, once seen.
     fin: Option<u64>,
     /// The lowest offset handed out from the buffer in this call (kept until the next call).
@@ -91,6 +115,7 @@ impl Reassembler {
             low: 0,
             pieces: Vec::new(),
             longest: 0,
+            high: 0,
             fin: None,
             pinned: u64::MAX,
             scratch: Vec::new(),
@@ -209,6 +234,17 @@ impl Reassembler {
         len: u32,
     ) -> Delivery<'a> {
         self.begin();
+        // The common cases first: data with no control flag, no FIN seen, nothing kept.
+        let plain = flags & (TcpFlags::SYN | TcpFlags::FIN | TcpFlags::RST | TcpFlags::URG) == TcpFlags::empty();
+        if plain
+            && self.started
+            && !self.ended
+            && !self.config.keep_unacked
+            && self.fin.is_none()
+            && self.quick(seq, payload)
+        {
+            return self.delivery(payload);
+        }
         let syn = flags.contains(TcpFlags::SYN);
         if !self.started || (syn && self.next == 0 && self.pieces.is_empty() && self.buffered() == 0) {
             self.anchor(seq.wrapping_add(u32::from(syn)));
@@ -309,18 +345,66 @@ impl Reassembler {
         self.release_below(self.next);
     }
 
+    /// The paths most segments take, when they apply (`false`: not taken, nothing done): the
+    /// next bytes with nothing buffered, handed out in place; the next bytes ending at or
+    /// before the first buffered segment, handed out in place, then what they join; bytes
+    /// beyond everything buffered, appended to the buffer.
+    #[inline]
+    fn quick(&mut self, seq: u32, payload: &[u8]) -> bool {
+        // (`begin` put the anchor at the stream's position.)
+        let d = SeqNumber(seq).diff(SeqNumber(self.anchor_seq));
+        if payload.is_empty() || d < 0 {
+            return false;
+        }
+        let (s, n) = (self.next + d as u64, payload.len() as u64);
+        let e = s + n;
+        match self.pieces.last() {
+            None if d == 0 => {
+                self.deliver_payload(s, e, 0);
+                true
+            }
+            Some(_) if d == 0 && e <= self.pieces[0].0 => {
+                self.deliver_payload(s, e, 0);
+                self.deliver_contiguous();
+                true
+            }
+            _ if d > 0 && s >= self.high => {
+                let base = if self.buf.len() == self.head { s } else { self.low };
+                if e - base > self.config.max_buffered as u64 || self.pieces.len() >= self.config.max_segments {
+                    return false;
+                }
+                self.stats.out_of_order += 1;
+                self.write(s, payload);
+                self.pieces.push((s, e, s));
+                self.longest = self.longest.max(n);
+                self.high = e;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Lets go of the buffered bytes the last delivery handed out (every call does it first),
+    /// for a caller done with them that wants [`Reassembler::buffered`] to say so now.
+    pub fn release(&mut self) {
+        if self.buf.len() != self.head {
+            self.pinned = u64::MAX;
+            let keep_from = if self.config.keep_unacked {
+                self.acked.min(self.next)
+            } else {
+                self.next
+            };
+            self.release_below(keep_from);
+        }
+    }
+
     /// Lets go of what the last delivery handed out, and starts a new one.
     fn begin(&mut self) {
         self.outs.clear();
         self.inconsistent = false;
         self.overflowed = false;
         self.pinned = u64::MAX;
-        let keep_from = if self.config.keep_unacked {
-            self.acked.min(self.next)
-        } else {
-            self.next
-        };
-        self.release_below(keep_from);
+        self.release();
         // Keep the mapping's anchor at the stream's position.
         self.anchor_seq = self
             .anchor_seq
@@ -378,9 +462,12 @@ impl Reassembler {
             return;
         }
         let (start_u, end_u) = (start.max(0) as u64, end as u64);
-        // Index in `payload` of offset `o`.
-        let at = |o: u64| range.start + (o as i128 - start) as usize;
-        self.compare_kept(start_u, end_u, payload, &at);
+        let at = Placed {
+            payload,
+            base: range.start + (start_u as i128 - start) as usize,
+            start: start_u,
+        };
+        self.compare_kept(start_u, end_u, at);
         let s = start_u.max(self.next);
         if s >= end_u {
             return;
@@ -389,9 +476,9 @@ impl Reassembler {
         let first = self.pieces.first().map_or(u64::MAX, |p| p.0);
         if s == self.next && first > s {
             let cut = end_u.min(first);
-            self.deliver_payload(s, cut, at(s));
+            self.deliver_payload(s, cut, at.index(s));
             if self.config.keep_unacked {
-                self.keep(s, &payload[at(s)..at(cut)]);
+                self.keep(s, at.slice(s, cut));
             }
             if cut == end_u {
                 self.deliver_contiguous();
@@ -399,7 +486,7 @@ impl Reassembler {
             }
         }
         let s = s.max(self.next);
-        self.buffer_segment((start_u, end_u), s, payload, &at);
+        self.buffer_segment((start_u, end_u), s, at);
         self.deliver_contiguous();
     }
 
@@ -440,7 +527,7 @@ impl Reassembler {
     }
 
     /// Compares the segment's bytes with kept (delivered, unacknowledged) bytes.
-    fn compare_kept(&mut self, start: u64, end: u64, payload: &[u8], at: &dyn Fn(u64) -> usize) {
+    fn compare_kept(&mut self, start: u64, end: u64, at: Placed<'_>) {
         let (lo, hi) = (start.max(self.low), end.min(self.next));
         if lo >= hi || self.buf.len() == self.head {
             return;
@@ -454,7 +541,7 @@ impl Reassembler {
         // One byte one below the next: a keep-alive's garbage byte, not a retransmission.
         let keep_alive = end - start == 1 && end == self.next;
         let kept = &self.buf[self.head + (lo - self.low) as usize..self.head + (hi - self.low) as usize];
-        if !keep_alive && kept != &payload[at(lo)..at(hi)] {
+        if !keep_alive && kept != at.slice(lo, hi) {
             self.inconsistent = true;
             self.stats.inconsistent += 1;
         }
@@ -465,15 +552,23 @@ impl Reassembler {
     /// Buffers `[s, seg.1)` of a segment spanning `seg`, beyond the stream's position: the
     /// policy decides its bytes where buffered segments overlap it. Skips ahead when it does
     /// not fit.
-    fn buffer_segment(&mut self, seg: (u64, u64), s: u64, payload: &[u8], at: &dyn Fn(u64) -> usize) {
+    fn buffer_segment(&mut self, seg: (u64, u64), s: u64, at: Placed<'_>) {
         let e = seg.1;
         // Buffered segments that can overlap [s, e): those starting within `longest` of it.
         let from = self.pieces.partition_point(|p| p.0 < s.saturating_sub(self.longest));
         let bound = from + self.pieces[from..].partition_point(|p| p.0 < e);
         // The same segment again (Suricata: same sequence and length) is not buffered twice.
         let dup = self.pieces[from..bound].iter().any(|p| p.2 == seg.0 && p.1 == seg.1);
-        let fits =
-            |r: &Self| e - r.low <= r.config.max_buffered as u64 && (dup || r.pieces.len() < r.config.max_segments);
+        // The span the buffer would cover (an empty one starts at the segment).
+        let fits = |r: &Self| {
+            let live = (r.buf.len() - r.head) as u64;
+            let (lo, hi) = if live == 0 {
+                (s, e)
+            } else {
+                (r.low.min(s), (r.low + live).max(e))
+            };
+            hi - lo <= r.config.max_buffered as u64 && (dup || r.pieces.len() < r.config.max_segments)
+        };
         if !fits(self) && self.config.keep_unacked {
             // The kept bytes are only for comparing: they go first.
             self.release_below(self.next);
@@ -485,17 +580,69 @@ impl Reassembler {
                 if s > self.next {
                     self.gap(s - self.next, GapCause::Overflow);
                 }
-                self.deliver_payload(s, e, at(s));
+                self.deliver_payload(s, e, at.index(s));
             }
             return;
         }
         if s > self.next {
             self.stats.out_of_order += 1;
         }
+        let bytes = at.slice(s, e);
+        let overlaps = self.pieces[from..bound].iter().any(|p| p.0 < e && p.1 > s);
+        if !overlaps {
+            self.write(s, bytes);
+        } else {
+            self.buffer_overlapping(seg, s, bytes, from..bound);
+        }
+        if !dup {
+            let piece = (s, e, seg.0);
+            let i = self.pieces.partition_point(|&p| p < piece);
+            self.pieces.insert(i, piece);
+            self.longest = self.longest.max(e - s);
+            self.high = self.high.max(e);
+        }
+    }
+
+    /// Writes `bytes` into the buffer at offset `s`, growing it (an empty buffer starts at
+    /// `s`, so a hole below the first buffered segment takes no room).
+    fn write(&mut self, s: u64, bytes: &[u8]) {
+        if self.buf.len() == self.head {
+            self.buf.clear();
+            self.head = 0;
+            self.low = s;
+        }
+        if s < self.low {
+            // Below the buffer's start: room at the front.
+            let k = (self.low - s) as usize;
+            if self.head >= k {
+                self.head -= k;
+            } else {
+                let add = k - self.head;
+                self.buf.splice(0..0, core::iter::repeat_n(0, add));
+                self.head = 0;
+            }
+            self.low = s;
+        }
+        let from = self.head + (s - self.low) as usize;
+        if from >= self.buf.len() {
+            // At or past the end: the hole (if any) zero-filled, the bytes appended.
+            self.buf.resize(from, 0);
+            self.buf.extend_from_slice(bytes);
+            return;
+        }
+        let inside = (self.buf.len() - from).min(bytes.len());
+        self.buf[from..from + inside].copy_from_slice(&bytes[..inside]);
+        self.buf.extend_from_slice(&bytes[inside..]);
+    }
+
+    /// Buffers `bytes` at `s`, where the buffered segments `range` may overlap them: the
+    /// policy decides, against each, which copy wins where they differ.
+    fn buffer_overlapping(&mut self, seg: (u64, u64), s: u64, bytes: &[u8], range: core::ops::Range<usize>) {
+        let e = s + bytes.len() as u64;
         self.scratch.clear();
-        self.scratch.extend_from_slice(&payload[at(s)..at(e)]);
+        self.scratch.extend_from_slice(bytes);
         let mut overlapped = false;
-        for i in from..bound {
+        for i in range {
             let (ps, pe, sent) = self.pieces[i];
             let (lo, hi) = (ps.max(s), pe.min(e));
             if lo >= hi {
@@ -517,18 +664,9 @@ impl Reassembler {
                 self.stats.inconsistent += 1;
             }
         }
-        let need = self.head + (e - self.low) as usize;
-        if self.buf.len() < need {
-            self.buf.resize(need, 0);
-        }
-        let from = self.head + (s - self.low) as usize;
-        self.buf[from..from + self.scratch.len()].copy_from_slice(&self.scratch);
-        if !dup {
-            let piece = (s, e, seg.0);
-            let i = self.pieces.partition_point(|&p| p < piece);
-            self.pieces.insert(i, piece);
-            self.longest = self.longest.max(e - s);
-        }
+        let scratch = core::mem::take(&mut self.scratch);
+        self.write(s, &scratch);
+        self.scratch = scratch;
     }
 
     /// Delivers the buffered bytes that follow the stream's position without a hole.
@@ -545,6 +683,7 @@ impl Reassembler {
         self.pieces.drain(..k);
         if self.pieces.is_empty() {
             self.longest = 0;
+            self.high = 0;
         }
         if end > self.next {
             self.outs.push(Out::Buffer {
@@ -606,6 +745,7 @@ impl Reassembler {
         {
             self.pieces.clear();
             self.longest = 0;
+            self.high = 0;
             self.outs.push(Out::End {
                 offset: fin,
                 cause: EndCause::Fin,
