@@ -11,7 +11,8 @@
 //! anomaly events: `Config::analyze_sequence_numbers`). `--events-only` prints the events
 //! without the analysis anomalies and without the closing summaries, from a tracker that
 //! keeps neither (128 bytes a connection: `Config::conn_summaries`). `--no-data` leaves out
-//! the per-segment data lines.
+//! the per-segment data lines. `--streams` reassembles every connection's two streams too
+//! (`Config::reassembly`) and says at the end how many bytes they delivered and gave up.
 
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
@@ -19,10 +20,11 @@ use std::process::ExitCode;
 use synack::capture::CaptureReader;
 use synack::driver::{Driver, Output};
 use synack::format::event::{event_line, summary_line};
+use synack::track::reassembly::{Chunk, ReassemblyConfig};
 use synack::track::{Config, ConnSummary, ZEEK_LIKELY_SERVER_PORTS};
 
 const USAGE: &str = "usage: connections [FILE] [--conn-log | --events-only] [--no-data] [--likely-server-ports zeek|P1,P2,..] \
-[--count-bad-checksums] [--max-connections N]";
+[--count-bad-checksums] [--max-connections N] [--streams]";
 
 struct Args {
     file: Option<String>,
@@ -45,6 +47,7 @@ fn parse_args() -> Result<Args, String> {
             "--events-only" => a.events_only = true,
             "--no-data" => a.config.data_events = false,
             "--count-bad-checksums" => a.config.zeek.count_bad_checksums = true,
+            "--streams" => a.config.reassembly = Some(ReassemblyConfig::default()),
             "--likely-server-ports" => {
                 let v = it.next().ok_or(USAGE)?;
                 a.config.likely_server_ports = if v == "zeek" {
@@ -101,7 +104,15 @@ fn run(args: Args) -> io::Result<()> {
         writeln!(out, "{}", ConnSummary::CONN_LOG_HEADER)?;
     }
     let (mut t0, mut line, mut status) = (None, String::new(), Ok(()));
-    for item in Driver::new(reader, args.config) {
+    let streams = args.config.reassembly.is_some();
+    let mut driver = Driver::new(reader, args.config);
+    let (mut bytes, mut missing) = (0u64, 0u64);
+    let mut tally = |c: synack::track::StreamChunk<'_>| match c.chunk {
+        Chunk::Data { bytes: b, .. } => bytes += b.len() as u64,
+        Chunk::Gap { len, .. } => missing += len,
+        _ => {}
+    };
+    while let Some(item) = driver.next_with(&mut tally) {
         line.clear();
         match item {
             Ok(Output::Event(e)) if !args.conn_log => event_line(&mut line, &e, *t0.get_or_insert(e.timestamp)),
@@ -117,5 +128,8 @@ fn run(args: Args) -> io::Result<()> {
         writeln!(out, "{line}")?;
     }
     out.flush()?;
+    if streams {
+        eprintln!("streams: {bytes} bytes delivered, {missing} given up as gaps");
+    }
     status
 }

@@ -46,12 +46,16 @@
 //!   events and summaries, with nothing to drain and a damaged capture reported in place.
 //! * [`track`] (feature `std`) — the passive connection tracker: RFC 9293 states per
 //!   endpoint, events for every handshake and teardown step, resets, refusals, timeouts and
-//!   anomalies, Wireshark's sequence analysis, and Zeek `conn.log` summaries.
+//!   anomalies, Wireshark's sequence analysis, and Zeek `conn.log` summaries; and
+//!   [`track::reassembly`], each direction's bytes in order (in-order data without a copy,
+//!   bounded buffers, gaps and overlaps as Zeek and Suricata define them), alone or through
+//!   the tracker ([`Config::reassembly`](track::Config::reassembly)).
 //! * [`fields`] (feature `pcap`) — Wireshark display-filter fields formatted as tshark 4.0
 //!   prints them, the stateful ones (`tcp.stream`, relative sequence numbers,
 //!   `tcp.analysis.*`) included.
 //! * [`format`](mod@format) (feature `pcap`) — frames, events and summaries as text: tshark-like and
-//!   Network Monitor lines, field details, hex dumps, event and summary lines.
+//!   Network Monitor lines, field details, hex dumps, event and summary lines, and a
+//!   conversation as Wireshark's "Follow TCP Stream" shows it.
 //! * [`shard`] (feature `pcap`) — one capture on many cores: a symmetric flow hash, one
 //!   tracker per shard thread, and a reader that shares its chunks with every shard.
 //! * [`seed`] — the nine frames of the lab capture the project started from.

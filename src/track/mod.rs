@@ -95,6 +95,12 @@
 //!   assert_eq!(full.finish().len(), 1);
 //!   assert!(lean.finish().is_empty());
 //!   ```
+//! * Streams: with [`Config::reassembly`], each connection's two directions are reassembled
+//!   ([`reassembly`]): the chunks (in-order payload as slices of the frame, buffered data,
+//!   gaps, ends) go to the function given to [`Tracker::observe_with`] as [`StreamChunk`]s;
+//!   overlaps whose bytes differ and buffers past their cap are anomaly events
+//!   ([`Anomaly::InconsistentRetransmission`], [`Anomaly::StreamOverflow`]). A connection
+//!   that leaves the table ends its streams (what was buffered, then the end).
 //! * Bounded: at most [`Config::max_connections`] entries; idle connections expire by packet
 //!   time ([`Config::embryonic_timeout`], [`Config::established_timeout`],
 //!   [`Config::closing_timeout`]); when the table is full, the least recently active
@@ -797,21 +803,20 @@ impl Tracker {
         if done.flipped {
             streams.flip(idx);
         }
-        let c = self.table.get(idx);
-        let owner = Owner {
-            conn: c.id(),
-            key: c.public_key(&self.v6),
+        let (table, v6) = (&self.table, &self.v6);
+        let owner = || {
+            let c = table.get(idx);
+            Owner {
+                conn: c.id(),
+                key: c.public_key(v6),
+            }
         };
-        let outcome = streams.segment(
-            idx,
-            owner,
-            done.dir,
-            &p.seg,
-            p.urgent_ptr,
-            p.payload,
-            done.rst_accepted,
-            sink,
-        );
+        let (seg, urgent, payload) = (&p.seg, p.urgent_ptr, p.payload);
+        let outcome = streams.segment(idx, &owner, done.dir, seg, urgent, payload, done.rst_accepted, sink);
+        if !(outcome.inconsistent || outcome.overflowed) {
+            return;
+        }
+        let owner = owner();
         for (on, anomaly) in [
             (outcome.inconsistent, Anomaly::InconsistentRetransmission),
             (outcome.overflowed, Anomaly::StreamOverflow),

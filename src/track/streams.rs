@@ -6,6 +6,7 @@ use std::vec::Vec;
 
 use super::event::ConnId;
 use super::key::{ConnKey, Direction};
+use super::reassembly::stream::Out;
 use super::reassembly::{Chunk, Delivery, Reassembler, ReassemblyConfig};
 use crate::wire::TcpFlags;
 
@@ -72,6 +73,8 @@ pub(super) struct Streams {
     total: usize,
     held: Vec<(Owner, Direction, Held)>,
     arena: Vec<u8>,
+    /// The one list of chunks lent to the reassembler at work (`Reassembler::swap_outs`).
+    outs: Vec<Out>,
 }
 
 impl Streams {
@@ -82,6 +85,7 @@ impl Streams {
             total: 0,
             held: Vec::new(),
             arena: Vec::new(),
+            outs: Vec::new(),
         }
     }
 
@@ -122,7 +126,7 @@ impl Streams {
     pub(super) fn segment(
         &mut self,
         i: u32,
-        owner: Owner,
+        owner: &dyn Fn() -> Owner,
         dir: Direction,
         seg: &super::analysis::Seg,
         urgent_ptr: u16,
@@ -140,24 +144,27 @@ impl Streams {
             return outcome;
         }
         let before = pair[0].buffered() + pair[1].buffered();
+        let outs = &mut self.outs;
         if seg.flags.contains(TcpFlags::ACK) && !rst {
-            hand(pair[r].ack(seg.ack), owner, dir.reverse(), sink, &mut outcome);
+            lend(&mut pair[r], outs, |r| {
+                hand(r.ack(seg.ack), owner, dir.reverse(), sink, &mut outcome)
+            });
         }
-        let d = pair[s].take(seg.seq, seg.flags, urgent_ptr, payload, seg.len);
-        hand(d, owner, dir, sink, &mut outcome);
+        lend(&mut pair[s], outs, |r| {
+            let d = r.take(seg.seq, seg.flags, urgent_ptr, payload, seg.len);
+            hand(d, owner, dir, sink, &mut outcome)
+        });
         if rst {
-            hand(pair[r].close(), owner, dir.reverse(), sink, &mut outcome);
+            lend(&mut pair[r], outs, |r| {
+                hand(r.close(), owner, dir.reverse(), sink, &mut outcome)
+            });
         }
-        // What was handed out is done with: its buffer space goes now.
-        pair[0].release();
-        pair[1].release();
         let after = pair[0].buffered() + pair[1].buffered();
         self.total = self.total + after - before;
         if self.total > self.config.max_total {
             // Past the cap across connections: this direction stops waiting for its holes.
             let was = pair[s].buffered();
-            hand(pair[s].flush(), owner, dir, sink, &mut outcome);
-            pair[s].release();
+            lend(&mut pair[s], outs, |r| hand(r.flush(), owner, dir, sink, &mut outcome));
             self.total = self.total + pair[s].buffered() - was;
         }
         outcome
@@ -221,10 +228,29 @@ impl Streams {
     }
 }
 
-/// Hands one delivery's chunks to `sink`.
-fn hand(d: Delivery<'_>, owner: Owner, direction: Direction, sink: &mut dyn FnMut(StreamChunk<'_>), o: &mut Outcome) {
+/// Runs `f` on reassembler `r` with the shared list of chunks lent to it, then lets go of
+/// what it handed out (consumed by then: its buffer space goes now).
+fn lend(r: &mut Reassembler, outs: &mut Vec<Out>, f: impl FnOnce(&mut Reassembler)) {
+    r.swap_outs(outs);
+    f(r);
+    r.swap_outs(outs);
+    r.release();
+}
+
+/// Hands one delivery's chunks to `sink` (the connection they belong to made only then).
+fn hand(
+    d: Delivery<'_>,
+    owner: &dyn Fn() -> Owner,
+    direction: Direction,
+    sink: &mut dyn FnMut(StreamChunk<'_>),
+    o: &mut Outcome,
+) {
     o.inconsistent |= d.inconsistent();
     o.overflowed |= d.overflowed();
+    if d.len() == 0 {
+        return;
+    }
+    let owner = owner();
     for chunk in d {
         sink(StreamChunk {
             conn: owner.conn,

@@ -66,7 +66,7 @@
 //! ```
 
 mod policy;
-mod stream;
+pub(crate) mod stream;
 
 pub use policy::OverlapPolicy;
 pub use stream::Reassembler;

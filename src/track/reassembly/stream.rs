@@ -9,7 +9,7 @@ use crate::wire::{SeqNumber, TcpFlags};
 
 /// One chunk of a delivery, by where its bytes are.
 #[derive(Debug, Clone, Copy)]
-pub(super) enum Out {
+pub(crate) enum Out {
     /// `len` bytes of the call's payload from index `from`.
     Payload {
         offset: u64,
@@ -223,6 +223,13 @@ impl Reassembler {
         };
     }
 
+    /// Swaps its list of the chunks it makes ready with `outs`: a caller with many
+    /// reassemblers that consumes each delivery before the next call lends them one list
+    /// (no reassembler then holds one of its own).
+    pub(crate) fn swap_outs(&mut self, outs: &mut Vec<Out>) {
+        core::mem::swap(&mut self.outs, outs);
+    }
+
     /// [`Reassembler::segment`] from its parts: `len` is the payload's length by the IP
     /// header (at least what was captured).
     pub(crate) fn take<'a>(
@@ -297,6 +304,19 @@ impl Reassembler {
     /// every hole below it becomes a [`super::Chunk::Gap`] and what was buffered above each
     /// hole is delivered. Returns what became ready.
     pub fn ack(&mut self, ack: u32) -> Delivery<'_> {
+        // Most acknowledgments reveal nothing: at or below the stream's position, with
+        // nothing buffered or kept.
+        if self.started && self.buf.len() == self.head && self.fin.is_none() {
+            let at = self
+                .anchor_seq
+                .wrapping_add(self.next.wrapping_sub(self.anchor_off) as u32);
+            if SeqNumber(ack).diff(SeqNumber(at)) <= 0 {
+                self.outs.clear();
+                self.inconsistent = false;
+                self.overflowed = false;
+                return self.delivery(&[]);
+            }
+        }
         self.begin();
         if !self.started {
             self.anchor(ack);
@@ -386,6 +406,7 @@ impl Reassembler {
 
     /// Lets go of the buffered bytes the last delivery handed out (every call does it first),
     /// for a caller done with them that wants [`Reassembler::buffered`] to say so now.
+    #[inline]
     pub fn release(&mut self) {
         if self.buf.len() != self.head {
             self.pinned = u64::MAX;

@@ -125,9 +125,8 @@ fn is_clean(st: &ZeekStates, i: usize) -> bool {
 
 /// Inserts `[seq, upper)` into sorted disjoint ranges, merging what touches (the union is all
 /// Zeek's gap accounting reads of its blocks); returns the index of the range holding `seq`.
-/// Past [`MAX_RANGES`], the lowest range goes when it was delivered (below `delivered`), else
-/// the two lowest merge.
-fn insert(list: &mut Vec<(u64, u64)>, seq: u64, upper: u64, delivered: u64) -> usize {
+/// Past [`MAX_RANGES`], the two lowest merge.
+fn insert(list: &mut Vec<(u64, u64)>, seq: u64, upper: u64) -> usize {
     // First range that ends at or after `seq` (can merge).
     let i = list.partition_point(|&(_, hi)| hi < seq);
     let mut j = i;
@@ -140,11 +139,7 @@ fn insert(list: &mut Vec<(u64, u64)>, seq: u64, upper: u64, delivered: u64) -> u
     list.splice(i..j, core::iter::once((lo, hi)));
     if list.len() > MAX_RANGES {
         let (a, b) = (list[0], list[1]);
-        if a.1 <= delivered {
-            list.remove(0);
-        } else {
-            list.splice(0..2, core::iter::once((a.0, b.1)));
-        }
+        list.splice(0..2, core::iter::once((a.0, b.1)));
         return i.saturating_sub(1);
     }
     i
@@ -194,11 +189,8 @@ impl ZeekConn {
             let list = pool.list(&mut g.ranges);
             let keep = list.partition_point(|&(_, hi)| hi <= seq);
             list.drain(..keep);
-            if list.first().is_some_and(|&(lo, _)| lo == g.last_reassem) {
-                // Trim's closing BlockInserted: a block at the frontier is delivered.
-                let hi = list[0].1;
-                g.last_reassem = hi;
-            }
+            // Trim's closing BlockInserted: a block at the frontier is delivered.
+            deliver_joined(list, &mut g.last_reassem);
             if list.is_empty() {
                 pool.release(&mut g.ranges);
             }
@@ -215,17 +207,21 @@ impl ZeekConn {
             return;
         }
         if self.gaps[e].flags & EndpointGaps::SKIP == 0 {
-            loop {
-                let g = self.gaps[e];
-                let next = pool.get(g.ranges).iter().find(|&&(_, hi)| hi > g.last_reassem).copied();
-                let Some((lo, hi)) = next.filter(|&(lo, _)| lo < up_to) else {
-                    break;
-                };
-                if lo > g.last_reassem {
-                    self.gap(e, lo - g.last_reassem, st);
+            while let Some(&(lo, hi)) = pool.get(self.gaps[e].ranges).first()
+                && lo < up_to
+            {
+                let last = self.gaps[e].last_reassem;
+                if lo > last {
+                    self.gap(e, lo - last, st);
                 }
-                // BlockInserted: the range is delivered.
-                self.gaps[e].last_reassem = hi;
+                // BlockInserted: the range is delivered (and held, below `last_reassem`).
+                let g = &mut self.gaps[e];
+                g.last_reassem = g.last_reassem.max(hi);
+                let list = pool.list(&mut g.ranges);
+                list.remove(0);
+                if list.is_empty() {
+                    pool.release(&mut g.ranges);
+                }
             }
             let last = self.gaps[e].last_reassem;
             if up_to > last {
@@ -277,11 +273,16 @@ impl ZeekConn {
         self.new_block(e, seq, upper, st, pool);
         let g = &mut self.gaps[e];
         let no_data_acked = ep.no_data_acked();
-        let held = pool.get(g.ranges);
-        let undelivered = held.last().map_or(0, |&(_, hi)| hi.saturating_sub(g.last_reassem));
-        let data_size = held.iter().fold(0u64, |n, &(lo, hi)| n.saturating_add(hi - lo));
+        let above = pool.get(g.ranges);
+        let undelivered = above.last().map_or(0, |&(_, hi)| hi.saturating_sub(g.last_reassem));
+        // Held: the delivered bytes not yet acknowledged, and those above the holes.
+        let held = above
+            .iter()
+            .fold(g.last_reassem.saturating_sub(g.trim), |n, &(lo, hi)| {
+                n.saturating_add(hi - lo)
+            });
         if (no_data_acked && undelivered > MAX_ABOVE_HOLE_WITHOUT_ANY_ACKS)
-            || data_size > EXCESSIVE_DATA_WITHOUT_FURTHER_ACKS
+            || held > EXCESSIVE_DATA_WITHOUT_FURTHER_ACKS
         {
             // Weird above_hole_data_without_any_acks / excessive_data_without_further_acks.
             pool.release(&mut g.ranges);
@@ -289,35 +290,51 @@ impl ZeekConn {
         }
     }
 
-    /// `Reassembler::NewBlock` and `TCP_Reassembler::BlockInserted` for `[seq, upper)`.
+    /// `Reassembler::NewBlock` and `TCP_Reassembler::BlockInserted` for `[seq, upper)`. The
+    /// delivered bytes Zeek holds until they are acknowledged are `[trim, last_reassem)`,
+    /// with no hole (a gap moves `trim` past itself): only the ranges above `last_reassem`
+    /// are kept as ranges, so data in order costs no range at all.
     fn new_block(&mut self, e: usize, mut seq: u64, upper: u64, st: &ZeekStates, pool: &mut RangePool) {
         let ep = self.ep[e];
-        let size = ep.size(st.state(e), st.prev_state(e), st.state(1 - e));
         let g = &mut self.gaps[e];
         if upper <= seq || upper <= g.trim {
             return;
         }
         seq = seq.max(g.trim);
-        let list = pool.list(&mut g.ranges);
-        let i = insert(list, seq, upper, g.last_reassem);
-        let (lo, hi) = list[i];
-        if lo <= g.last_reassem && hi > g.last_reassem {
-            // A leading hole filled: delivered as far as the data goes.
-            g.last_reassem = hi;
-            // The peer is reassembling too (always here); with nothing acknowledged and
-            // more than the initial window sent, delivered data is not held (TrimToSeq at
-            // the frontier).
-            if ep.no_data_acked() && size > MAX_INITIAL_WINDOW {
-                let cut = g.last_reassem;
-                let keep = list.partition_point(|&(_, hi)| hi <= cut);
-                list.drain(..keep);
-                g.trim = cut;
+        if upper <= g.last_reassem {
+            // Delivered already.
+            return;
+        }
+        if seq > g.last_reassem {
+            // Beyond a hole: held until it fills or is given up.
+            let list = pool.list(&mut g.ranges);
+            insert(list, seq, upper);
+            return;
+        }
+        // The frontier moves: delivered as far as the data goes, what it joins too.
+        g.last_reassem = upper;
+        if g.ranges != NO_RANGES {
+            let list = pool.list(&mut g.ranges);
+            deliver_joined(list, &mut g.last_reassem);
+            if list.is_empty() {
+                pool.release(&mut g.ranges);
             }
         }
-        if list.is_empty() {
-            pool.release(&mut g.ranges);
+        // The peer is reassembling too (always here); with nothing acknowledged and more than
+        // the initial window sent, delivered data is not held (TrimToSeq at the frontier).
+        if ep.no_data_acked() && ep.size(st.state(e), st.prev_state(e), st.state(1 - e)) > MAX_INITIAL_WINDOW {
+            g.trim = g.last_reassem;
         }
     }
+}
+
+/// Delivers the ranges that start at or below `last` (`BlockInserted`'s loop), moving it.
+fn deliver_joined(list: &mut Vec<(u64, u64)>, last: &mut u64) {
+    let k = list.iter().take_while(|&&(lo, _)| lo <= *last).count();
+    for &(_, hi) in &list[..k] {
+        *last = (*last).max(hi);
+    }
+    list.drain(..k);
 }
 
 #[cfg(test)]
@@ -327,14 +344,14 @@ mod tests {
     #[test]
     fn ranges_merge_and_stay_sorted() {
         let mut l = Vec::new();
-        insert(&mut l, 10, 20, 0);
-        insert(&mut l, 30, 40, 0);
+        insert(&mut l, 10, 20);
+        insert(&mut l, 30, 40);
         assert_eq!(l, [(10, 20), (30, 40)]);
-        insert(&mut l, 20, 30, 0);
+        insert(&mut l, 20, 30);
         assert_eq!(l, [(10, 40)]);
-        insert(&mut l, 0, 5, 0);
-        insert(&mut l, 45, 50, 0);
-        assert_eq!(insert(&mut l, 3, 46, 0), 0);
+        insert(&mut l, 0, 5);
+        insert(&mut l, 45, 50);
+        assert_eq!(insert(&mut l, 3, 46), 0);
         assert_eq!(l, [(0, 50)]);
     }
 
@@ -342,7 +359,7 @@ mod tests {
     fn ranges_are_bounded() {
         let mut l = Vec::new();
         for i in 0..(MAX_RANGES as u64 + 10) {
-            insert(&mut l, i * 2, i * 2 + 1, 0);
+            insert(&mut l, i * 2, i * 2 + 1);
         }
         assert_eq!(l.len(), MAX_RANGES);
         assert!(l.windows(2).all(|w| w[0].1 < w[1].0));
