@@ -176,6 +176,34 @@ impl<'r> CaptureReader<'r> {
         self.inner.consumed() as u64
     }
 
+    /// Returns how many digits after the decimal point Wireshark shows for the timestamps of
+    /// interface `interface` (its time precision: 6 for microseconds, 9 for nanoseconds; for
+    /// another resolution the digits it needs, at most 9), once the file's header or the
+    /// interface's description was read (6 before).
+    ///
+    /// ```
+    /// let mut reader = synack::capture::CaptureReader::seed();
+    /// let interface = reader.next_frame().unwrap()?.interface;
+    /// assert_eq!(reader.time_digits(interface), 9); // the built-in seed is a nanosecond pcap
+    /// # Ok::<(), synack::capture::CaptureError>(())
+    /// ```
+    pub fn time_digits(&self, interface: u32) -> u8 {
+        let resolution = match self.legacy {
+            Some(i) => i.resolution,
+            None => self
+                .interfaces
+                .get(interface as usize)
+                .map_or(1_000_000, |i| i.resolution),
+        };
+        let mut digits = 0u8;
+        let mut scale = 1u64;
+        while scale < resolution && digits < 9 {
+            scale = scale.saturating_mul(10);
+            digits += 1;
+        }
+        digits
+    }
+
     /// Returns how many frames have been handed out.
     pub fn frames_read(&self) -> u64 {
         self.frames

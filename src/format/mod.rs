@@ -5,6 +5,8 @@
 //! * [`event`] — one event or connection summary as a line.
 //! * [`follow`] — one conversation's payload as Wireshark's "Follow TCP Stream" (`tshark -z
 //!   follow,tcp,...`) shows it, and tcpflow's file names.
+//! * [`ladder`] — each conversation's ladder diagram: as `tshark -z flow,tcp,standard` prints
+//!   it, as SVG, as a Mermaid `sequenceDiagram`.
 //!
 //! Wireshark's display-filter fields (`tshark -T fields`) are in [`crate::fields`], and Zeek's
 //! `conn.log` rows in [`ConnSummary::write_conn_log`](crate::track::ConnSummary::write_conn_log).
@@ -12,3 +14,4 @@
 pub mod event;
 pub mod follow;
 pub mod frame;
+pub mod ladder;

@@ -186,7 +186,7 @@ pub use conn_log::{ConnState, History, MAX_HISTORY};
 pub use event::{Anomaly, CloseCause, ConnId, Event, EventKind, Handshake, Roles};
 use key::Packed;
 pub use key::{ConnKey, Direction, Endpoint, FlowKey};
-use process::{Emitter, Input, Processed, process};
+use process::{Emitter, Input, process};
 pub use segment::Segment;
 pub use state::{Control, TcpState, Transition, step};
 pub use streams::StreamChunk;
@@ -322,16 +322,6 @@ impl Tracker {
         };
         let streams = if self.streams.is_some() { Self::STREAMS_SIZE } else { 0 };
         Self::connection_size() + seq + zeek + streams
-    }
-
-    /// The bytes of the two reassemblers kept for each connection when
-    /// [`Config::reassembly`] is on (their buffers aside: see [`Tracker::stream_buffered`]).
-    pub const STREAMS_SIZE: usize = Streams::PAIR_SIZE;
-
-    /// Returns the bytes the streams buffer now, across connections (0 without
-    /// [`Config::reassembly`]; never above its `max_total` after a call).
-    pub fn stream_buffered(&self) -> usize {
-        self.streams.as_ref().map_or(0, Streams::buffered)
     }
 
     /// Returns the settings.
@@ -480,13 +470,6 @@ impl Tracker {
         self.expire(now);
         self.hand_held(sink);
         &self.events
-    }
-
-    /// Gives the chunks of streams closed inside the tracker to `sink`.
-    fn hand_held(&mut self, sink: &mut dyn FnMut(StreamChunk<'_>)) {
-        if let Some(streams) = &mut self.streams {
-            streams.hand_held(sink);
-        }
     }
 
     /// The idle timeout of each phase.
@@ -793,44 +776,5 @@ impl Tracker {
             self.streams_step(idx, done, &p, sink);
         }
         &self.events
-    }
-
-    /// The segment's turn in the connection's streams, with the anomalies they find.
-    fn streams_step(&mut self, idx: u32, done: Processed, p: &Parts<'_>, sink: &mut dyn FnMut(StreamChunk<'_>)) {
-        let Some(streams) = &mut self.streams else {
-            return;
-        };
-        if done.flipped {
-            streams.flip(idx);
-        }
-        let (table, v6) = (&self.table, &self.v6);
-        let owner = || {
-            let c = table.get(idx);
-            Owner {
-                conn: c.id(),
-                key: c.public_key(v6),
-            }
-        };
-        let (seg, urgent, payload) = (&p.seg, p.urgent_ptr, p.payload);
-        let outcome = streams.segment(idx, &owner, done.dir, seg, urgent, payload, done.rst_accepted, sink);
-        if !(outcome.inconsistent || outcome.overflowed) {
-            return;
-        }
-        let owner = owner();
-        for (on, anomaly) in [
-            (outcome.inconsistent, Anomaly::InconsistentRetransmission),
-            (outcome.overflowed, Anomaly::StreamOverflow),
-        ] {
-            if on {
-                self.events.push(Event {
-                    conn: owner.conn,
-                    key: owner.key,
-                    timestamp: p.seg.ts,
-                    direction: done.dir,
-                    frame: self.stats.frames,
-                    kind: EventKind::Anomaly(anomaly),
-                });
-            }
-        }
     }
 }

@@ -260,3 +260,70 @@ fn hand(
         });
     }
 }
+
+use super::process::Processed;
+use super::{Anomaly, Event, EventKind, Parts, Tracker};
+
+impl Tracker {
+    /// The bytes of the two reassemblers kept for each connection when
+    /// [`Config::reassembly`] is on (their buffers aside: see [`Tracker::stream_buffered`]).
+    pub const STREAMS_SIZE: usize = Streams::PAIR_SIZE;
+
+    /// Returns the bytes the streams buffer now, across connections (0 without
+    /// [`Config::reassembly`]; never above its `max_total` after a call).
+    pub fn stream_buffered(&self) -> usize {
+        self.streams.as_ref().map_or(0, Streams::buffered)
+    }
+
+    /// Gives the chunks of streams closed inside the tracker to `sink`.
+    pub(super) fn hand_held(&mut self, sink: &mut dyn FnMut(StreamChunk<'_>)) {
+        if let Some(streams) = &mut self.streams {
+            streams.hand_held(sink);
+        }
+    }
+
+    /// The segment's turn in the connection's streams, with the anomalies they find.
+    pub(super) fn streams_step(
+        &mut self,
+        idx: u32,
+        done: Processed,
+        p: &Parts<'_>,
+        sink: &mut dyn FnMut(StreamChunk<'_>),
+    ) {
+        let Some(streams) = &mut self.streams else {
+            return;
+        };
+        if done.flipped {
+            streams.flip(idx);
+        }
+        let (table, v6) = (&self.table, &self.v6);
+        let owner = || {
+            let c = table.get(idx);
+            Owner {
+                conn: c.id(),
+                key: c.public_key(v6),
+            }
+        };
+        let (seg, urgent, payload) = (&p.seg, p.urgent_ptr, p.payload);
+        let outcome = streams.segment(idx, &owner, done.dir, seg, urgent, payload, done.rst_accepted, sink);
+        if !(outcome.inconsistent || outcome.overflowed) {
+            return;
+        }
+        let owner = owner();
+        for (on, anomaly) in [
+            (outcome.inconsistent, Anomaly::InconsistentRetransmission),
+            (outcome.overflowed, Anomaly::StreamOverflow),
+        ] {
+            if on {
+                self.events.push(Event {
+                    conn: owner.conn,
+                    key: owner.key,
+                    timestamp: p.seg.ts,
+                    direction: done.dir,
+                    frame: self.stats.frames,
+                    kind: EventKind::Anomaly(anomaly),
+                });
+            }
+        }
+    }
+}

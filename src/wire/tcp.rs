@@ -67,6 +67,7 @@ bitflags! {
 }
 
 impl TcpFlags {
+    /// The names as tshark 4.0's `tcp_flags_to_str` writes them.
     const NAMES: [(TcpFlags, &'static str); 9] = [
         (TcpFlags::FIN, "FIN"),
         (TcpFlags::SYN, "SYN"),
@@ -76,11 +77,12 @@ impl TcpFlags {
         (TcpFlags::URG, "URG"),
         (TcpFlags::ECE, "ECE"),
         (TcpFlags::CWR, "CWR"),
-        (TcpFlags::NS, "NS"),
+        (TcpFlags::NS, "AE"),
     ];
 
     /// Returns a value that prints as Wireshark's Info column does: `[SYN, ACK]`,
-    /// `[<None>]` when no bit is set.
+    /// `[<None>]` when no bit is set (`tcp_flags_to_str`, in brackets; its alternate form,
+    /// `{:#}`, leaves the brackets out, as the flow graph's labels have it).
     pub fn wireshark(self) -> WiresharkFlags {
         WiresharkFlags(self)
     }
@@ -108,7 +110,10 @@ pub struct WiresharkFlags(TcpFlags);
 
 impl fmt::Display for WiresharkFlags {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[")?;
+        let brackets = !f.alternate();
+        if brackets {
+            f.write_str("[")?;
+        }
         let mut first = true;
         for (flag, name) in TcpFlags::NAMES {
             if self.0.contains(flag) {
@@ -129,7 +134,10 @@ impl fmt::Display for WiresharkFlags {
         if first {
             f.write_str("<None>")?;
         }
-        f.write_str("]")
+        if brackets {
+            f.write_str("]")?;
+        }
+        Ok(())
     }
 }
 
@@ -481,7 +489,7 @@ mod tests {
         assert_eq!(all.netmon().to_string(), "CEUAPRSF");
         assert_eq!(
             all.wireshark().to_string(),
-            "[FIN, SYN, RST, PSH, ACK, URG, ECE, CWR, NS, Reserved]"
+            "[FIN, SYN, RST, PSH, ACK, URG, ECE, CWR, AE, Reserved]"
         );
         assert_eq!((TcpFlags::SYN | TcpFlags::ACK).to_string(), "[SYN, ACK]");
         assert_eq!((TcpFlags::SYN | TcpFlags::ACK).netmon().to_string(), "...A..S.");

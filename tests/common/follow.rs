@@ -57,7 +57,7 @@ pub fn tshark_follow(file: &Path, streams: &[u32]) -> BTreeMap<(String, u32), St
 }
 
 /// Captures tshark reads with more arguments, and why.
-const TSHARK_ARGS: &[(&str, &[&str], &str)] = &[(
+pub const TSHARK_ARGS: &[(&str, &[&str], &str)] = &[(
     "of10_s4810.pcap",
     &["--disable-protocol", "openflow"],
     "the OpenFlow dissector dissects the Ethernet frame inside a PACKET_IN message, whose MAC \

@@ -40,6 +40,11 @@ pub enum Need {
     Ethtool,
     /// The right to create network namespaces (root, or CAP_SYS_ADMIN).
     Netns,
+    /// Chromium, headless: renders the SVG pictures.
+    Chromium,
+    /// Mermaid's command-line renderer (`mmdc`, npm's `@mermaid-js/mermaid-cli`), which
+    /// drives Chromium.
+    Mermaid,
 }
 
 impl Need {
@@ -53,6 +58,8 @@ impl Need {
             Need::Sysctl => "sysctl",
             Need::Ethtool => "ethtool",
             Need::Netns => "the right to create network namespaces",
+            Need::Chromium => "chromium",
+            Need::Mermaid => "mmdc",
         }
     }
 
@@ -84,6 +91,8 @@ impl Need {
             Need::Tc => runs(&["tc", "-V"]),
             Need::Sysctl => runs(&["sysctl", "--version"]),
             Need::Ethtool => runs(&["ethtool", "--version"]),
+            Need::Chromium => runs(&["chromium", "--version"]),
+            Need::Mermaid => runs(&["mmdc", "--version"]) && runs(&["chromium", "--version"]),
             Need::Netns => {
                 // Try it: add a namespace and remove it again.
                 let probe = format!("synack-probe-{}", std::process::id());

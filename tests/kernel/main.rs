@@ -98,6 +98,51 @@ fn kernel_follow_matches_tshark() {
     }
 }
 
+#[test]
+fn kernel_flow_matches_tshark() {
+    let mut what = TRAFFIC.to_vec();
+    what.extend([Need::Tshark]);
+    if !needs("kernel_flow_matches_tshark", &what) {
+        return;
+    }
+    use synack::format::ladder::Ladder;
+    for set in captures() {
+        let (mut files, mut lines) = (Vec::new(), 0);
+        files.extend([set.veth.clone(), set.lo.clone(), set.mid.clone()]);
+        for seed in 1..4u64 {
+            let f = set
+                .veth
+                .with_file_name(format!("flow-impaired-{seed}-{}.pcap", set.family.name));
+            follow::impair(&set.veth, &f, seed);
+            files.push(f);
+        }
+        for file in &files {
+            let (ladder, damage) = Ladder::read(synack::capture::CaptureReader::open(file).expect("open"));
+            assert!(damage.is_none(), "{}", file.display());
+            let mut ours = String::new();
+            ladder.write_text(&mut ours);
+            let out = std::process::Command::new("tshark")
+                .arg("-r")
+                .arg(file)
+                .args(["-q", "-z", "flow,tcp,standard", "-z", "flow,tcp,network"])
+                .output()
+                .expect("run tshark");
+            assert_eq!(
+                String::from_utf8_lossy(&out.stdout),
+                ours.repeat(2),
+                "{}",
+                file.display()
+            );
+            lines += ours.lines().count();
+        }
+        eprintln!(
+            "kernel traffic over {}: flow graph of {} captures (three impaired), {lines} lines, equal to tshark's",
+            set.family.name,
+            files.len()
+        );
+    }
+}
+
 /// The scenarios really happened: counts what they leave in the capture `file`, which is
 /// the veth capture, the loopback one or the midstream one (`[veth, lo, mid]`).
 fn scenarios_happened(ours: &common::Table, file: &std::path::Path, family: net::Family, [veth, _lo, mid]: [bool; 3]) {
