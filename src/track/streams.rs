@@ -266,11 +266,11 @@ use super::{Anomaly, Event, EventKind, Parts, Tracker};
 
 impl Tracker {
     /// The bytes of the two reassemblers kept for each connection when
-    /// [`Config::reassembly`] is on (their buffers aside: see [`Tracker::stream_buffered`]).
+    /// [`Config::reassembly`](super::Config::reassembly) is on (their buffers aside: see [`Tracker::stream_buffered`]).
     pub const STREAMS_SIZE: usize = Streams::PAIR_SIZE;
 
     /// Returns the bytes the streams buffer now, across connections (0 without
-    /// [`Config::reassembly`]; never above its `max_total` after a call).
+    /// [`Config::reassembly`](super::Config::reassembly); never above its `max_total` after a call).
     pub fn stream_buffered(&self) -> usize {
         self.streams.as_ref().map_or(0, Streams::buffered)
     }
