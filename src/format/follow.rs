@@ -132,16 +132,14 @@ impl Follow {
             return;
         };
         // The tap runs only when the dissector knows the segment's length (th_have_seglen).
-        let Some(nxtseq) = a.nxtseq else { return };
+        let Some(seglen) = frame.tcp_len() else { return };
         if self.only.is_some_and(|n| n != a.stream) {
             return;
         }
-        let syn_fin = u32::from(tcp.flags.contains(TcpFlags::SYN)) + u32::from(tcp.flags.contains(TcpFlags::FIN));
-        let seglen = nxtseq.wrapping_sub(a.seq).wrapping_sub(syn_fin);
         // Wireshark's relative acknowledgment when ACK is set; the field as sent otherwise.
         let ack = a.ack.unwrap_or(tcp.ack);
         let stream = self.streams.entry(a.stream).or_default();
-        stream.tap(src, dst, a.seq, ack, tcp.flags, seglen, frame.payload);
+        stream.tap(src, dst, a.seq, ack, tcp.flags, seglen as u32, frame.payload);
     }
 
     /// Returns the records of conversation `stream` so far: which side sent each (`false`

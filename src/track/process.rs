@@ -136,9 +136,7 @@ pub(super) fn process(
     out: &mut Emitter<'_>,
     inp: &Input<'_>,
 ) -> Option<Processed> {
-    let key = c.key;
-    let dir = zeek_view(c, seq_analysis.as_deref_mut(), zeek, out, inp)?;
-    let flipped = c.key != key;
+    let (dir, flipped) = zeek_view(c, seq_analysis.as_deref_mut(), zeek, out, inp)?;
     let seg = inp.seg;
     c.set_last(crate::Nanos::from(seg.ts));
     c.marks.set_last_dir(dir);
@@ -176,15 +174,15 @@ pub(super) fn process(
 }
 
 /// Zeek's view of the segment (conn_state, history, counts), which may flip the roles.
-/// Returns the segment's direction after it, or `None` when Zeek takes the checksum for bad
-/// and analyses nothing else of the packet.
+/// Returns the segment's direction after it and whether Zeek flipped the roles on it, or
+/// `None` when Zeek takes the checksum for bad and analyses nothing else of the packet.
 fn zeek_view(
     c: &mut Conn,
     seq_analysis: Option<&mut SeqState>,
     mut zeek: Option<Acct<'_>>,
     out: &mut Emitter<'_>,
     inp: &Input<'_>,
-) -> Option<Direction> {
+) -> Option<(Direction, bool)> {
     let (seg, src) = (inp.seg, inp.src);
     let flags = seg.flags;
     let (syn, ackf) = (flags.contains(TcpFlags::SYN), flags.contains(TcpFlags::ACK));
@@ -228,11 +226,11 @@ fn zeek_view(
         c.marks.set_hist(if flipped { HistShape::Other } else { hist });
     }
     if !flipped {
-        return Some(dir);
+        return Some((dir, false));
     }
     flip(c, seq_analysis);
     out.emit(c, dir.reverse(), EventKind::RolesFlipped);
-    Some(dir.reverse())
+    Some((dir.reverse(), true))
 }
 
 /// Wireshark's bases for relative sequence numbers, where Wireshark starts them, and its

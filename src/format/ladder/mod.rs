@@ -209,7 +209,6 @@ impl LadderBuilder {
             return;
         }
         let events = self.tracker.observe(cf.timestamp, &frame);
-        let syn_fin = u32::from(tcp.flags.intersects(TcpFlags::SYN)) + u32::from(tcp.flags.intersects(TcpFlags::FIN));
         self.ladder.arrows.push(Arrow {
             frame: cf.number,
             conv: a.stream,
@@ -218,7 +217,7 @@ impl LadderBuilder {
             src,
             dst,
             flags: tcp.flags,
-            len: a.nxtseq.map(|n| n.wrapping_sub(a.seq).wrapping_sub(syn_fin)),
+            len: frame.tcp_len().map(|l| l as u32),
             seq: a.seq,
             ack: a.ack,
             analysis: a.flags,

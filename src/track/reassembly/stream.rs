@@ -306,16 +306,15 @@ impl Reassembler {
     pub fn ack(&mut self, ack: u32) -> Delivery<'_> {
         // Most acknowledgments reveal nothing: at or below the stream's position, with
         // nothing buffered or kept.
-        if self.started && self.buf.len() == self.head && self.fin.is_none() {
-            let at = self
-                .anchor_seq
-                .wrapping_add(self.next.wrapping_sub(self.anchor_off) as u32);
-            if SeqNumber(ack).diff(SeqNumber(at)) <= 0 {
-                self.outs.clear();
-                self.inconsistent = false;
-                self.overflowed = false;
-                return self.delivery(&[]);
-            }
+        if self.started
+            && self.buf.len() == self.head
+            && self.fin.is_none()
+            && SeqNumber(ack).diff(SeqNumber(self.next_seq())) <= 0
+        {
+            self.outs.clear();
+            self.inconsistent = false;
+            self.overflowed = false;
+            return self.delivery(&[]);
         }
         self.begin();
         if !self.started {
@@ -427,9 +426,7 @@ impl Reassembler {
         self.pinned = u64::MAX;
         self.release();
         // Keep the mapping's anchor at the stream's position.
-        self.anchor_seq = self
-            .anchor_seq
-            .wrapping_add(self.next.wrapping_sub(self.anchor_off) as u32);
+        self.anchor_seq = self.next_seq();
         self.anchor_off = self.next;
     }
 
@@ -442,6 +439,12 @@ impl Reassembler {
             inconsistent: self.inconsistent,
             overflowed: self.overflowed,
         }
+    }
+
+    /// The sequence number of the next byte to deliver, by the mapping.
+    fn next_seq(&self) -> u32 {
+        self.anchor_seq
+            .wrapping_add(self.next.wrapping_sub(self.anchor_off) as u32)
     }
 
     /// The stream offset of sequence number `seq` (negative: before the stream's start).
