@@ -16,6 +16,23 @@ pub(crate) struct Impaired {
     pub swapped: usize,
 }
 
+/// Three impaired copies of `veth` (seeds 1 to 3), named `{prefix}-{seed}-{family}.pcap`
+/// beside it (each test its own prefix: the tests run at once), and what was done to them.
+pub(crate) fn impaired_copies(veth: &Path, prefix: &str, family: &str) -> (Vec<std::path::PathBuf>, Impaired) {
+    let mut all = Impaired::default();
+    let files = (1..4u64)
+        .map(|seed| {
+            let f = veth.with_file_name(format!("{prefix}-{seed}-{family}.pcap"));
+            let done = impair(veth, &f, seed);
+            all.dropped += done.dropped;
+            all.duplicated += done.duplicated;
+            all.swapped += done.swapped;
+            f
+        })
+        .collect();
+    (files, all)
+}
+
 /// A small seeded generator (xorshift64*), the same choices on every run.
 struct Rng(u64);
 

@@ -66,21 +66,9 @@ fn kernel_follow_matches_tshark() {
     }
     for set in captures() {
         let mut tally = common::follow::FollowTally::default();
-        let mut impaired = follow::Impaired::default();
-        for seed in 0..4u64 {
-            // Seed 0: the capture as made; then three impaired copies.
-            let file = if seed == 0 {
-                set.veth.clone()
-            } else {
-                let f = set
-                    .veth
-                    .with_file_name(format!("impaired-{seed}-{}.pcap", set.family.name));
-                let done = follow::impair(&set.veth, &f, seed);
-                impaired.dropped += done.dropped;
-                impaired.duplicated += done.duplicated;
-                impaired.swapped += done.swapped;
-                f
-            };
+        // The capture as made, then three impaired copies.
+        let (copies, impaired) = follow::impaired_copies(&set.veth, "impaired", set.family.name);
+        for file in std::iter::once(set.veth.clone()).chain(copies) {
             let followed = common::follow::follow_all(&file);
             common::follow::compare_follow(&file, &followed, &mut tally);
             common::follow::compare_reassembly(&file, &followed, &mut tally);
@@ -109,13 +97,7 @@ fn kernel_flow_matches_tshark() {
     for set in captures() {
         let (mut files, mut lines) = (Vec::new(), 0);
         files.extend([set.veth.clone(), set.lo.clone(), set.mid.clone()]);
-        for seed in 1..4u64 {
-            let f = set
-                .veth
-                .with_file_name(format!("flow-impaired-{seed}-{}.pcap", set.family.name));
-            follow::impair(&set.veth, &f, seed);
-            files.push(f);
-        }
+        files.extend(follow::impaired_copies(&set.veth, "flow-impaired", set.family.name).0);
         for file in &files {
             let (ladder, damage) = Ladder::read(synack::capture::CaptureReader::open(file).expect("open"));
             assert!(damage.is_none(), "{}", file.display());
