@@ -492,7 +492,11 @@ pub fn write_column(out: &mut String, column: Column, row: &Row<'_>) {
     match column.0 {
         C::Field(i) => (FIELDS[i].1)(out, row),
         C::Flag(flag) => {
-            if row.analysis().is_some_and(|a| a.flags.contains(flag)) {
+            let shown = |a: &SegmentAnalysis| match flag {
+                AnalysisFlags::RETRANSMISSION => a.flags.is_retransmission(),
+                _ => a.flags.contains(flag),
+            };
+            if row.analysis().is_some_and(shown) {
                 // The duplicate-ACK field occurs twice.
                 out.push_str(if flag == AnalysisFlags::DUPLICATE_ACK {
                     "1,1"

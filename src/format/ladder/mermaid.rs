@@ -19,8 +19,10 @@ pub(super) fn describe(a: &Arrow) -> String {
     if let Some(len) = a.len.filter(|&l| l > 0) {
         let _ = write!(s, " Len={len}");
     }
+    if a.analysis.is_retransmission() {
+        s.push_str(" (retransmission)");
+    }
     for (flag, word) in [
-        (AnalysisFlags::RETRANSMISSION, "retransmission"),
         (AnalysisFlags::OUT_OF_ORDER, "out of order"),
         (AnalysisFlags::DUPLICATE_ACK, "duplicate ACK"),
         (AnalysisFlags::ZERO_WINDOW, "zero window"),
@@ -55,11 +57,7 @@ impl Ladder {
             }
             drawn += 1;
             let (from, to) = if a.src == c { ("C", "S") } else { ("S", "C") };
-            let line = if a.analysis.contains(AnalysisFlags::RETRANSMISSION) {
-                "-->>"
-            } else {
-                "->>"
-            };
+            let line = if a.analysis.is_retransmission() { "-->>" } else { "->>" };
             let mut t = String::new();
             text::relative_time(&mut t, a.time, start, a.digits.min(6));
             let _ = writeln!(out, "    {from}{line}{to}: {} at {t} s", describe(a));

@@ -44,7 +44,7 @@ const NOTES: u32 = 556;
 /// rest dark grey.
 fn colour(a: &Arrow) -> &'static str {
     let f = a.analysis;
-    if f.intersects(AnalysisFlags::RETRANSMISSION | AnalysisFlags::FAST_RETRANSMISSION) {
+    if f.is_retransmission() {
         "#d62728"
     } else if f.contains(AnalysisFlags::OUT_OF_ORDER) {
         "#9467bd"
@@ -145,7 +145,7 @@ impl Ladder {
         let c = colour(a);
         let mut t = String::new();
         text::relative_time(&mut t, a.time, start, a.digits.min(6));
-        let dash = if a.analysis.contains(AnalysisFlags::RETRANSMISSION) {
+        let dash = if a.analysis.is_retransmission() {
             r##" stroke-dasharray="6 3""##
         } else {
             ""
