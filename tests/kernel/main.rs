@@ -8,6 +8,8 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod follow;
+mod forwarder;
+mod impaired;
 mod net;
 mod tracker;
 mod traffic;
@@ -27,6 +29,71 @@ fn traffic_role() {
     if let Err(e) = traffic::play_role(&spec) {
         panic!("traffic {spec}: {e}");
     }
+}
+
+/// 5 MiB transfers through the impairment forwarder (drops, duplicates, reordering; with
+/// SACK and timestamps and with both off; two seeds; both families), captured on the sender
+/// and on the receiver: every cell equal to tshark, the analysis columns included.
+#[test]
+fn impaired_kernel_traffic_matches_tshark() {
+    let mut what = TRAFFIC.to_vec();
+    what.extend([Need::Tshark, Need::Ethtool]);
+    if !needs("impaired_kernel_traffic_matches_tshark", &what) {
+        return;
+    }
+    let mut tally = Tally::default();
+    let mut seen = std::collections::BTreeMap::<&str, usize>::new();
+    for t in impaired::transfers() {
+        let d = t.done;
+        eprintln!(
+            "{}: {} frames forwarded, {} dropped, {} duplicated, {} reordered",
+            t.name, d.forwarded, d.dropped, d.duplicated, d.reordered
+        );
+        assert!(
+            d.dropped > 0 && d.duplicated > 0 && d.reordered > 0,
+            "{}: {d:?}",
+            t.name
+        );
+        for file in [&t.sender, &t.receiver] {
+            let (ours, stderr) = dissect_fields(file);
+            assert!(stderr.is_empty(), "dissect: {stderr}");
+            let theirs = tshark_fields(file);
+            assert_eq!(ours.rows.len(), theirs.rows.len(), "frame count of {}", file.display());
+            assert!(
+                theirs.rows.len() > 3000,
+                "{}: {} frames",
+                file.display(),
+                theirs.rows.len()
+            );
+            compare(file, &ours, &theirs, &mut tally);
+            for row in &theirs.rows {
+                for col in common::ANALYSIS_FLAG_COLUMNS {
+                    if !theirs.get(row, col).is_empty() {
+                        *seen.entry(col).or_default() += 1;
+                    }
+                }
+            }
+        }
+    }
+    report("impaired kernel traffic", &tally);
+    eprintln!("tshark's analysis flags on these captures: {seen:?}");
+    // The path did what it is for: the sender retransmits, the receiver sees holes.
+    for col in [
+        "tcp.analysis.retransmission",
+        "tcp.analysis.lost_segment",
+        "tcp.analysis.duplicate_ack",
+        "tcp.analysis.out_of_order",
+    ] {
+        assert!(
+            seen.get(col).is_some_and(|&n| n > 0),
+            "no {col} in the impaired captures"
+        );
+    }
+    assert!(
+        tally.mismatches.is_empty(),
+        "{} mismatches against tshark",
+        tally.mismatches.len()
+    );
 }
 
 #[test]

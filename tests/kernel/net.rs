@@ -56,7 +56,7 @@ impl Family {
     }
 }
 
-fn sh(args: &[&str]) -> bool {
+pub(crate) fn sh(args: &[&str]) -> bool {
     Command::new(args[0])
         .args(&args[1..])
         .stdout(Stdio::null())
@@ -66,7 +66,7 @@ fn sh(args: &[&str]) -> bool {
         .unwrap_or(false)
 }
 
-fn must(args: &[&str]) {
+pub(crate) fn must(args: &[&str]) {
     let out = Command::new(args[0])
         .args(&args[1..])
         .output()
@@ -127,7 +127,7 @@ impl Netns {
 }
 
 /// Runs `ip` with the words of `args`, which must succeed.
-fn ip(args: &str) {
+pub(crate) fn ip(args: &str) {
     let mut cmd = vec!["ip"];
     cmd.extend(args.split_whitespace());
     must(&cmd);
@@ -141,12 +141,12 @@ impl Drop for Netns {
     }
 }
 
-struct Capture {
+pub(crate) struct Capture {
     child: Child,
 }
 
 impl Capture {
-    fn start(ns: &str, dev: &str, file: &Path) -> Capture {
+    pub(crate) fn start(ns: &str, dev: &str, file: &Path) -> Capture {
         let mut child = Command::new("ip")
             .args([
                 "netns",
@@ -189,7 +189,7 @@ impl Capture {
         Capture { child }
     }
 
-    fn stop(mut self) {
+    pub(crate) fn stop(mut self) {
         std::thread::sleep(Duration::from_millis(300));
         sh(&["kill", "-INT", &self.child.id().to_string()]);
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -205,7 +205,7 @@ impl Capture {
 
 /// Runs one scenario: a server in `server_ns` (unless the scenario has none) and a client in
 /// `client_ns`, each bounded in time.
-fn play(server_ns: &str, client_ns: &str, addr: &str, scenario: &str) {
+pub(crate) fn play(server_ns: &str, client_ns: &str, addr: &str, scenario: &str) {
     let mut server = (!matches!(scenario, "refused" | "unanswered")).then(|| {
         let mut child = role(server_ns, "server", addr, scenario)
             .stdout(Stdio::piped())
@@ -228,7 +228,7 @@ fn play(server_ns: &str, client_ns: &str, addr: &str, scenario: &str) {
         .expect("client");
     assert!(status.success(), "client {scenario} failed");
     if let Some(s) = server.as_mut() {
-        let deadline = Instant::now() + Duration::from_secs(15);
+        let deadline = Instant::now() + Duration::from_secs(40);
         loop {
             if let Some(st) = s.try_wait().unwrap() {
                 assert!(st.success(), "server {scenario} failed");
@@ -286,7 +286,7 @@ fn drain(devs: &[(&str, &str)]) {
     }
 }
 
-fn sysctl(ns: &str, key: &str, value: &str) {
+pub(crate) fn sysctl(ns: &str, key: &str, value: &str) {
     must(&[
         "ip",
         "netns",

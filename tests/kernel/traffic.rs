@@ -4,7 +4,7 @@
 //!
 //! Scenarios: `lab` (client sends "11111", server closes first), `client-close` (client
 //! closes first), `refused` (client only: nobody listens), `abort` (client resets with
-//! SO_LINGER 0), `bulk` (client sends 256 KiB, server answers "ok"), `half-close` (client
+//! SO_LINGER 0), `bulk` (client sends 256 KiB, server answers "ok"; `bulk-5m` the same with 5 MiB), `half-close` (client
 //! sends a request and its FIN, server answers 20 KiB after it, then closes), `unanswered`
 //! (client only: SYNs to an address nobody answers, given up after 2.5 s), `reuse` (five
 //! connections in a row from the same client port), `keepalive` (an idle connection with
@@ -21,6 +21,21 @@ use std::time::{Duration, Instant};
 
 const TIMEOUT: Duration = Duration::from_secs(5);
 const BULK: usize = 256 * 1024;
+
+/// How long a socket waits: 5 s, or 30 s on the impaired path, where the kernel's
+/// retransmission timer backs off to seconds when a retransmission is lost too.
+fn timeout(scenario: &str) -> Duration {
+    if scenario == "bulk-5m" {
+        Duration::from_secs(30)
+    } else {
+        TIMEOUT
+    }
+}
+
+/// What a bulk scenario sends: 256 KiB, or 5 MiB for `bulk-5m` (the impaired path's).
+fn bulk_size(scenario: &str) -> usize {
+    if scenario == "bulk-5m" { 5 << 20 } else { BULK }
+}
 
 fn read_to_eof(s: &mut TcpStream) -> std::io::Result<usize> {
     let mut buf = [0u8; 16384];
@@ -71,8 +86,8 @@ fn serve_one(listener: &TcpListener, scenario: &str) -> std::io::Result<()> {
         }
     };
     s.set_nonblocking(false)?;
-    s.set_read_timeout(Some(TIMEOUT))?;
-    s.set_write_timeout(Some(TIMEOUT))?;
+    s.set_read_timeout(Some(timeout(scenario)))?;
+    s.set_write_timeout(Some(timeout(scenario)))?;
     match scenario {
         "lab" | "dstopts" => {
             let mut buf = [0u8; 5];
@@ -109,10 +124,10 @@ fn serve_one(listener: &TcpListener, scenario: &str) -> std::io::Result<()> {
         "abort" => {
             let _ = read_to_eof(&mut s);
         }
-        "bulk" => {
+        "bulk" | "bulk-5m" => {
             let mut got = 0;
             let mut buf = [0u8; 65536];
-            while got < BULK {
+            while got < bulk_size(scenario) {
                 match s.read(&mut buf)? {
                     0 => break,
                     n => got += n,
@@ -278,10 +293,12 @@ fn client_more(addr: SocketAddr, scenario: &str) -> std::io::Result<()> {
             s.shutdown(Shutdown::Write)?;
             read_to_eof(&mut s)?;
         }
-        "bulk" => {
+        "bulk" | "bulk-5m" => {
             let mut s = connect(addr)?;
+            s.set_read_timeout(Some(timeout(scenario)))?;
+            s.set_write_timeout(Some(timeout(scenario)))?;
             let block = vec![0x5a_u8; 16384];
-            for _ in 0..BULK / block.len() {
+            for _ in 0..bulk_size(scenario) / block.len() {
                 s.write_all(&block)?;
             }
             let mut reply = [0u8; 2];
