@@ -141,6 +141,16 @@ fn status(v: ChecksumVerdict) -> u8 {
     }
 }
 
+/// `tcp.checksum.status` as tshark 4.0 gives it: a checksum field of 0xffff that verifies
+/// is "bad", since the sum should have been written 0x0000 (RFC 1624; `dissect_tcp`). The
+/// verdict itself stays good: receivers accept it (Linux sends such segments).
+fn tcp_status(v: ChecksumVerdict, r: &Row<'_>) -> u8 {
+    match v {
+        ChecksumVerdict::Good if r.frame().tcp.as_ref().is_some_and(|t| t.checksum == 0xffff) => 0,
+        v => status(v),
+    }
+}
+
 /// One frame as a row of fields: the captured frame, its decoding, and its checksum verdicts,
 /// each computed at most once however many columns ask for it.
 #[derive(Debug, Clone)]
@@ -259,7 +269,7 @@ const FIELDS: &[(&str, Writer)] = &[
     ("tcp.flags", |o, r| if let Some(t) = tcp(r) { hex(o, u32::from(t.flags.bits()), 4) }),
     ("tcp.window_size_value", |o, r| if let Some(t) = tcp(r) { dec(o, u64::from(t.window)) }),
     ("tcp.checksum", |o, r| if let Some(t) = tcp(r) { hex(o, u32::from(t.checksum), 4) }),
-    ("tcp.checksum.status", |o, r| if let Some(v) = r.tcp_checksum() { dec(o, u64::from(status(v))) }),
+    ("tcp.checksum.status", |o, r| if let Some(v) = r.tcp_checksum() { dec(o, u64::from(tcp_status(v, r))) }),
     ("tcp.urgent_pointer", |o, r| if let Some(t) = tcp(r) { dec(o, u64::from(t.urgent_ptr)) }),
     ("tcp.options.mss_val", |o, r| joined(o, options(r).filter_map(|x| if let TcpOption::Mss(m) = x { Some(u64::from(m)) } else { None }))),
     ("tcp.options.wscale.shift", |o, r| joined(o, options(r).filter_map(|x| if let TcpOption::WindowScale(s) = x { Some(u64::from(s)) } else { None }))),

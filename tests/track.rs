@@ -363,6 +363,34 @@ fn data_before_the_handshake_completes_is_an_anomaly() {
     assert!(k.contains(&EventKind::Anomaly(Anomaly::DataBeforeEstablished)), "{k:?}");
 }
 
+/// RFC 9293 §3.10.7.3: a client that has the SYN-ACK is established, and may carry data on
+/// the ACK that completes the handshake (Linux does after a Fast Open cookie request); data
+/// before it has the SYN-ACK is premature.
+#[test]
+fn data_on_the_ack_that_completes_the_handshake_is_valid() {
+    let mut sim = Sim::new();
+    sim.send(syn(100));
+    let k = sim.send(data(C2S, 101, 0, 10));
+    assert!(k.contains(&EventKind::Anomaly(Anomaly::DataBeforeEstablished)), "{k:?}");
+    let mut sim = Sim::new();
+    sim.send(syn(100));
+    sim.send(synack(5000, 101));
+    let k = sim.send(data(C2S, 101, 5001, 10));
+    assert!(!k.iter().any(|k| matches!(k, EventKind::Anomaly(_))), "{k:?}");
+    assert!(k.iter().any(|k| matches!(k, EventKind::Established(_))), "{k:?}");
+}
+
+/// RFC 7413 §4.2.2: a Fast Open server that accepted the SYN's data may answer before the
+/// handshake completes.
+#[test]
+fn a_fast_open_server_may_answer_before_the_handshake_completes() {
+    let mut sim = Sim::new();
+    sim.send(Seg { len: 20, ..syn(100) });
+    sim.send(synack(5000, 121));
+    let k = sim.send(data(S2C, 5001, 121, 10));
+    assert!(!k.iter().any(|k| matches!(k, EventKind::Anomaly(_))), "{k:?}");
+}
+
 #[test]
 fn tcp_fast_open_data_on_the_syn_is_reported() {
     let mut sim = Sim::new();

@@ -320,9 +320,28 @@ fn handshake_events(c: &mut Conn, out: &mut Emitter<'_>, f: &Facts, inp: &Input<
         h.syn = SynSeen::from(opts).with_flags(flags);
         h.has |= Half::ISN | Half::SYN;
         c.syn_data[s] = u16::try_from(seg.len).unwrap_or(u16::MAX);
-    } else if seg.len > 0 && c.half[s].state.is_handshake() && c.established.is_none() && c.roles == Roles::FromSyn {
+    } else if seg.len > 0
+        && c.half[s].state.is_handshake()
+        && c.established.is_none()
+        && c.roles == Roles::FromSyn
+        && !may_send_data(c, f)
+    {
         out.emit(c, dir, EventKind::Anomaly(Anomaly::DataBeforeEstablished));
     }
+}
+
+/// Whether a side still in its handshake may send data (RFC 9293 §3.10.7.3, RFC 7413): the
+/// SYN's sender once it has the peer's SYN-ACK, on the segment that acknowledges it (Linux
+/// sends its first bytes there after a Fast Open cookie request); the SYN-ACK's sender after
+/// accepting data on the SYN (a Fast Open server answers before the handshake completes).
+fn may_send_data(c: &Conn, f: &Facts) -> bool {
+    let (s, r) = (f.s, f.r);
+    let sent_syn_ack = c.half[s].syn().is_some_and(|syn| syn.has(SynSeen::ACK));
+    if sent_syn_ack {
+        return c.syn_data[r] > 0;
+    }
+    let peer_syn_ack = c.half[r].syn().is_some_and(|syn| syn.has(SynSeen::ACK));
+    peer_syn_ack && f.ackf && c.half[r].isn().is_some_and(|isn| f.ack == isn + 1)
 }
 
 /// Whether a RST is accepted: when in the receiver's window (RFC 5961 §3.2), or when no

@@ -375,6 +375,11 @@ fn make_captures(dir: &Path, fam: Family) -> Captures {
     for (ns, dev) in queues {
         must(&["ip", "netns", "exec", ns, "tc", "qdisc", "del", "dev", dev, "root"]);
     }
+    // TCP Fast Open (the client caches the cookie per server address, so each family asks).
+    for ns in [NS_CLIENT, NS_SERVER] {
+        sysctl(ns, "net.ipv4.tcp_fastopen", "3");
+    }
+    play(NS_SERVER, NS_CLIENT, &port(1048), "fastopen");
     if fam.name == "ipv6" {
         // The lab exchange with a destination options header on the client's segments.
         play(NS_SERVER, NS_CLIENT, &port(1047), "dstopts");

@@ -267,3 +267,43 @@ fn midstream(t: &Tracked, report: &mut Vec<&str>) {
     assert!(!m.summaries[0].history.as_str().contains('S'));
     report.push("midstream: roles guessed, no handshake, closed gracefully, SF without S");
 }
+
+/// The anomalies other than Wireshark's analysis flags in a capture, by server port.
+fn anomalies(file: &Path) -> Vec<(u16, Anomaly)> {
+    let mut found = Vec::new();
+    for out in Driver::open(file, Default::default()).expect("the capture opens") {
+        if let Output::Event(e) = out.expect("the capture reads to its end")
+            && let EventKind::Anomaly(a) = e.kind
+            && !matches!(a, Anomaly::Analysis { .. })
+        {
+            found.push((e.key.server.port, a));
+        }
+    }
+    found
+}
+
+/// Every kernel scenario is a valid exchange (RFC 9293), the impaired transfers included:
+/// none raises an anomaly (Wireshark's analysis flags aside, which describe the path).
+#[test]
+fn valid_kernel_exchanges_raise_no_anomaly() {
+    if !needs("valid_kernel_exchanges_raise_no_anomaly", &crate::TRAFFIC) {
+        return;
+    }
+    let mut files = Vec::new();
+    for c in captures() {
+        files.extend([&c.veth, &c.mid, &c.lo]);
+    }
+    if crate::common::Need::Ethtool.present() {
+        for t in crate::impaired::transfers() {
+            files.extend([&t.sender, &t.receiver]);
+        }
+    }
+    let mut all = Vec::new();
+    for f in &files {
+        for (port, a) in anomalies(f) {
+            all.push(format!("{}: port {port}: {a:?}", f.display()));
+        }
+    }
+    eprintln!("{} kernel captures read, {} anomalies", files.len(), all.len());
+    assert!(all.is_empty(), "anomalies on valid exchanges:\n{}", all.join("\n"));
+}

@@ -10,7 +10,8 @@
 //! connections in a row from the same client port), `keepalive` (an idle connection with
 //! 1-second keep-alives), `zero-window` (the server stops reading until its window is
 //! zero), `midstream` (the client waits 1.5 s before sending, so a capture can start late),
-//! `simultaneous-close` (after a one-byte exchange both sides send 6000 bytes and close at
+//! `fastopen` (two connections with TCP Fast Open: a cookie request whose data goes on the
+//! handshake's last ACK, then data on the SYN), `simultaneous-close` (after a one-byte exchange both sides send 6000 bytes and close at
 //! once; with a slow queue on the link, the harness makes the two FINs cross).
 //! Every wait is bounded: sockets time out after 5 s, and a server exits after its
 //! connections.
@@ -49,6 +50,19 @@ fn read_to_eof(s: &mut TcpStream) -> std::io::Result<usize> {
 }
 
 const REUSE: usize = 5;
+/// Fast Open: the first connection asks for a cookie, the second sends its data on the SYN.
+const FASTOPEN_ROUNDS: usize = 2;
+
+/// Sets an integer socket option (Fast Open's have no wrapper in std or socket2).
+fn set_int_option(s: &impl std::os::fd::AsRawFd, level: i32, name: i32, value: i32) -> std::io::Result<()> {
+    // SAFETY: an initialised int of the size passed, on a descriptor the caller owns.
+    let r = unsafe { libc::setsockopt(s.as_raw_fd(), level, name, (&value as *const i32).cast(), 4) };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
 const REUSE_PORT: u16 = 45000;
 
 fn server(addr: SocketAddr, scenario: &str) -> std::io::Result<()> {
@@ -63,11 +77,18 @@ fn server(addr: SocketAddr, scenario: &str) -> std::io::Result<()> {
     } else {
         TcpListener::bind(addr)?
     };
+    if scenario == "fastopen" {
+        set_int_option(&listener, libc::IPPROTO_TCP, libc::TCP_FASTOPEN, 8)?;
+    }
     listener.set_nonblocking(true)?;
     // Announce readiness on stdout so the harness can start the client.
     println!("{LISTENING}");
     std::io::stdout().flush()?;
-    let rounds = if scenario == "reuse" { REUSE } else { 1 };
+    let rounds = match scenario {
+        "reuse" => REUSE,
+        "fastopen" => FASTOPEN_ROUNDS,
+        _ => 1,
+    };
     for _ in 0..rounds {
         serve_one(&listener, scenario)?;
     }
@@ -102,6 +123,13 @@ fn serve_one(listener: &TcpListener, scenario: &str) -> std::io::Result<()> {
             s.shutdown(Shutdown::Write)?;
         }
         "simultaneous-close" => both_close(&mut s)?,
+        "fastopen" => {
+            let mut req = [0u8; 5];
+            s.read_exact(&mut req)?;
+            s.write_all(b"ok")?;
+            s.shutdown(Shutdown::Write)?;
+            read_to_eof(&mut s)?;
+        }
         "half-close" => {
             read_to_eof(&mut s)?;
             // Data after the client's FIN, then our own FIN.
@@ -244,6 +272,22 @@ fn client_more(addr: SocketAddr, scenario: &str) -> std::io::Result<()> {
             Err(_) => {}
             Ok(_) => return Err(std::io::Error::other("an unanswered SYN was answered")),
         },
+        "fastopen" => {
+            for _ in 0..FASTOPEN_ROUNDS {
+                let sock = socket2::Socket::new(socket2::Domain::for_address(addr), socket2::Type::STREAM, None)?;
+                set_int_option(&sock, libc::IPPROTO_TCP, libc::TCP_FASTOPEN_CONNECT, 1)?;
+                sock.connect_timeout(&addr.into(), TIMEOUT)?;
+                let mut s = TcpStream::from(sock);
+                s.set_read_timeout(Some(TIMEOUT))?;
+                // With a cookie this goes on the SYN; without, on the handshake's last ACK.
+                s.write_all(b"hello")?;
+                let mut reply = [0u8; 2];
+                s.read_exact(&mut reply)?;
+                s.shutdown(Shutdown::Write)?;
+                read_to_eof(&mut s)?;
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
         "reuse" => {
             for _ in 0..REUSE {
                 let sock = socket2::Socket::new(socket2::Domain::for_address(addr), socket2::Type::STREAM, None)?;
