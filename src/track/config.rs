@@ -23,7 +23,9 @@ pub const ZEEK_LIKELY_SERVER_PORTS: &[u16] = &[
 pub struct Config {
     /// The most connections kept at once; when full, the least recently active is evicted.
     pub max_connections: usize,
-    /// Idle time after which a connection whose handshake has not completed expires.
+    /// Idle time after which a connection whose handshake has not completed expires. This
+    /// and the two below apply without the summaries (or with [`ZeekSettings::timers`]
+    /// off); with them, Zeek's timers end the connections, as Zeek does.
     pub embryonic_timeout: Duration,
     /// Idle time after which an established connection expires.
     pub established_timeout: Duration,
@@ -49,7 +51,9 @@ pub struct Config {
     /// [`Tracker::drain_summaries`] return nothing) and each connection keeps
     /// [`Tracker::SUMMARY_SIZE`] bytes less: the roles, port reuse and closing phase are then
     /// decided from the RFC 9293 model's own state, by rules that reproduce Zeek's (the
-    /// events are the same on every capture of the corpus, `tests/summaries_off.rs`).
+    /// events are the same on every capture of the corpus, `tests/summaries_off.rs`, when
+    /// both end idle connections by the phase timeouts: Zeek's timers,
+    /// [`ZeekSettings::timers`], need the times kept with the summaries).
     pub conn_summaries: bool,
     /// Zeek settings for the summaries.
     pub zeek: ZeekSettings,
@@ -169,6 +173,12 @@ impl Config {
     /// Sets [`ZeekSettings::reassemble`].
     pub fn with_zeek_reassembly(mut self, on: bool) -> Self {
         self.zeek.reassemble = on;
+        self
+    }
+
+    /// Sets [`ZeekSettings::timers`].
+    pub fn with_zeek_timers(mut self, timers: Option<super::ZeekTimers>) -> Self {
+        self.zeek.timers = timers;
         self
     }
 

@@ -195,7 +195,7 @@ use summary::summary;
 pub use summary::{ConnSummary, OpenConn, Stats};
 use table::Table;
 use zeek::{Acct, RangePool};
-pub use zeek::{ZeekEndpointState, ZeekSettings};
+pub use zeek::{ZeekEndpointState, ZeekSettings, ZeekTimers};
 
 use crate::Timestamp;
 use crate::wire::{ChecksumVerdict, Frame, SynOptions, TcpFlags};
@@ -271,12 +271,7 @@ impl Tracker {
             clock: Timestamp::default(),
             last_sweep: Timestamp::default(),
             ending: false,
-            timeout_nanos: [
-                config.embryonic_timeout,
-                config.established_timeout,
-                config.closing_timeout,
-            ]
-            .map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)),
+            timeout_nanos: Self::timeouts_of(&config).map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)),
             streams: config.reassembly.map(Streams::new),
             config,
         }
@@ -474,11 +469,32 @@ impl Tracker {
 
     /// The idle timeout of each phase.
     fn timeouts(&self) -> [Duration; 3] {
-        [
-            self.config.embryonic_timeout,
-            self.config.established_timeout,
-            self.config.closing_timeout,
-        ]
+        Self::timeouts_of(&self.config)
+    }
+
+    /// The phases' timeouts: Zeek's timers while the summaries are kept (the table never
+    /// lets a connection go before Zeek would; see `ZeekTimers::phase`), else the
+    /// configuration's.
+    fn timeouts_of(config: &Config) -> [Duration; 3] {
+        if let (true, Some(timers)) = (config.conn_summaries, config.zeek.timers) {
+            timers.phase_timeouts()
+        } else {
+            [
+                config.embryonic_timeout,
+                config.established_timeout,
+                config.closing_timeout,
+            ]
+        }
+    }
+
+    /// The phase a connection's list is: by Zeek's timers when the summaries are kept.
+    #[inline]
+    fn phase_of(&self, i: u32) -> conn::Phase {
+        let c = self.table.get(i);
+        match (self.zeeks.get(i as usize), self.config.zeek.timers) {
+            (Some(z), Some(_)) => conn::Phase::of_index(zeek::ZeekTimers::phase(&c.zeek, &z.timers)),
+            _ => conn::phase_of(c),
+        }
     }
 
     fn expire(&mut self, now: Timestamp) {
@@ -498,7 +514,18 @@ impl Tracker {
                     self.table.second_chance(head);
                     continue;
                 }
-                self.time_out(head, timeout);
+                let zeek_at = self
+                    .zeeks
+                    .get(head as usize)
+                    .zip(self.config.zeek.timers)
+                    .and_then(|(z, t)| {
+                        let c = self.table.get(head);
+                        t.removal(&c.zeek, z, c.last, crate::Nanos::from(now))
+                    });
+                match zeek_at {
+                    Some(at) => self.time_out_at(head, at.timestamp()),
+                    None => self.time_out(head, timeout),
+                }
             }
         }
     }
@@ -506,6 +533,12 @@ impl Tracker {
     /// Removes connection `i`, idle past `timeout`, as timed out at its last packet plus
     /// the timeout.
     fn time_out(&mut self, i: u32, timeout: Duration) {
+        let at = self.table.get(i).last.timestamp() + timeout;
+        self.time_out_at(i, at);
+    }
+
+    /// Removes connection `i` as timed out at `at`.
+    fn time_out_at(&mut self, i: u32, at: Timestamp) {
         let c = self.table.get(i);
         let cause = CloseCause::TimedOut {
             client: c.half[0].state,
@@ -514,7 +547,6 @@ impl Tracker {
         if c.closed.is_none() {
             self.stats.timed_out += 1;
         }
-        let at = c.last.timestamp() + timeout;
         self.remove(i, Some(cause), at);
     }
 
@@ -768,7 +800,7 @@ impl Tracker {
             ranges: &mut self.zeek_ranges,
         });
         let processed = process(conn, seq, zeek, &mut out, &input);
-        self.table.touch(idx);
+        self.table.touch(idx, self.phase_of(idx));
         self.hand_held(sink);
         // The streams take what the models take (a segment Zeek takes for bad, with
         // `count_bad_checksums`, none of them do).

@@ -7,7 +7,7 @@ use core::hash::{BuildHasher, Hash};
 use core::time::Duration;
 use std::vec::Vec;
 
-use super::conn::{Conn, NIL, RELINK, phase_of};
+use super::conn::{Conn, NIL, Phase, RELINK};
 use super::key::PackedFlow;
 
 type Hasher = foldhash::fast::RandomState;
@@ -151,9 +151,8 @@ impl Table {
     /// connections. A connection whose place is stale gets a second chance when it reaches
     /// the head (see [`Table::second_chance`]), so expiry and eviction see true idle times.
     #[inline]
-    pub(super) fn touch(&mut self, i: u32) {
+    pub(super) fn touch(&mut self, i: u32, phase: Phase) {
         let c = self.get(i);
-        let phase = phase_of(c);
         if phase == c.marks.phase() && Duration::from_nanos(u64::from(c.linked_lag)) < RELINK {
             return;
         }

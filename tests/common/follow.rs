@@ -79,7 +79,12 @@ pub struct Conns {
 }
 
 pub fn reassembled(file: &Path) -> (Streams, Conns) {
-    let config = Config::default().with_reassembly(ReassemblyConfig::default());
+    // Wireshark's conversations never end on a timer; Zeek's timers would end a connection
+    // where Zeek logs two rows (an unanswered SYN-ACK's 5-second attempt timer in a bare
+    // run, say), so the phase timeouts here.
+    let config = Config::default()
+        .with_reassembly(ReassemblyConfig::default())
+        .with_zeek_timers(None);
     let mut driver = Driver::open(file, config).expect("open capture");
     let mut streams = Streams::new();
     let mut conns = Conns::default();
@@ -239,26 +244,38 @@ pub fn compare_reassembly(file: &Path, follow: &Follow, tally: &mut FollowTally)
         }
         let mut late = 0;
         for (node, w) in [nodes.0, nodes.1].iter().zip(&want) {
-            let mut got = ours.get(&(conn, *node)).map(Vec::as_slice).unwrap_or(&[]);
+            let whole = ours.get(&(conn, *node)).map(Vec::as_slice).unwrap_or(&[]);
             // A direction first seen after the peer acknowledged into it starts, for the
             // reassembler, at that acknowledgment (Zeek's init_peer); for Wireshark's follow,
-            // at its own first segment: the reassembler's leading gap is not in the records.
-            if w.first().is_some_and(Option::is_some) {
-                got = &got[got.iter().take_while(|b| b.is_none()).count()..];
+            // at its own first segment: the reassembler's leading gap is then not in the
+            // records. But a leading gap can also be the first segment captured after its
+            // ACK (a gap by Zeek's rule, data to follow): the records are compared at the
+            // reassembler's own offsets first, and without its leading gap if they differ.
+            let lead = whole.iter().take_while(|b| b.is_none()).count();
+            let stripped = &whole[lead..];
+            let first_bad = |got: &[Option<u8>]| {
+                let mut late = 0;
+                let bad = w
+                    .iter()
+                    .enumerate()
+                    .find(|&(i, b)| match (b, got.get(i).copied().flatten()) {
+                        (Some(x), Some(y)) => *x != y,
+                        (Some(_), None) => {
+                            late += 1;
+                            false
+                        }
+                        (None, Some(_)) => true,
+                        (None, None) => false,
+                    })
+                    .map(|(i, _)| i);
+                (bad, late)
+            };
+            let (mut bad, mut n) = first_bad(whole);
+            if bad.is_some() && lead > 0 && w.first().is_some_and(Option::is_some) {
+                (bad, n) = first_bad(stripped);
             }
-            let bad = w
-                .iter()
-                .enumerate()
-                .find(|&(i, b)| match (b, got.get(i).copied().flatten()) {
-                    (Some(x), Some(y)) => *x != y,
-                    (Some(_), None) => {
-                        late += 1;
-                        false
-                    }
-                    (None, Some(_)) => true,
-                    (None, None) => false,
-                });
-            if let Some((i, _)) = bad {
+            late += n;
+            if let Some(i) = bad {
                 tally.reassembly_differ.push(format!(
                     "{} stream {n} from {node}: first at offset {i}",
                     file.display()

@@ -125,6 +125,13 @@ impl SeqState {
     /// Analyses a segment sent by side `from` for the tracker, which needs only the flags
     /// and the duplicate-ACK number.
     pub(crate) fn segment_flags(&mut self, from: usize, s: &Seg) -> (A, u32) {
+        // A SYN with another sequence is a new conversation to Wireshark (dissect_tcp's
+        // conversation_new, the Analyzer's part); the tracker keeps its connection (its own
+        // reuse rule is Zeek's), and the sender's base moves to the SYN, as its own does.
+        let f = &mut self.flows[from & 1];
+        if s.flags & (TcpFlags::SYN | TcpFlags::ACK) == TcpFlags::SYN && f.base_set && f.base_seq != s.seq {
+            f.base_seq = s.seq;
+        }
         let out = self.advance(from & 1, s, None);
         (out.flags, out.dupack_num)
     }

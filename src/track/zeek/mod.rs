@@ -4,11 +4,14 @@
 
 mod gaps;
 mod states;
+mod timers;
 
 use gaps::EndpointGaps;
 pub(crate) use gaps::RangePool;
 pub use states::ZeekEndpointState;
 pub(crate) use states::{ZeekStates, sender_start};
+pub(crate) use timers::TimerMarks;
+pub use timers::ZeekTimers;
 
 use super::analysis::Seg;
 use super::conn_log::{ConnState, History};
@@ -154,6 +157,12 @@ pub struct ZeekSettings {
     /// established or cleanly closing (partial ones, or after a RST) in `missed_bytes` too
     /// (the history still gets no `G` for them). Off by default, as in Zeek.
     pub report_gaps_for_partial: bool,
+    /// Zeek's TCP timers, which decide when a connection is removed and its row logged (a
+    /// later packet starts a new row), in place of [`Config`](crate::track::Config)'s phase
+    /// timeouts while the summaries are kept (their times are kept with them). `None`: the
+    /// phase timeouts, as without the summaries (the events are then the same with and
+    /// without them).
+    pub timers: Option<ZeekTimers>,
 }
 
 impl Default for ZeekSettings {
@@ -162,6 +171,7 @@ impl Default for ZeekSettings {
             count_bad_checksums: false,
             reassemble: true,
             report_gaps_for_partial: false,
+            timers: Some(ZeekTimers::default()),
         }
     }
 }
@@ -206,6 +216,8 @@ pub(crate) struct ZeekConn {
     gaps: [EndpointGaps; 2],
     /// Bytes acknowledged but never seen (Zeek's `content_gap` lengths).
     pub missed_bytes: u64,
+    /// What its timers count from.
+    pub timers: TimerMarks,
 }
 
 impl ZeekConn {
@@ -226,6 +238,7 @@ impl ZeekConn {
             first_seen: 0,
             gaps: Default::default(),
             missed_bytes: 0,
+            timers: TimerMarks::default(),
         }
     }
 
@@ -571,19 +584,33 @@ pub(crate) fn packet(
 
     let placed = acct.as_deref_mut().map(|a| a.take_in(st, orig, seg, ip_len));
 
+    // UpdateInactiveState: the originator's first SYN starts the attempt timer.
+    let attempt = orig && flags.contains(TcpFlags::SYN) && st.state(ei) == ZeekEndpointState::Inactive;
     let (do_close, reversed) = st.update(ei, pi, orig, len, flags);
     flipped |= reversed;
     // After a SYN/SYN-ACK reversal the sender is the originator.
     let (ei, orig) = if reversed { (0, true) } else { (ei, orig) };
+    let closed = do_close && !st.did_close(ei);
+    let mut timers = None;
     if let (Some(a), Some(placed), Some(ranges)) = (acct, placed, ranges) {
         if reversed {
             a.flip();
         }
         a.reassemble(st, orig, seg, placed, whole, ranges);
         a.first_packet_seen(arrived_orig);
+        timers = Some(&mut a.timers);
     }
-    if do_close && !st.did_close(ei) {
+    if closed {
         st.set_did_close(ei);
+    }
+    if let Some(m) = timers {
+        let t = crate::Nanos::from(seg.ts);
+        if attempt && !reversed {
+            m.attempt(t);
+        }
+        if closed {
+            m.closed(st, ei, t);
+        }
     }
     flipped
 }
