@@ -872,3 +872,32 @@ fn gaps_of_a_partial_connection_count_only_when_asked() {
     assert!(!plain.history.as_str().contains('G'), "{}", plain.history);
     assert_eq!(plain.history.as_str(), partial.history.as_str());
 }
+
+/// `TCP_Endpoint::CheckHistory`: a pure ACK or data while the history is exactly `H` flips
+/// the roles whichever side sends it, and the history becomes `^h` (a capture of one
+/// direction: the SYN-ACK's sender goes on sending).
+#[test]
+fn productive_traffic_after_a_lone_synack_flips_the_roles_from_either_side() {
+    for (second, want) in [(data(S2C, 5001, 101, 10), "^hd"), (ack(C2S, 101, 5001), "^hA")] {
+        let mut sim = Sim::new();
+        sim.send(synack(5000, 101));
+        let k = sim.send(second);
+        assert!(k.contains(&EventKind::RolesFlipped), "{k:?}");
+        let s = sim.finish();
+        assert_eq!(s[0].history.as_str(), want);
+        assert_eq!(s[0].key.client.port, CPORT, "the SYN-ACK's sender is the responder");
+    }
+}
+
+/// `UpdateInactiveState`'s SYN/SYN-ACK reversal: `Connection::FlipRoles` appends `^` where
+/// the history stands, after the letters recorded before the flip, which keep their case.
+#[test]
+fn a_syn_after_its_synack_flips_the_roles_where_the_history_stands() {
+    let mut sim = Sim::new();
+    sim.send(synack(5000, 101));
+    sim.send(syn(100));
+    sim.send(ack(C2S, 101, 5001));
+    let s = sim.finish();
+    assert_eq!(s[0].history.as_str(), "Hs^A");
+    assert_eq!(s[0].key.client.port, CPORT);
+}

@@ -89,20 +89,12 @@ impl History {
         core::str::from_utf8(&self.buf[..usize::from(self.len)]).unwrap_or("")
     }
 
-    pub(super) fn flip(&mut self) {
-        let n = usize::from(self.len);
-        let mut out = History::default();
-        out.push(b'^');
-        for &c in &self.buf[..n] {
-            out.push(if c.is_ascii_uppercase() {
-                c.to_ascii_lowercase()
-            } else if c.is_ascii_lowercase() {
-                c.to_ascii_uppercase()
-            } else {
-                c
-            });
+    /// Zeek's `ReplaceHistory`.
+    pub(super) fn replace(&mut self, h: &[u8]) {
+        *self = History::default();
+        for &c in h {
+            self.push(c);
         }
-        *self = out;
     }
 }
 

@@ -492,7 +492,7 @@ impl Tracker {
     fn phase_of(&self, i: u32) -> conn::Phase {
         let c = self.table.get(i);
         match (self.zeeks.get(i as usize), self.config.zeek.timers) {
-            (Some(z), Some(_)) => conn::Phase::of_index(zeek::ZeekTimers::phase(&c.zeek, &z.timers)),
+            (Some(z), Some(_)) => conn::Phase::of_index(zeek::ZeekTimers::phase(&c.zeek, z)),
             _ => conn::phase_of(c),
         }
     }

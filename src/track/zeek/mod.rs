@@ -218,6 +218,8 @@ pub(crate) struct ZeekConn {
     pub missed_bytes: u64,
     /// What its timers count from.
     pub timers: TimerMarks,
+    /// A `ConnectionClosed` completed the close: only the inactivity and delete timers remain.
+    close_complete: bool,
 }
 
 impl ZeekConn {
@@ -239,6 +241,7 @@ impl ZeekConn {
             gaps: Default::default(),
             missed_bytes: 0,
             timers: TimerMarks::default(),
+            close_complete: false,
         }
     }
 
@@ -298,8 +301,9 @@ impl ZeekConn {
         // TCPSessionAdapter::FlipRoles: the first-packet marks swap, `is_partial` resets.
         self.first_seen = (self.first_seen & 1) << 1 | (self.first_seen & 2) >> 1;
         self.partial = false;
-        self.hist_seen = self.hist_seen.rotate_left(16);
-        self.history.flip();
+        // Connection::FlipRoles: the history gets a `^` where it stands; its letters and
+        // the once-only masks (`hist_seen`, the connection's) stay as they were.
+        self.history.push(b'^');
     }
 
     /// Records a packet with a bad checksum (Zeek without `-C`).
@@ -567,17 +571,22 @@ pub(crate) fn packet(
         debug_assert_eq!(lone_h, a.history.as_bytes() == b"H", "history {:?}", a.history);
         a.partial_status(orig, flags.contains(TcpFlags::SYN), flags.contains(TcpFlags::ACK));
     }
-    // A lone SYN-ACK answered by an ACK or data: the SYN-ACK's sender is the responder.
-    if !orig
-        && lone_h
+    // TCP_Endpoint::CheckHistory: an `A` or `D` (a pure ACK or data, no SYN, FIN or RST)
+    // while the history is exactly `H`, from either side, flips the roles: "productive"
+    // traffic after a lone SYN-ACK makes a stealth scan unlikely, so the SYN-ACK's sender is
+    // the responder (the history becomes `^h`).
+    if lone_h
         && !flags.intersects(TcpFlags::SYN | TcpFlags::FIN | TcpFlags::RST)
         && (len > 0 || flags.contains(TcpFlags::ACK))
     {
         st.flip();
         if let Some(a) = acct.as_deref_mut() {
             a.flip();
+            // "We then fix up the history (which will initially be "H^") and pretend we
+            // have actually seen that missing first packet."
+            a.history.replace(b"^h");
         }
-        orig = true;
+        orig = !orig;
         flipped = true;
     }
     let (ei, pi) = if orig { (0, 1) } else { (1, 0) };
@@ -591,25 +600,25 @@ pub(crate) fn packet(
     // After a SYN/SYN-ACK reversal the sender is the originator.
     let (ei, orig) = if reversed { (0, true) } else { (ei, orig) };
     let closed = do_close && !st.did_close(ei);
-    let mut timers = None;
+    let mut timed = None;
     if let (Some(a), Some(placed), Some(ranges)) = (acct, placed, ranges) {
         if reversed {
             a.flip();
         }
         a.reassemble(st, orig, seg, placed, whole, ranges);
         a.first_packet_seen(arrived_orig);
-        timers = Some(&mut a.timers);
+        timed = Some(a);
     }
     if closed {
         st.set_did_close(ei);
     }
-    if let Some(m) = timers {
+    if let Some(a) = timed {
         let t = crate::Nanos::from(seg.ts);
         if attempt && !reversed {
-            m.attempt(t);
+            a.timer_attempt(t);
         }
         if closed {
-            m.closed(st, ei, t);
+            a.timer_closed(st, ei, t);
         }
     }
     flipped
@@ -649,10 +658,11 @@ mod tests {
     }
 
     #[test]
-    fn history_flip_swaps_case() {
+    fn history_replace() {
         let mut h = History::default();
         h.push(b'H');
-        h.flip();
+        h.push(b'^');
+        h.replace(b"^h");
         assert_eq!(h.as_str(), "^h");
     }
 }

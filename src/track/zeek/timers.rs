@@ -64,7 +64,8 @@ fn nanos(d: Duration) -> i64 {
     i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
 }
 
-/// The times one connection's timers count from, kept with Zeek's accounting.
+/// The times one connection's timers count from, kept with Zeek's accounting (whether the
+/// close was complete is `ZeekConn::close_complete`, beside its other flags).
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct TimerMarks {
     /// The originator's first SYN (the attempt timer's start).
@@ -72,32 +73,30 @@ pub(crate) struct TimerMarks {
     /// The last `ConnectionClosed`: the delete timer's start when it completed the close,
     /// else an extra expire timer's.
     closed_at: Option<Nanos>,
-    /// The close was complete: only the inactivity and delete timers remain.
-    complete: bool,
 }
 
-impl TimerMarks {
+impl ZeekConn {
     /// `UpdateInactiveState`: the originator's first packet is a SYN (or SYN-ACK).
-    pub(super) fn attempt(&mut self, t: Nanos) {
-        self.attempt_from = Some(t);
+    pub(super) fn timer_attempt(&mut self, t: Nanos) {
+        self.timers.attempt_from = Some(t);
     }
 
     /// `ConnectionClosed` for endpoint `ei` (its `did_close` newly set by this packet, at
-    /// `t`, with the states after it): a complete close starts the delete timer; else,
-    /// unless the endpoint was inactive before (a partial-close timer, which needs a
-    /// handler), an expire timer.
-    pub(super) fn closed(&mut self, st: &ZeekStates, ei: usize, t: Nanos) {
+    /// `t`, with the states after it): a complete close starts the delete timer and cancels
+    /// the others; else, unless the endpoint was inactive before (a partial-close timer,
+    /// which needs a handler), an expire timer.
+    pub(super) fn timer_closed(&mut self, st: &ZeekStates, ei: usize, t: Nanos) {
         let pi = 1 - ei;
         let complete =
             st.state(ei) == ZeekEndpointState::Reset || st.did_close(pi) || st.state(pi) == ZeekEndpointState::Inactive;
-        if self.complete {
+        if self.close_complete {
             return;
         }
         if complete {
-            self.complete = true;
-            self.closed_at = Some(t);
+            self.close_complete = true;
+            self.timers.closed_at = Some(t);
         } else if st.prev_state(ei) != ZeekEndpointState::Inactive {
-            self.closed_at = Some(t);
+            self.timers.closed_at = Some(t);
         }
     }
 }
@@ -115,7 +114,7 @@ impl ZeekTimers {
                 first = Some(at);
             }
         };
-        if m.complete {
+        if z.close_complete {
             if let Some(c) = m.closed_at {
                 consider(c.get().saturating_add(nanos(self.close_delay)));
             }
@@ -151,10 +150,10 @@ impl ZeekTimers {
     /// table never lets a connection go before Zeek does: an attempt (removed
     /// `attempt_delay` after its SYN), a complete close (`close_delay` after it), or any other
     /// (idle `inactivity_timeout`).
-    pub(crate) fn phase(st: &ZeekStates, m: &TimerMarks) -> usize {
-        if m.complete {
+    pub(crate) fn phase(st: &ZeekStates, z: &ZeekConn) -> usize {
+        if z.close_complete {
             2
-        } else if m.attempt_from.is_some()
+        } else if z.timers.attempt_from.is_some()
             && matches!(st.state(0), ZeekEndpointState::SynSent | ZeekEndpointState::SynAckSent)
             && st.state(1) == ZeekEndpointState::Inactive
         {
