@@ -59,15 +59,16 @@ impl Tracker {
     #[inline(always)]
     pub(super) fn find_live(&mut self, flow: PackedFlow, now: Timestamp) -> Option<u32> {
         let i = self.table.find(flow)?;
-        let c = self.table.get(i);
-        if let (Some(z), Some(timers)) = (self.zeeks.get(i as usize), self.config.zeek.timers) {
-            // Zeek's timers, dispatched before the packet (see `ZeekTimers`).
-            let Some(at) = timers.removal(&c.zeek, z, c.last, crate::Nanos::from(now)) else {
-                return Some(i);
-            };
-            self.time_out_at(i, at.timestamp());
-            return None;
+        // Zeek's timers, dispatched before the packet (see `ZeekTimers`).
+        match self.zeek_removal(i, now) {
+            Some(None) => return Some(i),
+            Some(Some(at)) => {
+                self.time_out_at(i, at.timestamp());
+                return None;
+            }
+            None => {}
         }
+        let c = self.table.get(i);
         let phase = c.marks.phase() as usize;
         // In nanoseconds, the timeouts converted once (`timeout_nanos`).
         if crate::Nanos::from(now).get().saturating_sub(c.last.get()) <= self.timeout_nanos[phase] {

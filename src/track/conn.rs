@@ -309,17 +309,6 @@ pub(super) enum Phase {
     Closing = 2,
 }
 
-impl Phase {
-    /// The phase of list `i` (0, 1, or 2 and above).
-    pub(super) fn of_index(i: usize) -> Phase {
-        match i {
-            0 => Phase::Embryonic,
-            1 => Phase::Established,
-            _ => Phase::Closing,
-        }
-    }
-}
-
 pub(super) const NIL: u32 = u32::MAX;
 
 /// How stale a connection's place in its LRU list may get before a packet moves it.

@@ -487,12 +487,21 @@ impl Tracker {
         }
     }
 
+    /// When Zeek's timers removed connection `i` by `now` (`Some(None)`: not yet), if they
+    /// govern it (the summaries kept, [`ZeekSettings::timers`] on; else `None`).
+    #[inline]
+    fn zeek_removal(&self, i: u32, now: Timestamp) -> Option<Option<crate::Nanos>> {
+        let (z, timers) = (self.zeeks.get(i as usize)?, self.config.zeek.timers?);
+        let c = self.table.get(i);
+        Some(timers.removal(&c.zeek, z, c.last, crate::Nanos::from(now)))
+    }
+
     /// The phase a connection's list is: by Zeek's timers when the summaries are kept.
     #[inline]
     fn phase_of(&self, i: u32) -> conn::Phase {
         let c = self.table.get(i);
         match (self.zeeks.get(i as usize), self.config.zeek.timers) {
-            (Some(z), Some(_)) => conn::Phase::of_index(zeek::ZeekTimers::phase(&c.zeek, z)),
+            (Some(z), Some(_)) => zeek::ZeekTimers::phase(&c.zeek, z),
             _ => conn::phase_of(c),
         }
     }
@@ -514,15 +523,7 @@ impl Tracker {
                     self.table.second_chance(head);
                     continue;
                 }
-                let zeek_at = self
-                    .zeeks
-                    .get(head as usize)
-                    .zip(self.config.zeek.timers)
-                    .and_then(|(z, t)| {
-                        let c = self.table.get(head);
-                        t.removal(&c.zeek, z, c.last, crate::Nanos::from(now))
-                    });
-                match zeek_at {
+                match self.zeek_removal(head, now).flatten() {
                     Some(at) => self.time_out_at(head, at.timestamp()),
                     None => self.time_out(head, timeout),
                 }

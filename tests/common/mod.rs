@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use synack::fields::{ANALYSIS_FIELDS, DEFAULT_FIELDS};
+use synack::track::AnalysisFlags;
 
 pub mod follow;
 
@@ -196,23 +197,14 @@ pub fn dissect_fields(file: &Path) -> (Table, String) {
     (Table::parse(&String::from_utf8_lossy(&out.stdout)), stderr)
 }
 
-/// The `tcp.analysis.*` flag columns of [`ANALYSIS_FIELDS`].
-pub const ANALYSIS_FLAG_COLUMNS: [&str; 14] = [
-    "tcp.analysis.retransmission",
-    "tcp.analysis.fast_retransmission",
-    "tcp.analysis.spurious_retransmission",
-    "tcp.analysis.out_of_order",
-    "tcp.analysis.lost_segment",
-    "tcp.analysis.ack_lost_segment",
-    "tcp.analysis.duplicate_ack",
-    "tcp.analysis.zero_window",
-    "tcp.analysis.zero_window_probe",
-    "tcp.analysis.keep_alive",
-    "tcp.analysis.keep_alive_ack",
-    "tcp.analysis.window_update",
-    "tcp.analysis.window_full",
-    "tcp.analysis.reused_ports",
-];
+/// The `tcp.analysis.*` flag columns of [`ANALYSIS_FIELDS`] (those an [`AnalysisFlags`]
+/// bit stands for).
+pub fn analysis_flag_columns() -> impl Iterator<Item = &'static str> {
+    ANALYSIS_FIELDS
+        .iter()
+        .copied()
+        .filter(|&name| AnalysisFlags::all().iter().any(|f| f.field_name() == name))
+}
 
 /// Runs tshark with checksum validation on, printing the default columns.
 pub fn tshark_fields(file: &Path) -> Table {

@@ -8,6 +8,8 @@ use std::path::Path;
 use synack::capture::{CaptureReader, write};
 use synack::wire::LinkType;
 
+use crate::rng::Rng;
+
 /// What [`impair`] did.
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct Impaired {
@@ -33,23 +35,11 @@ pub(crate) fn impaired_copies(veth: &Path, prefix: &str, family: &str) -> (Vec<s
     (files, all)
 }
 
-/// A small seeded generator (xorshift64*), the same choices on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn percent(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33) % 100
-    }
-}
-
 /// Writes a copy of `src` to `dst` in which each frame with TCP payload is, by `seed`, dropped
 /// (2 in 100), written twice (1 in 100) or swapped with the next frame (2 in 100); other
 /// frames and the timestamps' order stay as they were.
 pub(crate) fn impair(src: &Path, dst: &Path, seed: u64) -> Impaired {
-    let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+    let mut rng = Rng::new(seed);
     let mut frames = Vec::new();
     let mut reader = CaptureReader::open(src).expect("open the capture");
     while let Some(Ok(f)) = reader.next_frame() {
@@ -61,7 +51,7 @@ pub(crate) fn impair(src: &Path, dst: &Path, seed: u64) -> Impaired {
     let mut i = 0;
     while i < frames.len() {
         let (ts, ref data, orig, payload) = frames[i];
-        let roll = if payload { rng.percent() } else { 100 };
+        let roll = if payload { rng.below(100) } else { 100 };
         match roll {
             0..=1 => done.dropped += 1,
             2 => {

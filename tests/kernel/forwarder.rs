@@ -10,6 +10,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::rng::Rng;
+
 /// How often each impairment is applied to a TCP segment without SYN, in parts per
 /// thousand; a reordered segment is held until the next frame the same way (at most 5 ms).
 #[derive(Debug, Clone, Copy)]
@@ -32,18 +34,6 @@ pub(crate) struct Done {
 const MAX_FRAMES: u64 = 400_000;
 const MAX_TIME: Duration = Duration::from_secs(90);
 const HOLD: Duration = Duration::from_millis(5);
-
-/// A small seeded generator (xorshift64*), the same sequence of choices for a seed.
-struct Rng(u64);
-
-impl Rng {
-    fn per_mille(&mut self) -> u32 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33) as u32 % 1000
-    }
-}
 
 /// The forwarder running in its thread; [`Forwarder::stop`] ends it and says what it did.
 pub(crate) struct Forwarder {
@@ -71,12 +61,7 @@ impl Forwarder {
                     return Err(e);
                 }
             };
-            run(
-                &socks,
-                rates,
-                Rng(seed.max(1).wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1),
-                &flag,
-            )
+            run(&socks, rates, Rng::new(seed), &flag)
         });
         match ready_rx.recv() {
             Ok(Ok(())) => {}
@@ -201,7 +186,7 @@ fn run(socks: &[OwnedFd; 2], rates: Rates, mut rng: Rng, stop: &AtomicBool) -> s
                 }
                 let frame = &buf[..n as usize];
                 done.forwarded += 1;
-                let r = if impairable(frame) { rng.per_mille() } else { 1000 };
+                let r = if impairable(frame) { rng.below(1000) } else { 1000 };
                 if r < rates.drop {
                     done.dropped += 1;
                     continue;

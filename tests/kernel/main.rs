@@ -11,6 +11,7 @@ mod follow;
 mod forwarder;
 mod impaired;
 mod net;
+mod rng;
 mod tracker;
 mod traffic;
 
@@ -29,6 +30,17 @@ fn traffic_role() {
     if let Err(e) = traffic::play_role(&spec) {
         panic!("traffic {spec}: {e}");
     }
+}
+
+/// `dissect --fields` and tshark on one kernel capture: dissect silent, the same frames, every
+/// cell compared into `tally`. Returns both tables.
+fn compare_with_tshark(file: &std::path::Path, tally: &mut Tally) -> (common::Table, common::Table) {
+    let (ours, stderr) = dissect_fields(file);
+    assert!(stderr.is_empty(), "dissect: {stderr}");
+    let theirs = tshark_fields(file);
+    assert_eq!(ours.rows.len(), theirs.rows.len(), "frame count of {}", file.display());
+    compare(file, &ours, &theirs, tally);
+    (ours, theirs)
 }
 
 /// 5 MiB transfers through the impairment forwarder (drops, duplicates, reordering; with
@@ -55,19 +67,15 @@ fn impaired_kernel_traffic_matches_tshark() {
             t.name
         );
         for file in [&t.sender, &t.receiver] {
-            let (ours, stderr) = dissect_fields(file);
-            assert!(stderr.is_empty(), "dissect: {stderr}");
-            let theirs = tshark_fields(file);
-            assert_eq!(ours.rows.len(), theirs.rows.len(), "frame count of {}", file.display());
+            let (_, theirs) = compare_with_tshark(file, &mut tally);
             assert!(
                 theirs.rows.len() > 3000,
                 "{}: {} frames",
                 file.display(),
                 theirs.rows.len()
             );
-            compare(file, &ours, &theirs, &mut tally);
             for row in &theirs.rows {
-                for col in common::ANALYSIS_FLAG_COLUMNS {
+                for col in common::analysis_flag_columns() {
                     if !theirs.get(row, col).is_empty() {
                         *seen.entry(col).or_default() += 1;
                     }
@@ -107,11 +115,7 @@ fn kernel_traffic_matches_tshark() {
         let Captures { family, veth, mid, lo } = set;
         let mut tally = Tally::default();
         for file in [veth, lo, mid] {
-            let (ours, stderr) = dissect_fields(file);
-            assert!(stderr.is_empty(), "dissect: {stderr}");
-            let theirs = tshark_fields(file);
-            assert_eq!(ours.rows.len(), theirs.rows.len(), "frame count of {}", file.display());
-            compare(file, &ours, &theirs, &mut tally);
+            let (ours, _) = compare_with_tshark(file, &mut tally);
             scenarios_happened(&ours, file, *family, [veth, lo, mid].map(|f| f == file));
         }
         report(&format!("kernel traffic over {}", family.name), &tally);

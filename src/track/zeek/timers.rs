@@ -26,6 +26,7 @@ use core::time::Duration;
 use super::states::ZeekStates;
 use super::{ZeekConn, ZeekEndpointState};
 use crate::Nanos;
+use crate::track::conn::Phase;
 
 /// Zeek's TCP timers (`init-bare.zeek`), the defaults of a Zeek run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,6 +59,13 @@ impl Default for ZeekTimers {
             connection_linger: Duration::from_secs(5),
         }
     }
+}
+
+/// `AttemptTimer`'s condition: the originator still SYN_SENT or SYN_ACK_SENT, the responder
+/// inactive.
+fn attempting(st: &ZeekStates) -> bool {
+    matches!(st.state(0), ZeekEndpointState::SynSent | ZeekEndpointState::SynAckSent)
+        && st.state(1) == ZeekEndpointState::Inactive
 }
 
 fn nanos(d: Duration) -> i64 {
@@ -121,8 +129,7 @@ impl ZeekTimers {
             return first.map(Nanos::new);
         }
         if let Some(a) = m.attempt_from
-            && matches!(st.state(0), ZeekEndpointState::SynSent | ZeekEndpointState::SynAckSent)
-            && st.state(1) == ZeekEndpointState::Inactive
+            && attempting(st)
         {
             consider(a.get().saturating_add(nanos(self.attempt_delay)));
         }
@@ -150,20 +157,17 @@ impl ZeekTimers {
     /// table never lets a connection go before Zeek does: an attempt (removed
     /// `attempt_delay` after its SYN), a complete close (`close_delay` after it), or any other
     /// (idle `inactivity_timeout`).
-    pub(crate) fn phase(st: &ZeekStates, z: &ZeekConn) -> usize {
+    pub(in crate::track) fn phase(st: &ZeekStates, z: &ZeekConn) -> Phase {
         if z.close_complete {
-            2
-        } else if z.timers.attempt_from.is_some()
-            && matches!(st.state(0), ZeekEndpointState::SynSent | ZeekEndpointState::SynAckSent)
-            && st.state(1) == ZeekEndpointState::Inactive
-        {
-            0
+            Phase::Closing
+        } else if z.timers.attempt_from.is_some() && attempting(st) {
+            Phase::Embryonic
         } else {
-            1
+            Phase::Established
         }
     }
 
-    /// The phases' timeouts, [attempt, other, closed].
+    /// The phases' timeouts, [attempt, other, closed] (by `Phase`'s order).
     pub(crate) fn phase_timeouts(&self) -> [Duration; 3] {
         [self.attempt_delay, self.inactivity_timeout, self.close_delay]
     }
