@@ -596,3 +596,62 @@ fn the_tracker_keeps_all_streams_within_one_cap() {
     assert_eq!(ended, 400);
     assert_eq!(tracker.stream_buffered(), 0);
 }
+
+#[test]
+fn data_after_the_peers_reset_is_still_its_stream() {
+    // The server resets; the client's segment that crossed the RST arrives after it. Zeek
+    // hands it to the client's reassembler (`TCPSessionAdapter::DeliverPacket` checks the
+    // segment's own RST only) and Wireshark follows it: the client's stream has its bytes
+    // and ends when the connection goes.
+    use synack::Timestamp;
+    use synack::track::{Config, Tracker};
+    let mut tracker = Tracker::new(Config::default().with_reassembly(ReassemblyConfig::default()));
+    let client = Endpoint::new(Ipv4Addr::new(198, 18, 0, 1), 40000);
+    let server = Endpoint::new(Ipv4Addr::new(198, 18, 0, 2), 1051);
+    let t = |ms: u32| Timestamp::new(1_700_000_000, ms * 1000);
+    let mut got: Vec<(Endpoint, Owned)> = Vec::new();
+    let segments = [
+        Segment::new(client, server, TcpFlags::SYN, 100, 0),
+        Segment::new(server, client, TcpFlags::SYN | ACK, 500, 101),
+        Segment::new(client, server, ACK, 101, 501),
+        Segment::new(client, server, ACK | TcpFlags::PSH, 101, 501).with_payload(b"hello"),
+        Segment::new(server, client, ACK | TcpFlags::FIN, 501, 106),
+        Segment::new(client, server, ACK, 106, 502),
+        Segment::new(server, client, TcpFlags::RST, 502, 0),
+        Segment::new(client, server, ACK | TcpFlags::PSH, 106, 502).with_payload(b"late"),
+    ];
+    for (i, s) in segments.iter().enumerate() {
+        tracker.observe_segment_with(t(i as u32), s, &mut |c| {
+            let from = if c.direction == synack::track::Direction::ClientToServer {
+                client
+            } else {
+                server
+            };
+            got.push((from, own(c.chunk)));
+        });
+    }
+    tracker.end_with(&mut |c| {
+        let from = if c.direction == synack::track::Direction::ClientToServer {
+            client
+        } else {
+            server
+        };
+        got.push((from, own(c.chunk)));
+    });
+    let of = |who: Endpoint| {
+        got.iter()
+            .filter(|(e, _)| *e == who)
+            .map(|(_, o)| o.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        of(client),
+        [
+            Owned::Data(0, b"hello".to_vec()),
+            Owned::Data(5, b"late".to_vec()),
+            Owned::End(9, EndCause::Closed)
+        ]
+    );
+    // The server's stream had ended already, at its FIN.
+    assert_eq!(of(server), [Owned::End(0, EndCause::Fin)]);
+}

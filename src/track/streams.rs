@@ -121,7 +121,10 @@ impl Streams {
 
     /// A segment from `dir` (its ACK first, for the other direction; then its payload),
     /// the connection's chunks handed to `sink`. A RST is taken only when the receiver would
-    /// accept it (`rst_accepted`, RFC 5961), and ends both directions.
+    /// accept it (`rst_accepted`, RFC 5961), and ends the sender's direction only: the other
+    /// side's data after it is still its stream's, as Zeek gives it (`TCPSessionAdapter::
+    /// DeliverPacket` hands any segment without RST to its endpoint's reassembler, whatever
+    /// the peer's state) and Wireshark follows it; that stream ends when the connection goes.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn segment(
         &mut self,
@@ -154,11 +157,6 @@ impl Streams {
             let d = r.take(seg.seq, seg.flags, urgent_ptr, payload, seg.len);
             hand(d, owner, dir, sink, &mut outcome)
         });
-        if rst {
-            lend(&mut pair[r], outs, |r| {
-                hand(r.close(), owner, dir.reverse(), sink, &mut outcome)
-            });
-        }
         let after = pair[0].buffered() + pair[1].buffered();
         self.total = self.total + after - before;
         if self.total > self.config.max_total {

@@ -358,6 +358,15 @@ fn make_captures(dir: &Path, fam: Family) -> Captures {
     play(NS_SERVER, NS_CLIENT, &port(1041), "reuse");
     play(NS_SERVER, NS_CLIENT, &port(1042), "keepalive");
     play(NS_SERVER, NS_CLIENT, &port(1043), "zero-window");
+    // Where a FIN and a RST meet.
+    for (p, scenario) in [
+        (1049, "fin-then-reset"),
+        (1050, "server-abort"),
+        (1051, "data-after-close"),
+        (1052, "fin-then-abort"),
+    ] {
+        play(NS_SERVER, NS_CLIENT, &port(p), scenario);
+    }
     play(NS_SERVER, NS_CLIENT, &fam.at(fam.unanswered, 1044), "unanswered");
     // A simultaneous close: a slow token bucket on both ends holds each side's data and FIN
     // for about two seconds, so both FINs leave before either arrives.

@@ -72,6 +72,7 @@ fn tracker_on_kernel_traffic() {
         let mut report = Vec::new();
         lab(&t, &mut report);
         closes(&t, *family, &mut report);
+        fin_and_rst(&t, &mut report);
         others(&t, &mut report);
         midstream(&Tracked::of(mid), &mut report);
         if family.name == "ipv6" {
@@ -199,6 +200,49 @@ fn closes(t: &Tracked, family: Family, report: &mut Vec<&str>) {
     assert_eq!(t.cause(1040), Some(graceful(Direction::ClientToServer, true)));
     assert_eq!(t.states(1040), [ConnState::SF]);
     report.push("half-close: graceful with data after the first FIN, SF");
+}
+
+/// Where a FIN and a RST meet, each row as Zeek's rules make it: a FIN moves its endpoint to
+/// TCP_CLOSED and a RST to TCP_RESET whatever came before (`TCPSessionAdapter::
+/// UpdateStateMachine`), and `conn_state()` (`base/protocols/conn/main.zeek`) reads the
+/// responder's RESET first (RSTR, the originator active), then the originator's (RSTO, the
+/// responder active). History: the FIN's letter before the RST's, each side's case.
+fn fin_and_rst(t: &Tracked, report: &mut Vec<&str>) {
+    use Direction::{ClientToServer as Client, ServerToClient as Server};
+    // (port, who sends the FIN, who resets, conn_state)
+    let cases = [
+        (1049, Some(Client), Server, ConnState::RSTR),
+        (1050, None, Server, ConnState::RSTR),
+        (1051, Some(Server), Server, ConnState::RSTR),
+        (1052, Some(Client), Client, ConnState::RSTO),
+    ];
+    for (port, fin, by, state) in cases {
+        let c = t.get(port);
+        assert_eq!(t.states(port), [state], "port {port}");
+        let s = &c.summaries[0];
+        assert_eq!(s.reset_by(), Some(by), "port {port}: {:?}", s.cause);
+        assert_eq!(s.first_fin, fin, "port {port}");
+        let h = s.history.as_str();
+        let letter = |d: Direction, ch: char| if d == Client { ch } else { ch.to_ascii_lowercase() };
+        let rst = h.find(letter(by, 'R')).unwrap_or_else(|| panic!("port {port}: {h}"));
+        match fin {
+            Some(f) => {
+                let at = h.find(letter(f, 'F')).unwrap_or_else(|| panic!("port {port}: {h}"));
+                assert!(at < rst, "port {port}: the FIN before the RST in {h}");
+            }
+            None => assert!(!h.contains(['F', 'f']), "port {port}: {h}"),
+        }
+        // The reset ends the connection as a reset, never as a close.
+        assert!(
+            matches!(t.cause(port), Some(CloseCause::Reset { by: b, .. }) if b == by),
+            "port {port}: {:?}",
+            t.cause(port)
+        );
+    }
+    // Data after the server's FIN: the client's letter stays once-only (`D` before `f`).
+    let h = t.get(1051).summaries[0].history.as_str();
+    assert!(h.find('D') < h.find('f'), "data-after-close: {h}");
+    report.push("fin-then-reset, server-abort, data-after-close: RSTR; fin-then-abort: RSTO");
 }
 
 /// Port reuse, keep-alives, a zero window, a simultaneous close, an unanswered SYN.

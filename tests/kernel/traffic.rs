@@ -12,7 +12,13 @@
 //! zero), `midstream` (the client waits 1.5 s before sending, so a capture can start late),
 //! `fastopen` (two connections with TCP Fast Open: a cookie request whose data goes on the
 //! handshake's last ACK, then data on the SYN), `simultaneous-close` (after a one-byte exchange both sides send 6000 bytes and close at
-//! once; with a slow queue on the link, the harness makes the two FINs cross).
+//! once; with a slow queue on the link, the harness makes the two FINs cross), and four ways a
+//! FIN and a RST meet: `fin-then-reset` (the client's data and FIN, the server closes without
+//! reading: Linux's `tcp_close` answers unread data with a RST), `server-abort` (the server
+//! resets with SO_LINGER 0), `data-after-close` (the server closes first; the client's data
+//! after it reaches a closed socket, which answers with a RST: `TCPAbortOnData`) and
+//! `fin-then-abort` (the client's FIN, the server's reply, then the client resets with
+//! SO_LINGER 0 from FIN-WAIT-2).
 //! Every wait is bounded: sockets time out after 5 s, and a server exits after its
 //! connections.
 
@@ -164,6 +170,96 @@ fn serve_one(listener: &TcpListener, scenario: &str) -> std::io::Result<()> {
             s.write_all(b"ok")?;
             s.shutdown(Shutdown::Write)?;
             read_to_eof(&mut s)?;
+        }
+        other => return serve_resets(s, other),
+    }
+    Ok(())
+}
+
+/// Whether an error is the peer's RST (the scenarios that end in one expect it).
+fn reset(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe
+    )
+}
+
+/// Reads to the end, or to the peer's RST.
+fn read_to_eof_or_reset(s: &mut TcpStream) -> std::io::Result<()> {
+    match read_to_eof(s) {
+        Err(e) if !reset(&e) => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// Closes with a RST (SO_LINGER 0).
+fn abort(s: TcpStream) -> std::io::Result<()> {
+    socket2::SockRef::from(&s).set_linger(Some(Duration::ZERO))?;
+    drop(s);
+    Ok(())
+}
+
+/// The server's part of the FIN and RST scenarios.
+fn serve_resets(mut s: TcpStream, scenario: &str) -> std::io::Result<()> {
+    match scenario {
+        "fin-then-reset" => {
+            // The client's data and FIN arrive; closing with the data unread sends a RST.
+            std::thread::sleep(Duration::from_millis(200));
+            drop(s);
+        }
+        "server-abort" => {
+            let mut buf = [0u8; 8];
+            s.read_exact(&mut buf)?;
+            std::thread::sleep(Duration::from_millis(50));
+            abort(s)?;
+        }
+        "data-after-close" => {
+            let mut buf = [0u8; 5];
+            s.read_exact(&mut buf)?;
+            s.write_all(b"bye")?;
+            // A full close: the socket is orphaned, and data after it is answered by a RST.
+            drop(s);
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        "fin-then-abort" => {
+            read_to_eof(&mut s)?;
+            s.write_all(b"ok")?;
+            // Stay open (CLOSE-WAIT, no FIN) until the client's RST has come.
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        other => return Err(std::io::Error::other(format!("unknown scenario {other}"))),
+    }
+    Ok(())
+}
+
+/// The client's part of the FIN and RST scenarios.
+fn client_resets(addr: SocketAddr, scenario: &str) -> std::io::Result<()> {
+    let mut s = connect(addr)?;
+    match scenario {
+        "fin-then-reset" => {
+            s.write_all(b"never read")?;
+            s.shutdown(Shutdown::Write)?;
+            read_to_eof_or_reset(&mut s)?;
+        }
+        "server-abort" => {
+            s.write_all(b"abort-me")?;
+            read_to_eof_or_reset(&mut s)?;
+        }
+        "data-after-close" => {
+            s.write_all(b"hello")?;
+            read_to_eof(&mut s)?;
+            std::thread::sleep(Duration::from_millis(50));
+            s.write_all(b"late")?;
+            std::thread::sleep(Duration::from_millis(100));
+            read_to_eof_or_reset(&mut s)?;
+        }
+        "fin-then-abort" => {
+            s.write_all(b"bye")?;
+            s.shutdown(Shutdown::Write)?;
+            let mut reply = [0u8; 2];
+            s.read_exact(&mut reply)?;
+            std::thread::sleep(Duration::from_millis(50));
+            abort(s)?;
         }
         other => return Err(std::io::Error::other(format!("unknown scenario {other}"))),
     }
@@ -350,7 +446,7 @@ fn client_more(addr: SocketAddr, scenario: &str) -> std::io::Result<()> {
             s.shutdown(Shutdown::Write)?;
             read_to_eof(&mut s)?;
         }
-        other => return Err(std::io::Error::other(format!("unknown scenario {other}"))),
+        other => return client_resets(addr, other),
     }
     Ok(())
 }

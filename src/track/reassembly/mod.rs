@@ -181,8 +181,8 @@ pub enum EndCause {
     Fin,
     /// A RST from the sender.
     Reset,
-    /// [`Reassembler::close`]: the connection went away (timed out, evicted, closed by the
-    /// other side's RST, or the capture ended).
+    /// [`Reassembler::close`]: the connection went away (timed out, evicted, removed after
+    /// its close or a RST, or the capture ended).
     Closed,
 }
 
