@@ -12,6 +12,7 @@ mod forwarder;
 mod impaired;
 mod net;
 mod rng;
+mod timers;
 mod tracker;
 mod traffic;
 
