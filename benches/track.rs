@@ -8,7 +8,12 @@
 //! Frames are made by patching addresses and ports into ten templates and parsing them; the
 //! `patch+parse` rows measure that part alone, so the tracker's own cost is the difference.
 //!
-//! `cargo bench --bench track`
+//! The `floor` rows do the least any tracker must do per packet over the same stream (issue
+//! 20): one keyed-hash probe of a table of that many 5-tuples and a read-modify-write of one
+//! 64-byte record. After the criterion groups, `observe / floor` is printed per size and
+//! configuration, both sides timed in the same run, interleaved, patch+parse subtracted.
+//!
+//! `taskset -c 1 cargo bench --bench track`
 
 use std::alloc::System;
 use std::hint::black_box;
@@ -99,6 +104,86 @@ fn pass(tracker: Option<&mut Tracker>, bufs: &mut [(Vec<u8>, bool)], n: u32, clo
     packets
 }
 
+/// One connection's record in the floor's table: its key and its state in one cache line,
+/// so the probe's key comparison reads the line the packet then writes.
+#[repr(align(64))]
+#[derive(Clone, Copy, Default)]
+struct Record {
+    key: [u8; 12],
+    packets: u32,
+    state: [u64; 6],
+}
+
+/// The floor: a randomly keyed hash table of 5-tuples (canonical order, as a tracker keys
+/// them): 4-byte buckets holding the record's index, as the tracker's table has.
+struct Floor {
+    index: hashbrown::HashTable<u32>,
+    hasher: foldhash::fast::RandomState,
+    records: Vec<Record>,
+}
+
+impl Floor {
+    fn new() -> Floor {
+        Floor {
+            index: hashbrown::HashTable::new(),
+            hasher: Default::default(),
+            records: Vec::new(),
+        }
+    }
+
+    /// One probe (an insert the first time) and one read-modify-write of the record.
+    #[inline]
+    fn packet(&mut self, frame: &synack::wire::Frame<'_>) {
+        use std::hash::BuildHasher;
+        let (Some(ip), Some(tcp)) = (frame.ipv4, frame.tcp) else {
+            return;
+        };
+        let a = (ip.src.octets(), tcp.src_port);
+        let b = (ip.dst.octets(), tcp.dst_port);
+        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+        let mut key = [0u8; 12];
+        key[..4].copy_from_slice(&lo.0);
+        key[4..8].copy_from_slice(&hi.0);
+        key[8..10].copy_from_slice(&lo.1.to_be_bytes());
+        key[10..].copy_from_slice(&hi.1.to_be_bytes());
+        let hash = self.hasher.hash_one(key);
+        let records = &self.records;
+        let i = match self.index.find(hash, |&j| records[j as usize].key == key) {
+            Some(&i) => i,
+            None => {
+                let i = self.records.len() as u32;
+                self.records.push(Record {
+                    key,
+                    ..Record::default()
+                });
+                let (records, hasher) = (&self.records, &self.hasher);
+                self.index
+                    .insert_unique(hash, i, |&j| hasher.hash_one(records[j as usize].key));
+                i
+            }
+        };
+        let r = &mut self.records[i as usize];
+        r.packets += 1;
+        r.state[0] = r.state[0].wrapping_add(u64::from(tcp.seq));
+        r.state[1] = u64::from(tcp.flags.bits());
+    }
+}
+
+/// [`pass`] with the floor in the tracker's place.
+fn floor_pass(floor: &mut Floor, bufs: &mut [(Vec<u8>, bool)], n: u32) -> u64 {
+    let mut packets = 0;
+    for (buf, from_client) in bufs.iter_mut() {
+        for i in 0..n {
+            patch(buf, *from_client, i);
+            let frame = parse_frame(buf).expect("template parses");
+            floor.packet(black_box(&frame));
+            packets += 1;
+        }
+    }
+    black_box(floor.records.len());
+    packets
+}
+
 fn config(n: u32) -> Config {
     Config::default()
         .with_max_connections(n as usize * 2)
@@ -127,6 +212,10 @@ fn bench(c: &mut Criterion) {
         g.bench_function("patch+parse", |b| {
             let mut clock = Timestamp::new(1_700_000_000, 0);
             b.iter(|| pass(None, &mut bufs, n, &mut clock))
+        });
+        g.bench_function("patch+parse+floor", |b| {
+            let mut floor = Floor::new();
+            b.iter(|| floor_pass(&mut floor, &mut bufs, n))
         });
         g.bench_function("patch+parse+observe", |b| {
             let mut tracker = Tracker::new(config(n));
@@ -193,9 +282,61 @@ fn footprint(_: &mut Criterion) {
     );
 }
 
+/// A configuration for a table of `n` connections.
+type Configure = fn(u32) -> Config;
+
+/// `observe / floor` per size and configuration: each side's time per pass less
+/// patch+parse's, the best of several rounds interleaved (the four in turn, each round), so
+/// the machine's drift touches them alike.
+fn ratios(_: &mut Criterion) {
+    let configs: [(&str, Configure); 3] = [
+        ("everything on", config),
+        ("no sequence analysis", lean),
+        ("events only", events_only),
+    ];
+    for n in [1_000u32, 100_000, 1_000_000] {
+        let rounds = if n >= 1_000_000 { 5 } else { 15 };
+        let mut bufs = templates();
+        let mut clock = Timestamp::new(1_700_000_000, 0);
+        let mut floor = Floor::new();
+        let mut trackers: Vec<Tracker> = configs.iter().map(|(_, c)| Tracker::new(c(n))).collect();
+        // Warm up: every table full of its n connections.
+        floor_pass(&mut floor, &mut bufs, n);
+        for t in &mut trackers {
+            pass(Some(t), &mut bufs, n, &mut clock);
+        }
+        let mut best = [f64::MAX; 5];
+        let mut time = |slot: usize, f: &mut dyn FnMut() -> u64| {
+            let t0 = Instant::now();
+            let packets = f();
+            let ns = t0.elapsed().as_nanos() as f64 / packets as f64;
+            best[slot] = best[slot].min(ns);
+        };
+        for _ in 0..rounds {
+            time(0, &mut || pass(None, &mut bufs, n, &mut clock));
+            time(1, &mut || floor_pass(&mut floor, &mut bufs, n));
+            for (k, t) in trackers.iter_mut().enumerate() {
+                time(2 + k, &mut || pass(Some(t), &mut bufs, n, &mut clock));
+            }
+        }
+        let floor_ns = (best[1] - best[0]).max(0.1);
+        eprintln!(
+            "track/{n}_concurrent: patch+parse {:.1} ns, floor {floor_ns:.1} ns a packet",
+            best[0]
+        );
+        for (k, (name, _)) in configs.iter().enumerate() {
+            let ns = best[2 + k] - best[0];
+            eprintln!(
+                "track/{n}_concurrent, {name}: observe {ns:.1} ns, observe / floor = {:.2}",
+                ns / floor_ns
+            );
+        }
+    }
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().warm_up_time(Duration::from_millis(500));
-    targets = footprint, bench
+    targets = footprint, bench, ratios
 }
 criterion_main!(benches);
