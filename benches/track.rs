@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 use synack::Timestamp;
-use synack::track::{Config, Tracker};
+use synack::track::{BATCH, Config, Tracker};
 use synack::wire::{TcpFlags, TcpOption, parse_frame};
 
 #[path = "common/frames.rs"]
@@ -96,6 +96,44 @@ fn pass(tracker: Option<&mut Tracker>, bufs: &mut [(Vec<u8>, bool)], n: u32, clo
                 }
             }
             packets += 1;
+        }
+        if let Some(t) = tracker.as_deref_mut() {
+            t.drain_summaries().for_each(drop);
+        }
+    }
+    packets
+}
+
+/// [`pass`] in batches of [`BATCH`] frames through `Tracker::observe_batch` (each frame patched
+/// in its own copy of the template, as a capture's frames sit in their own buffers).
+fn batch_pass(tracker: Option<&mut Tracker>, bufs: &[(Vec<u8>, bool)], n: u32, clock: &mut Timestamp) -> u64 {
+    let mut tracker = tracker;
+    let mut packets = 0;
+    let mut copies = vec![Vec::new(); BATCH];
+    for (buf, from_client) in bufs {
+        for c in &mut copies {
+            c.clone_from(buf);
+        }
+        for start in (0..n).step_by(BATCH) {
+            let m = (n - start).min(BATCH as u32) as usize;
+            let mut batch = Vec::with_capacity(BATCH);
+            for (k, c) in copies[..m].iter_mut().enumerate() {
+                patch(c, *from_client, start + k as u32);
+            }
+            for c in &copies[..m] {
+                *clock = *clock + Duration::from_nanos(100);
+                batch.push((*clock, parse_frame(c).expect("template parses")));
+            }
+            match tracker.as_deref_mut() {
+                Some(t) => t.observe_batch(&batch, |_, events, summaries| {
+                    black_box(events.len());
+                    summaries.for_each(drop);
+                }),
+                None => {
+                    black_box(&batch);
+                }
+            }
+            packets += m as u64;
         }
         if let Some(t) = tracker.as_deref_mut() {
             t.drain_summaries().for_each(drop);
@@ -222,6 +260,11 @@ fn bench(c: &mut Criterion) {
             let mut clock = Timestamp::new(1_700_000_000, 0);
             b.iter(|| pass(Some(&mut tracker), &mut bufs, n, &mut clock))
         });
+        g.bench_function("patch+parse+observe_batch", |b| {
+            let mut tracker = Tracker::new(config(n));
+            let mut clock = Timestamp::new(1_700_000_000, 0);
+            b.iter(|| batch_pass(Some(&mut tracker), &bufs, n, &mut clock))
+        });
         g.bench_function("patch+parse+observe, no sequence analysis", |b| {
             let mut tracker = Tracker::new(lean(n));
             let mut clock = Timestamp::new(1_700_000_000, 0);
@@ -305,7 +348,11 @@ fn ratios(_: &mut Criterion) {
         for t in &mut trackers {
             pass(Some(t), &mut bufs, n, &mut clock);
         }
-        let mut best = [f64::MAX; 5];
+        let mut batched: Vec<Tracker> = configs.iter().map(|(_, c)| Tracker::new(c(n))).collect();
+        for t in &mut batched {
+            batch_pass(Some(t), &bufs, n, &mut clock);
+        }
+        let mut best = [f64::MAX; 9];
         let mut time = |slot: usize, f: &mut dyn FnMut() -> u64| {
             let t0 = Instant::now();
             let packets = f();
@@ -318,6 +365,10 @@ fn ratios(_: &mut Criterion) {
             for (k, t) in trackers.iter_mut().enumerate() {
                 time(2 + k, &mut || pass(Some(t), &mut bufs, n, &mut clock));
             }
+            time(5, &mut || batch_pass(None, &bufs, n, &mut clock));
+            for (k, t) in batched.iter_mut().enumerate() {
+                time(6 + k, &mut || batch_pass(Some(t), &bufs, n, &mut clock));
+            }
         }
         let floor_ns = (best[1] - best[0]).max(0.1);
         eprintln!(
@@ -326,9 +377,11 @@ fn ratios(_: &mut Criterion) {
         );
         for (k, (name, _)) in configs.iter().enumerate() {
             let ns = best[2 + k] - best[0];
+            let batch_ns = best[6 + k] - best[5];
             eprintln!(
-                "track/{n}_concurrent, {name}: observe {ns:.1} ns, observe / floor = {:.2}",
-                ns / floor_ns
+                "track/{n}_concurrent, {name}: observe {ns:.1} ns, observe / floor = {:.2}; observe_batch {batch_ns:.1} ns, / floor = {:.2}",
+                ns / floor_ns,
+                batch_ns / floor_ns
             );
         }
     }

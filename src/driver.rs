@@ -31,9 +31,9 @@ use std::collections::VecDeque;
 use std::path::Path;
 
 use crate::Timestamp;
-use crate::capture::{CaptureError, CaptureReader};
-use crate::track::{Config, ConnSummary, Event, StreamChunk, Tracker};
-use crate::wire::{LinkType, dissect_frame};
+use crate::capture::{CaptureError, CaptureReader, CapturedFrame};
+use crate::track::{BATCH, Config, ConnSummary, Event, StreamChunk, Tracker};
+use crate::wire::{Frame, LinkType, dissect_frame};
 
 /// One thing the driver hands out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +56,20 @@ pub trait FrameSource {
         out: &mut VecDeque<Result<Output, CaptureError>>,
         sink: &mut dyn FnMut(StreamChunk<'_>),
     ) -> Option<Result<(), CaptureError>>;
+
+    /// Whether [`FrameSource::read_next`] hands frames out. When it does, the driver reads
+    /// frames ahead in batches and prefetches their connections once the table is large
+    /// (see [`Tracker::observe_batch`]); otherwise it calls [`FrameSource::observe_next`].
+    fn hands_out_frames(&self) -> bool {
+        false
+    }
+
+    /// Reads the next frame and gives it to `put`; returns `None` at the end of the frames
+    /// (or when the source hands none out) and `Some(Err(..))` when the source is damaged.
+    fn read_next(&mut self, put: &mut dyn FnMut(CapturedFrame<'_>)) -> Option<Result<(), CaptureError>> {
+        let _ = put;
+        None
+    }
 }
 
 impl FrameSource for CaptureReader<'_> {
@@ -69,6 +83,14 @@ impl FrameSource for CaptureReader<'_> {
             let events = tracker.observe_with(frame.timestamp, &frame.dissect(), sink);
             out.extend(events.iter().map(|&e| Ok(Output::Event(e))));
         }))
+    }
+
+    fn hands_out_frames(&self) -> bool {
+        true
+    }
+
+    fn read_next(&mut self, put: &mut dyn FnMut(CapturedFrame<'_>)) -> Option<Result<(), CaptureError>> {
+        Some(self.next_frame()?.map(put))
     }
 }
 
@@ -93,6 +115,32 @@ where
         out.extend(events.iter().map(|&e| Ok(Output::Event(e))));
         Some(Ok(()))
     }
+
+    fn hands_out_frames(&self) -> bool {
+        true
+    }
+
+    fn read_next(&mut self, put: &mut dyn FnMut(CapturedFrame<'_>)) -> Option<Result<(), CaptureError>> {
+        let (timestamp, link, bytes) = self.0.next()?;
+        let data = bytes.as_ref();
+        put(CapturedFrame {
+            number: 0,
+            timestamp,
+            orig_len: u32::try_from(data.len()).unwrap_or(u32::MAX),
+            link,
+            interface: 0,
+            data,
+        });
+        Some(Ok(()))
+    }
+}
+
+/// Frames read ahead for one batch: their bytes copied end to end, and where each lies.
+#[derive(Debug, Default)]
+struct ReadAhead {
+    bytes: Vec<u8>,
+    /// (time, link type, start, captured length, length on the wire).
+    frames: Vec<(Timestamp, LinkType, usize, usize, u32)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,6 +158,7 @@ pub struct Driver<S> {
     tracker: Tracker,
     pending: VecDeque<Result<Output, CaptureError>>,
     stage: Stage,
+    ahead: ReadAhead,
 }
 
 impl Driver<CaptureReader<'static>> {
@@ -148,6 +197,7 @@ impl<S: FrameSource> Driver<S> {
             tracker,
             pending: VecDeque::new(),
             stage: Stage::Reading,
+            ahead: ReadAhead::default(),
         }
     }
 
@@ -232,6 +282,9 @@ impl<S: FrameSource> Driver<S> {
                     self.take_summaries();
                     self.stage = Stage::Done;
                 }
+                Stage::Reading if self.tracker.prefetch_pays() && self.source.hands_out_frames() => {
+                    self.read_batch(sink)
+                }
                 Stage::Reading => match self.source.observe_next(&mut self.tracker, &mut self.pending, sink) {
                     Some(Ok(())) => self.take_summaries(),
                     Some(Err(e)) => {
@@ -241,6 +294,59 @@ impl<S: FrameSource> Driver<S> {
                     None => self.stage = Stage::Ending,
                 },
             }
+        }
+    }
+}
+
+impl<S: FrameSource> Driver<S> {
+    /// Reads up to [`BATCH`] frames ahead, prefetches their connections, then observes them
+    /// in order, each frame's events and summaries queued as one frame at a time queues them.
+    fn read_batch(&mut self, sink: &mut dyn FnMut(StreamChunk<'_>)) {
+        let ahead = &mut self.ahead;
+        ahead.bytes.clear();
+        ahead.frames.clear();
+        let mut ended = None;
+        while ahead.frames.len() < BATCH {
+            let read = self.source.read_next(&mut |f| {
+                let start = ahead.bytes.len();
+                ahead.bytes.extend_from_slice(f.data);
+                ahead
+                    .frames
+                    .push((f.timestamp, f.link, start, f.data.len(), f.orig_len));
+            });
+            match read {
+                Some(Ok(())) => {}
+                Some(Err(e)) => {
+                    ended = Some(Some(e));
+                    break;
+                }
+                None => {
+                    ended = Some(None);
+                    break;
+                }
+            }
+        }
+        let bytes = &ahead.bytes;
+        let frames: Vec<(Timestamp, Frame<'_>)> = ahead
+            .frames
+            .iter()
+            .map(|&(ts, link, start, len, orig_len)| {
+                let frame = dissect_frame(link, &bytes[start..start + len]).with_reported_len(orig_len as usize);
+                (ts, frame)
+            })
+            .collect();
+        let pending = &mut self.pending;
+        self.tracker.observe_batch_with(
+            &frames,
+            |_, events, summaries| {
+                pending.extend(events.iter().map(|&e| Ok(Output::Event(e))));
+                pending.extend(summaries.map(|s| Ok(Output::Summary(s))));
+            },
+            sink,
+        );
+        if let Some(error) = ended {
+            self.pending.extend(error.map(Err));
+            self.stage = Stage::Ending;
         }
     }
 }

@@ -47,8 +47,8 @@ use crate::Timestamp;
 use crate::capture::{CaptureError, CaptureReader};
 use crate::driver::Output;
 use crate::track::key::{Packed, PackedFlow};
-use crate::track::{Config, Endpoint, FlowKey, Stats, Tracker};
-use crate::wire::{IpSlice, LinkType, TcpPacket, dissect_frame};
+use crate::track::{self, Config, Endpoint, FlowKey, Stats, Tracker};
+use crate::wire::{Frame, IpSlice, LinkType, TcpPacket, dissect_frame};
 
 /// Returns the shard (of `shards`) a frame belongs to: the same for both directions of a
 /// connection and in every process; `None` for a frame without a TCP header (any shard may
@@ -201,9 +201,14 @@ fn run_shard<S>(
 ) -> ShardResult<S> {
     let mut shard = Shard::new(config, init());
     for batch in frames {
-        for &(ts, start, len, orig_len, link) in &batch.frames {
-            let data = &batch.bytes[start..start + len];
-            shard.observe(ts, link, data, orig_len, each);
+        let mut run = Vec::with_capacity(track::BATCH);
+        for part in batch.frames.chunks(track::BATCH) {
+            run.clear();
+            run.extend(part.iter().map(|&(ts, start, len, orig_len, link)| {
+                let data = &batch.bytes[start..start + len];
+                (ts, dissect_frame(link, data).with_reported_len(orig_len as usize))
+            }));
+            shard.observe_batch(&run, each);
         }
     }
     shard.end(each)
@@ -232,6 +237,20 @@ impl<S> Shard<S> {
         for s in self.tracker.drain_summaries() {
             each(&mut self.state, Output::Summary(s));
         }
+    }
+
+    /// [`Shard::observe`] for a run of decoded frames, prefetched together
+    /// ([`Tracker::observe_batch`]).
+    fn observe_batch(&mut self, run: &[(Timestamp, Frame<'_>)], each: &impl Fn(&mut S, Output)) {
+        let state = &mut self.state;
+        self.tracker.observe_batch(run, |_, events, summaries| {
+            for &e in events {
+                each(state, Output::Event(e));
+            }
+            for s in summaries {
+                each(state, Output::Summary(s));
+            }
+        });
     }
 
     fn end(mut self, each: &impl Fn(&mut S, Output)) -> ShardResult<S> {

@@ -314,7 +314,9 @@ pub(super) const NIL: u32 = u32::MAX;
 /// How stale a connection's place in its LRU list may get before a packet moves it.
 pub(super) const RELINK: Duration = Duration::from_secs(1);
 
+/// Aligned to a cache line: its 128 bytes are then two lines, not three, for a packet to miss.
 #[derive(Debug, Clone)]
+#[repr(align(64))]
 pub(super) struct Conn {
     /// Its id, with `V6_TAG` set for an IPv6 connection (see `Conn::id`).
     pub(super) tag: u64,

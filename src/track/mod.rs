@@ -160,6 +160,7 @@
 mod addrs;
 mod admit;
 pub mod analysis;
+mod batch;
 mod config;
 mod conn;
 mod conn_log;
@@ -171,7 +172,7 @@ mod segment;
 pub mod state;
 mod streams;
 mod summary;
-mod table;
+pub(crate) mod table;
 mod zeek;
 
 use core::time::Duration;
@@ -180,6 +181,7 @@ use std::vec::Vec;
 use addrs::V6Addrs;
 use admit::Ends;
 pub use analysis::{AnalysisFlags, Analyzer, Conversation, SegmentAnalysis, WindowScale};
+pub use batch::BATCH;
 pub use config::{Config, ZEEK_LIKELY_SERVER_PORTS};
 use conn::Conn;
 pub use conn_log::{ConnState, History, MAX_HISTORY};

@@ -12,6 +12,16 @@ use super::key::PackedFlow;
 
 type Hasher = foldhash::fast::RandomState;
 
+/// Asks the CPU to bring the cache line holding `x` into every cache level, without waiting.
+/// Safe (`safe_arch` wraps SSE's `prefetcht0`, which never faults); elsewhere, nothing.
+#[inline(always)]
+pub(crate) fn prefetch<T>(x: &T) {
+    #[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse"))]
+    safe_arch::prefetch_t0(x);
+    #[cfg(not(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse")))]
+    let _ = x;
+}
+
 /// The phases, one list each.
 const PHASES: usize = 3;
 
@@ -58,6 +68,24 @@ impl Table {
                 slots[j as usize].as_ref().is_some_and(|c| c.flow() == flow)
             })
             .copied()
+    }
+
+    /// Starts loading what a packet of the flow with this hash will read, without waiting
+    /// for it: the probe's own loads touch the index's control group and bucket early, and
+    /// the first candidate's connection (both of its cache lines) is prefetched. Returns that
+    /// candidate's slot, for the caller's parallel arrays. A hint only: a tag match of
+    /// another flow costs a useless prefetch, nothing else.
+    #[inline(always)]
+    pub(super) fn prefetch(&self, hash: u64) -> Option<u32> {
+        let slots = &self.slots;
+        let found = self.index.find(hash, |&j| {
+            if let Some(Some(c)) = slots.get(j as usize) {
+                prefetch(c);
+                prefetch(&c.next);
+            }
+            true
+        });
+        found.copied()
     }
 
     /// Returns the connection in slot `i`, which must be live.

@@ -117,6 +117,13 @@ pub(crate) struct SeqState {
 }
 
 impl SeqState {
+    /// Prefetches the lines a segment reads (see `Tracker::prefetch`).
+    #[inline(always)]
+    pub(crate) fn prefetch(&self) {
+        crate::track::table::prefetch(&self.flows[0]);
+        crate::track::table::prefetch(&self.first_rtt);
+    }
+
     /// The initial RTT in nanoseconds, once known (`ts_first_rtt` not zero).
     pub(crate) fn first_rtt(&self) -> Option<i64> {
         (self.first_rtt != 0).then_some(self.first_rtt)

@@ -223,6 +223,20 @@ pub(crate) struct ZeekConn {
 }
 
 impl ZeekConn {
+    /// Prefetches the lines a segment reads (see `Tracker::prefetch`): the struct spans
+    /// several, in an order the compiler chooses, so one field from each part of it.
+    #[inline(always)]
+    pub(crate) fn prefetch(&self) {
+        use crate::track::table::prefetch;
+        prefetch(&self.ep[0]);
+        prefetch(&self.ep[1]);
+        prefetch(&self.pkts);
+        prefetch(&self.history);
+        prefetch(&self.gaps[0]);
+        prefetch(&self.gaps[1]);
+        prefetch(&self.timers);
+    }
+
     pub fn new(start: Timestamp) -> Self {
         let start = crate::Nanos::from(start);
         ZeekConn {
