@@ -18,7 +18,7 @@ const CONNS: u32 = 20_000;
 
 /// A frame of connection `i` (every seventh over IPv6): from the client or the server.
 fn frame(i: u32, from_client: bool, flags: TcpFlags, seq: u32, ack: u32, payload: &[u8]) -> Vec<u8> {
-    let (client, server): (IpAddr, IpAddr) = if i % 7 == 0 {
+    let (client, server): (IpAddr, IpAddr) = if i.is_multiple_of(7) {
         let c = Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, (i >> 16) as u16, i as u16);
         (c.into(), Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, 0xffff).into())
     } else {
@@ -64,9 +64,9 @@ fn capture() -> Vec<u8> {
                 2 => frame(i, true, a, c + 1, s + 1, b""),
                 3 => frame(i, true, pa, c + 1, s + 1, b"hello"),
                 4 => frame(i, false, pa, s + 1, c + 6, b"world!"),
-                5 if i % 3 == 0 => frame(i, false, TcpFlags::RST, s + 7, 0, b""),
+                5 if i.is_multiple_of(3) => frame(i, false, TcpFlags::RST, s + 7, 0, b""),
                 5 => frame(i, true, fa, c + 6, s + 7, b""),
-                _ if i % 3 == 0 => continue,
+                _ if i.is_multiple_of(3) => continue,
                 _ => frame(i, false, fa, s + 7, c + 7, b""),
             };
             t += 1_000;
