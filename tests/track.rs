@@ -1,178 +1,17 @@
 //! The connection tracker, scenario by scenario: frames built from a template, fed in order,
 //! and the events and summaries asserted exactly.
 
-use core::net::Ipv4Addr;
 use core::time::Duration;
 
 use synack::Timestamp;
-use synack::track::{
-    Anomaly, CloseCause, Config, ConnState, ConnSummary, Direction, Event, EventKind, Roles, TcpState, Tracker,
-};
-use synack::wire::{MacAddr, PacketBuilder, TcpFlags, TcpOption, parse_frame};
+use synack::track::{Anomaly, CloseCause, Config, ConnState, Direction, EventKind, Roles, TcpState, Tracker};
+use synack::wire::{TcpFlags, TcpOption, parse_frame};
 
 use Direction::{ClientToServer as C2S, ServerToClient as S2C};
 
-const CLIENT: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 1);
-const SERVER: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 2);
-const CPORT: u16 = 40000;
-const SPORT: u16 = 1005;
+mod common;
 
-/// One segment to build.
-#[derive(Clone)]
-struct Seg {
-    dir: Direction,
-    flags: TcpFlags,
-    seq: u32,
-    ack: u32,
-    len: usize,
-    window: u16,
-    options: Vec<TcpOption<'static>>,
-}
-
-const TEMPLATE: Seg = Seg {
-    dir: C2S,
-    flags: TcpFlags::ACK,
-    seq: 0,
-    ack: 0,
-    len: 0,
-    window: 1000,
-    options: Vec::new(),
-};
-
-fn build(s: &Seg, client: (Ipv4Addr, u16)) -> Vec<u8> {
-    let ((src, sp), (dst, dp)) = match s.dir {
-        C2S => (client, (SERVER, SPORT)),
-        S2C => ((SERVER, SPORT), client),
-    };
-    PacketBuilder::ethernet2(MacAddr([2, 0, 0, 0, 0, 2]), MacAddr([2, 0, 0, 0, 0, 1]))
-        .ipv4(src, dst, 64)
-        .tcp(sp, dp, s.seq, s.window)
-        .flags(s.flags)
-        .ack_number(s.ack)
-        .options(&s.options)
-        .build(&vec![b'x'; s.len])
-        .unwrap()
-}
-
-/// A tracker fed one segment at a time, 1 ms apart.
-struct Sim {
-    tracker: Tracker,
-    now: Timestamp,
-    client: (Ipv4Addr, u16),
-    log: Vec<Event>,
-}
-
-impl Sim {
-    fn new() -> Sim {
-        Sim::with(Config::default())
-    }
-
-    fn with(config: Config) -> Sim {
-        Sim {
-            tracker: Tracker::new(config),
-            now: Timestamp::new(1_700_000_000, 0),
-            client: (CLIENT, CPORT),
-            log: Vec::new(),
-        }
-    }
-
-    /// Sends a segment; returns the kinds of the events it caused.
-    fn send(&mut self, s: Seg) -> Vec<EventKind> {
-        self.now = self.now + Duration::from_millis(1);
-        let bytes = build(&s, self.client);
-        let frame = parse_frame(&bytes).unwrap();
-        let events = self.tracker.observe(self.now, &frame).to_vec();
-        self.log.extend(events.iter().copied());
-        events.iter().map(|e| e.kind).collect()
-    }
-
-    fn finish(mut self) -> Vec<ConnSummary> {
-        self.tracker.finish()
-    }
-}
-
-fn syn(seq: u32) -> Seg {
-    Seg {
-        flags: TcpFlags::SYN,
-        seq,
-        options: vec![
-            TcpOption::Mss(1460),
-            TcpOption::SackPermitted,
-            TcpOption::WindowScale(7),
-        ],
-        ..TEMPLATE
-    }
-}
-
-fn synack(seq: u32, ack: u32) -> Seg {
-    Seg {
-        dir: S2C,
-        flags: TcpFlags::SYN | TcpFlags::ACK,
-        seq,
-        ack,
-        options: vec![
-            TcpOption::Mss(1400),
-            TcpOption::SackPermitted,
-            TcpOption::WindowScale(9),
-        ],
-        ..TEMPLATE
-    }
-}
-
-fn ack(dir: Direction, seq: u32, ack: u32) -> Seg {
-    Seg {
-        dir,
-        seq,
-        ack,
-        ..TEMPLATE
-    }
-}
-
-fn data(dir: Direction, seq: u32, ack: u32, len: usize) -> Seg {
-    Seg {
-        dir,
-        seq,
-        ack,
-        len,
-        flags: TcpFlags::ACK | TcpFlags::PSH,
-        ..TEMPLATE
-    }
-}
-
-fn fin(dir: Direction, seq: u32, ack: u32) -> Seg {
-    Seg {
-        dir,
-        seq,
-        ack,
-        flags: TcpFlags::ACK | TcpFlags::FIN,
-        ..TEMPLATE
-    }
-}
-
-fn rst(dir: Direction, seq: u32, ack: u32) -> Seg {
-    Seg {
-        dir,
-        seq,
-        ack,
-        flags: TcpFlags::RST | TcpFlags::ACK,
-        ..TEMPLATE
-    }
-}
-
-/// Client ISN 100, server ISN 5000: handshake done; returns the sim.
-fn established() -> Sim {
-    let mut sim = Sim::new();
-    sim.send(syn(100));
-    sim.send(synack(5000, 101));
-    sim.send(ack(C2S, 101, 5001));
-    sim
-}
-
-fn closed_cause(kinds: &[EventKind]) -> Option<CloseCause> {
-    kinds
-        .iter()
-        .find_map(|k| if let EventKind::Closed(c) = k { Some(*c) } else { None })
-}
+use common::sim::*;
 
 // ---------------------------------------------------------------------------------------------
 // The seed conversation
@@ -596,27 +435,6 @@ fn port_reuse_starts_a_new_connection() {
     assert_eq!(sim.finish().len(), 2);
 }
 
-#[test]
-fn content_gaps_are_counted_as_zeek_reassembles() {
-    let mut sim = Sim::new();
-    sim.send(syn(100));
-    sim.send(synack(5000, 101));
-    sim.send(ack(C2S, 101, 5001));
-    sim.send(data(C2S, 101, 5001, 100));
-    // The server's 300 bytes at 5001 are never captured; the client acknowledges them.
-    sim.send(ack(S2C, 5001, 201));
-    sim.send(ack(C2S, 201, 5301));
-    let s = sim.finish();
-    assert_eq!(s[0].missed_bytes, 300);
-    assert_eq!(s[0].history.as_str(), "ShADag");
-    // Off, as in a Zeek run that does not reassemble: no gap.
-    let mut sim = Sim::with(Config::default().with_zeek_reassembly(false));
-    sim.send(syn(100));
-    sim.send(synack(5000, 101));
-    sim.send(ack(C2S, 101, 5301));
-    assert_eq!(sim.finish()[0].missed_bytes, 0);
-}
-
 // ---------------------------------------------------------------------------------------------
 // Partial views
 // ---------------------------------------------------------------------------------------------
@@ -838,66 +656,4 @@ fn established_and_closing_connections_time_out_by_phase() {
     let t = sim.now;
     assert!(sim.tracker.advance(t + Duration::from_secs(6)).is_empty());
     assert!(sim.tracker.is_empty());
-}
-
-#[test]
-fn a_gap_is_only_what_was_never_seen() {
-    // Zeek's reassembler keeps data above a hole: when the server acknowledges past it, the
-    // gap is the hole alone (TCP_Reassembler::Undelivered), not everything after the hole.
-    let mut sim = Sim::new();
-    sim.send(syn(100));
-    sim.send(synack(5000, 101));
-    sim.send(ack(C2S, 101, 5001));
-    sim.send(data(C2S, 101, 5001, 100));
-    // 201..301 is never captured; 301..401 arrives out of order.
-    sim.send(data(C2S, 301, 5001, 100));
-    sim.send(ack(S2C, 5001, 401));
-    let s = sim.finish();
-    assert_eq!(s[0].missed_bytes, 100);
-    assert_eq!(s[0].history.as_str(), "ShADaG");
-}
-
-#[test]
-fn gaps_of_a_partial_connection_count_only_when_asked() {
-    // Midstream: neither endpoint is established as Zeek's is_clean asks, so no `G`; the
-    // bytes count with report_gaps_for_partial (TCP_Reassembler::Gap, report_gap).
-    let run = |partial: bool| {
-        let mut sim = Sim::with(Config::default().with_report_gaps_for_partial(partial));
-        sim.send(data(C2S, 7000, 9000, 100));
-        sim.send(ack(S2C, 9000, 7300));
-        sim.finish()[0]
-    };
-    let (plain, partial) = (run(false), run(true));
-    assert_eq!((plain.missed_bytes, partial.missed_bytes), (0, 200));
-    assert!(!plain.history.as_str().contains('G'), "{}", plain.history);
-    assert_eq!(plain.history.as_str(), partial.history.as_str());
-}
-
-/// `TCP_Endpoint::CheckHistory`: a pure ACK or data while the history is exactly `H` flips
-/// the roles whichever side sends it, and the history becomes `^h` (a capture of one
-/// direction: the SYN-ACK's sender goes on sending).
-#[test]
-fn productive_traffic_after_a_lone_synack_flips_the_roles_from_either_side() {
-    for (second, want) in [(data(S2C, 5001, 101, 10), "^hd"), (ack(C2S, 101, 5001), "^hA")] {
-        let mut sim = Sim::new();
-        sim.send(synack(5000, 101));
-        let k = sim.send(second);
-        assert!(k.contains(&EventKind::RolesFlipped), "{k:?}");
-        let s = sim.finish();
-        assert_eq!(s[0].history.as_str(), want);
-        assert_eq!(s[0].key.client.port, CPORT, "the SYN-ACK's sender is the responder");
-    }
-}
-
-/// `UpdateInactiveState`'s SYN/SYN-ACK reversal: `Connection::FlipRoles` appends `^` where
-/// the history stands, after the letters recorded before the flip, which keep their case.
-#[test]
-fn a_syn_after_its_synack_flips_the_roles_where_the_history_stands() {
-    let mut sim = Sim::new();
-    sim.send(synack(5000, 101));
-    sim.send(syn(100));
-    sim.send(ack(C2S, 101, 5001));
-    let s = sim.finish();
-    assert_eq!(s[0].history.as_str(), "Hs^A");
-    assert_eq!(s[0].key.client.port, CPORT);
 }

@@ -10,6 +10,7 @@ use synack::fields::{ANALYSIS_FIELDS, DEFAULT_FIELDS};
 use synack::track::AnalysisFlags;
 
 pub mod follow;
+pub mod sim;
 
 /// Returns the path of an example binary built by `cargo test`.
 pub fn example(name: &str) -> PathBuf {

@@ -159,6 +159,12 @@ impl ZeekConn {
         }
     }
 
+    /// `is_partial = 0` (UpdateInactiveState, on an ACK that establishes an endpoint
+    /// whose SYN was missed).
+    pub(super) fn clear_partial(&mut self) {
+        self.partial = false;
+    }
+
     /// Marks the side `orig` (as the packet arrived, before any flip: Zeek's
     /// `CheckPIA_FirstPacket` reads `Process`'s own `is_orig`) as seen.
     pub(super) fn first_packet_seen(&mut self, orig: bool) {

@@ -599,6 +599,8 @@ pub(crate) fn packet(
             // "We then fix up the history (which will initially be "H^") and pretend we
             // have actually seen that missing first packet."
             a.history.replace(b"^h");
+            // ... and `tcp_analyzer->SetFirstPacketSeen(true)`: the new originator's mark.
+            a.first_packet_seen(true);
         }
         orig = !orig;
         flipped = true;
@@ -608,8 +610,14 @@ pub(crate) fn packet(
     let placed = acct.as_deref_mut().map(|a| a.take_in(st, orig, seg, ip_len));
 
     // UpdateInactiveState: the originator's first SYN starts the attempt timer.
-    let attempt = orig && flags.contains(TcpFlags::SYN) && st.state(ei) == ZeekEndpointState::Inactive;
+    let inactive = st.state(ei) == ZeekEndpointState::Inactive;
+    let attempt = orig && flags.contains(TcpFlags::SYN) && inactive;
     let (do_close, reversed) = st.update(ei, pi, orig, len, flags);
+    // UpdateInactiveState's "just missed that initial SYN": an inactive endpoint's ACK to
+    // an established peer establishes it (the only way there without a SYN), and
+    // `is_partial = 0` (its `SetFirstPacketSeen` mark is the one `CheckPIA_FirstPacket`
+    // makes below).
+    let missed_syn = inactive && !flags.contains(TcpFlags::SYN) && st.state(ei) == ZeekEndpointState::Established;
     flipped |= reversed;
     // After a SYN/SYN-ACK reversal the sender is the originator.
     let (ei, orig) = if reversed { (0, true) } else { (ei, orig) };
@@ -617,7 +625,13 @@ pub(crate) fn packet(
     let mut timed = None;
     if let (Some(a), Some(placed), Some(ranges)) = (acct, placed, ranges) {
         if reversed {
+            // The SYN/SYN-ACK reversal: `FlipRoles` (`is_partial = 0`), then
+            // `SetFirstPacketSeen(true)`.
             a.flip();
+            a.first_packet_seen(true);
+        }
+        if missed_syn {
+            a.clear_partial();
         }
         a.reassemble(st, orig, seg, placed, whole, ranges);
         a.first_packet_seen(arrived_orig);
