@@ -585,23 +585,7 @@ pub(crate) fn packet(
         debug_assert_eq!(lone_h, a.history.as_bytes() == b"H", "history {:?}", a.history);
         a.partial_status(orig, flags.contains(TcpFlags::SYN), flags.contains(TcpFlags::ACK));
     }
-    // TCP_Endpoint::CheckHistory: an `A` or `D` (a pure ACK or data, no SYN, FIN or RST)
-    // while the history is exactly `H`, from either side, flips the roles: "productive"
-    // traffic after a lone SYN-ACK makes a stealth scan unlikely, so the SYN-ACK's sender is
-    // the responder (the history becomes `^h`).
-    if lone_h
-        && !flags.intersects(TcpFlags::SYN | TcpFlags::FIN | TcpFlags::RST)
-        && (len > 0 || flags.contains(TcpFlags::ACK))
-    {
-        st.flip();
-        if let Some(a) = acct.as_deref_mut() {
-            a.flip();
-            // "We then fix up the history (which will initially be "H^") and pretend we
-            // have actually seen that missing first packet."
-            a.history.replace(b"^h");
-            // ... and `tcp_analyzer->SetFirstPacketSeen(true)`: the new originator's mark.
-            a.first_packet_seen(true);
-        }
+    if lone_h && check_history_flip(st, acct.as_deref_mut(), len, flags) {
         orig = !orig;
         flipped = true;
     }
@@ -650,6 +634,26 @@ pub(crate) fn packet(
         }
     }
     flipped
+}
+
+/// TCP_Endpoint::CheckHistory, the history being exactly `H`: an `A` or `D` (a pure ACK or
+/// data, no SYN, FIN or RST) from either side flips the roles: "productive" traffic after a
+/// lone SYN-ACK makes a stealth scan unlikely, so the SYN-ACK's sender is the responder (the
+/// history becomes `^h`). Returns whether it flipped.
+fn check_history_flip(st: &mut ZeekStates, acct: Option<&mut ZeekConn>, len: u32, flags: TcpFlags) -> bool {
+    if flags.intersects(TcpFlags::SYN | TcpFlags::FIN | TcpFlags::RST) || (len == 0 && !flags.contains(TcpFlags::ACK)) {
+        return false;
+    }
+    st.flip();
+    if let Some(a) = acct {
+        a.flip();
+        // "We then fix up the history (which will initially be "H^") and pretend we have
+        // actually seen that missing first packet."
+        a.history.replace(b"^h");
+        // ... and `tcp_analyzer->SetFirstPacketSeen(true)`: the new originator's mark.
+        a.first_packet_seen(true);
+    }
+    true
 }
 
 /// Zeek's accounting of one connection and the ranges its reassemblers hold.
