@@ -47,7 +47,7 @@ use crate::Timestamp;
 use crate::capture::{CaptureError, CaptureReader};
 use crate::driver::Output;
 use crate::track::key::{Packed, PackedFlow};
-use crate::track::{self, Config, Endpoint, FlowKey, Stats, Tracker};
+use crate::track::{BATCH as RUN, Config, Endpoint, FlowKey, Stats, Tracker};
 use crate::wire::{Frame, IpSlice, LinkType, TcpPacket, dissect_frame};
 
 /// Returns the shard (of `shards`) a frame belongs to: the same for both directions of a
@@ -201,8 +201,8 @@ fn run_shard<S>(
 ) -> ShardResult<S> {
     let mut shard = Shard::new(config, init());
     for batch in frames {
-        let mut run = Vec::with_capacity(track::BATCH);
-        for part in batch.frames.chunks(track::BATCH) {
+        let mut run = Vec::with_capacity(RUN);
+        for part in batch.frames.chunks(RUN) {
             run.clear();
             run.extend(part.iter().map(|&(ts, start, len, orig_len, link)| {
                 let data = &batch.bytes[start..start + len];

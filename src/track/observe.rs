@@ -15,8 +15,8 @@ use core::time::Duration;
 impl Tracker {
     /// Observes one frame at `timestamp` and returns the events it caused (empty for frames
     /// without a TCP header). The slice is valid until the next call. The frame's checksums
-    /// are verified as [`Config::verify_checksums`] and
-    /// [`ZeekSettings::count_bad_checksums`] ask.
+    /// are verified as [`Config::verify_checksums`](super::Config::verify_checksums) and
+    /// [`ZeekSettings::count_bad_checksums`](super::ZeekSettings::count_bad_checksums) ask.
     ///
     /// Idle connections are also expired here, at most once per second of packet time, so a
     /// caller that never calls [`Tracker::advance`] still stays within its bounds.
@@ -36,7 +36,7 @@ impl Tracker {
         self.observe_with(timestamp, frame, &mut discard)
     }
 
-    /// [`Tracker::observe`], the stream chunks the frame makes ready ([`Config::reassembly`]:
+    /// [`Tracker::observe`], the stream chunks the frame makes ready ([`Config::reassembly`](super::Config::reassembly):
     /// in-order payload as slices of the frame, buffered data, gaps, ends — and those of
     /// connections it closes) given to `sink`, in stream order per direction, before the
     /// events are returned. See [`StreamChunk`].
