@@ -249,7 +249,9 @@ impl<S: FrameSource> Driver<S> {
     /// Returns the next item, as [`Iterator::next`] does, giving `sink` the stream chunks
     /// ([`Config::reassembly`]) the frames read on the way make ready: payload in order, as
     /// slices of each frame (no copy), with its gaps and ends. A chunk comes before the
-    /// events of its frame.
+    /// events of its frame. Once the table holds enough state for the driver to read ahead
+    /// (see [`Tracker::observe_batch`]), the chunks of up to [`BATCH`] frames come before the
+    /// first of their events, as slices of the driver's copy of those frames.
     ///
     /// ```
     /// use synack::driver::Driver;
