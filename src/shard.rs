@@ -201,6 +201,14 @@ fn run_shard<S>(
 ) -> ShardResult<S> {
     let mut shard = Shard::new(config, init());
     for batch in frames {
+        // Batches pay only once the table is large (`Tracker::observe_batch`); below that,
+        // each frame is dissected and observed in place, without the copy into a run.
+        if !shard.tracker.prefetch_pays() {
+            for &(ts, start, len, orig_len, link) in &batch.frames {
+                shard.observe(ts, link, &batch.bytes[start..start + len], orig_len, each);
+            }
+            continue;
+        }
         let mut run = Vec::with_capacity(RUN);
         for part in batch.frames.chunks(RUN) {
             run.clear();
