@@ -162,3 +162,36 @@ fn observe_batch_gives_what_observe_gives() {
     assert!(got == want);
     assert_eq!(one.stats(), batched.stats());
 }
+
+#[test]
+fn the_sharded_driver_batching_a_large_table_gives_what_one_tracker_gives() {
+    use std::sync::Mutex;
+    use synack::shard::{Mode, track};
+    let pcap = capture();
+    let (want, _) = one_by_one(&pcap, Config::default());
+    let path = std::env::temp_dir().join(format!("synack-batch-{}.pcap", std::process::id()));
+    std::fs::write(&path, &pcap).unwrap();
+    for mode in [Mode::Shared, Mode::Copied] {
+        // One shard: the same items in the same order as one tracker.
+        let got = Mutex::new(Vec::new());
+        let shards = track(
+            &path,
+            &Config::default(),
+            1,
+            mode,
+            || (),
+            |_, item| got.lock().unwrap().push(item),
+        );
+        assert_eq!(
+            shards.unwrap()[0].stats.frames,
+            7 * u64::from(CONNS) - u64::from(CONNS.div_ceil(3))
+        );
+        let got = got.into_inner().unwrap();
+        assert_eq!(got.len(), want.len(), "{mode:?}");
+        assert!(
+            got == want,
+            "{mode:?}: the shard's items differ from one frame at a time"
+        );
+    }
+    std::fs::remove_file(&path).unwrap();
+}
