@@ -187,6 +187,17 @@ struct Batch {
     frames: Vec<(Timestamp, usize, usize, u32, LinkType)>,
 }
 
+impl Batch {
+    /// Decodes the frame at `place` (one of `frames`), with its length on the wire.
+    fn dissect(
+        &self,
+        &(ts, start, len, orig_len, link): &(Timestamp, usize, usize, u32, LinkType),
+    ) -> (Timestamp, Frame<'_>) {
+        let data = &self.bytes[start..start + len];
+        (ts, dissect_frame(link, data).with_reported_len(orig_len as usize))
+    }
+}
+
 /// Frames handed to one shard at a time, in the copying modes.
 const BATCH: usize = 1024;
 
@@ -204,18 +215,16 @@ fn run_shard<S>(
         // Batches pay only once the table is large (`Tracker::observe_batch`); below that,
         // each frame is dissected and observed in place, without the copy into a run.
         if !shard.tracker.prefetch_pays() {
-            for &(ts, start, len, orig_len, link) in &batch.frames {
-                shard.observe(ts, link, &batch.bytes[start..start + len], orig_len, each);
+            for place in &batch.frames {
+                let (ts, frame) = batch.dissect(place);
+                shard.observe(ts, &frame, each);
             }
             continue;
         }
         let mut run = Vec::with_capacity(RUN);
         for part in batch.frames.chunks(RUN) {
             run.clear();
-            run.extend(part.iter().map(|&(ts, start, len, orig_len, link)| {
-                let data = &batch.bytes[start..start + len];
-                (ts, dissect_frame(link, data).with_reported_len(orig_len as usize))
-            }));
+            run.extend(part.iter().map(|place| batch.dissect(place)));
             shard.observe_batch(&run, each);
         }
     }
@@ -237,9 +246,8 @@ impl<S> Shard<S> {
     }
 
     #[inline]
-    fn observe(&mut self, ts: Timestamp, link: LinkType, data: &[u8], orig_len: u32, each: &impl Fn(&mut S, Output)) {
-        let frame = dissect_frame(link, data).with_reported_len(orig_len as usize);
-        for &e in self.tracker.observe(ts, &frame) {
+    fn observe(&mut self, ts: Timestamp, frame: &Frame<'_>, each: &impl Fn(&mut S, Output)) {
+        for &e in self.tracker.observe(ts, frame) {
             each(&mut self.state, Output::Event(e));
         }
         for s in self.tracker.drain_summaries() {
@@ -295,7 +303,7 @@ fn fanout_shard<S>(
             }
         };
         if shard_of(cf.link, cf.data, threads).unwrap_or(0) == me {
-            shard.observe(cf.timestamp, cf.link, cf.data, cf.orig_len, each);
+            shard.observe(cf.timestamp, &cf.dissect(), each);
         }
     }
     let result = shard.end(each);
