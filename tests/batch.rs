@@ -3,6 +3,8 @@
 //! one frame at a time, on a capture with enough connections open at once for the prefetch
 //! to run, over IPv4 and IPv6, and a damaged capture's error after every good frame.
 
+mod common;
+
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use synack::Timestamp;
@@ -11,6 +13,8 @@ use synack::driver::{Driver, Output};
 use synack::track::reassembly::ReassemblyConfig;
 use synack::track::{BATCH, Config, Tracker};
 use synack::wire::{LinkType, MacAddr, PacketBuilder, TcpFlags, parse_frame};
+
+use common::by_hand::by_hand;
 
 /// Connections open at once: with the default settings' 528 bytes each, over 10 MB of state,
 /// past the 8 MiB from which the tracker prefetches.
@@ -77,20 +81,11 @@ fn capture() -> Vec<u8> {
     pcap
 }
 
-/// One frame at a time: events, summaries after each frame, then the end of the capture;
-/// and the stream chunks, as text.
+/// One frame at a time (`common::by_hand`): events, summaries after each frame, then the end
+/// of the capture; and the stream chunks, as text.
 fn one_by_one(pcap: &[u8], config: Config) -> (Vec<Output>, Vec<String>) {
-    let mut tracker = Tracker::new(config);
-    let (mut out, mut chunks) = (Vec::new(), Vec::new());
-    let mut reader = CaptureReader::new(pcap).unwrap();
-    let mut sink = |c: synack::track::StreamChunk<'_>| chunks.push(format!("{c:?}"));
-    while let Some(Ok(f)) = reader.next_frame() {
-        let events = tracker.observe_with(f.timestamp, &f.dissect(), &mut sink);
-        out.extend(events.iter().map(|&e| Output::Event(e)));
-        out.extend(tracker.drain_summaries().map(Output::Summary));
-    }
-    out.extend(tracker.end_with(&mut sink).iter().map(|&e| Output::Event(e)));
-    out.extend(tracker.drain_summaries().map(Output::Summary));
+    let mut chunks = Vec::new();
+    let (out, _) = by_hand(pcap, config, &mut |c| chunks.push(format!("{c:?}")));
     (out, chunks)
 }
 

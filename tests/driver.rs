@@ -12,32 +12,12 @@ use std::time::Duration;
 use synack::Timestamp;
 use synack::capture::{CaptureError, CaptureReader, write};
 use synack::driver::{Driver, Output};
-use synack::track::{CloseCause, Config, ConnSummary, Direction, Event, EventKind, Tracker};
+use synack::track::{CloseCause, Config, ConnSummary, Direction, Event, EventKind};
 use synack::wire::{LinkType, TcpFlags};
 
-/// What a tracker fed by hand reports: every frame's events with the summaries drained after
-/// each, then the end-of-capture events and the rest of the summaries.
+/// What a tracker fed by hand reports (`common::by_hand`, its stream chunks unused).
 fn by_hand(pcap: &[u8], config: Config) -> (Vec<Output>, bool) {
-    let mut tracker = Tracker::new(config);
-    let mut out = Vec::new();
-    let mut reader = CaptureReader::new(pcap).unwrap();
-    let mut damaged = false;
-    while let Some(frame) = reader.next_frame() {
-        let Ok(frame) = frame else {
-            damaged = true;
-            break;
-        };
-        out.extend(
-            tracker
-                .observe(frame.timestamp, &frame.dissect())
-                .iter()
-                .map(|&e| Output::Event(e)),
-        );
-        out.extend(tracker.drain_summaries().map(Output::Summary));
-    }
-    out.extend(tracker.end().iter().map(|&e| Output::Event(e)));
-    out.extend(tracker.drain_summaries().map(Output::Summary));
-    (out, damaged)
+    common::by_hand::by_hand(pcap, config, &mut |_| {})
 }
 
 fn driven(pcap: &[u8], config: Config) -> (Vec<Output>, Vec<CaptureError>) {

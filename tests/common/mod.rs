@@ -9,6 +9,7 @@ use std::process::Command;
 use synack::fields::{ANALYSIS_FIELDS, DEFAULT_FIELDS};
 use synack::track::AnalysisFlags;
 
+pub mod by_hand;
 pub mod follow;
 pub mod sim;
 
