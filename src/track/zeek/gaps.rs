@@ -15,7 +15,7 @@
 use std::vec::Vec;
 
 use super::states::ZeekStates;
-use super::{ZeekConn, ZeekEndpointState};
+use super::{ZeekConn, ZeekEndpointState, mark};
 
 /// `tcp_max_initial_window` (init-bare.zeek): past this much data sent with none of it
 /// acknowledged, delivered data is no longer held for the peer's ACKs.
@@ -30,32 +30,21 @@ const EXCESSIVE_DATA_WITHOUT_FURTHER_ACKS: u64 = 10 * 1024 * 1024;
 /// out-of-order segments reaches it).
 pub(crate) const MAX_RANGES: usize = 4096;
 
-/// One direction's reassembler state (`TCP_Reassembler` of one endpoint).
+/// One direction's reassembler state (`TCP_Reassembler` of one endpoint); its flags (FIN
+/// seen, deliveries skipped) and the index of its held ranges are kept with the
+/// connection's (`ZeekConn::marks`, `ZeekConn::ranges`), so that two of these pack into 48
+/// bytes.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct EndpointGaps {
     /// `last_reassem_seq`: everything below was delivered (or declared missing).
     last_reassem: u64,
     /// `trim_seq`: everything below was acknowledged and let go.
     trim: u64,
-    /// `FIN_seq`: one past the endpoint's last FIN, when it sent one.
+    /// `FIN_seq`: one past the endpoint's last FIN, when it sent one (`mark::FIN`).
     fin_seq: u64,
-    /// The ranges held (`block_list`), an index into [`RangePool`], or `NO_RANGES`.
-    ranges: u32,
-    flags: u8,
 }
 
-const NO_RANGES: u32 = u32::MAX;
-
-impl EndpointGaps {
-    const FIN: u8 = 1;
-    /// `skip_deliveries`: Zeek gave up on this direction (no more gaps).
-    const SKIP: u8 = 2;
-
-    /// Gives its ranges back to the pool.
-    pub(crate) fn release(&mut self, pool: &mut RangePool) {
-        pool.release(&mut self.ranges);
-    }
-}
+pub(crate) const NO_RANGES: u32 = u32::MAX;
 
 impl Default for EndpointGaps {
     fn default() -> Self {
@@ -64,45 +53,57 @@ impl Default for EndpointGaps {
             last_reassem: 1,
             trim: 1,
             fin_seq: 0,
-            ranges: NO_RANGES,
-            flags: 0,
         }
     }
 }
 
-/// Every connection's held ranges, in lists reused once their connection lets them go; a
-/// direction whose data arrives in order never takes one.
+/// Every connection's held ranges, in pairs of lists (one list a direction) reused once
+/// their connection lets them go; a connection whose data arrives in order never takes one.
 #[derive(Debug, Default)]
 pub(crate) struct RangePool {
+    /// A connection's pair at `slot` is `lists[2 * slot]` and `lists[2 * slot + 1]`.
     lists: Vec<Vec<(u64, u64)>>,
     free: Vec<u32>,
 }
 
 impl RangePool {
-    fn get(&self, i: u32) -> &[(u64, u64)] {
-        self.lists.get(i as usize).map_or(&[], |l| l.as_slice())
+    fn get(&self, slot: u32, side: usize) -> &[(u64, u64)] {
+        if slot == NO_RANGES {
+            return &[];
+        }
+        self.lists.get(2 * slot as usize + side).map_or(&[], |l| l.as_slice())
     }
 
-    fn list(&mut self, slot: &mut u32) -> &mut Vec<(u64, u64)> {
+    fn list(&mut self, slot: &mut u32, side: usize) -> &mut Vec<(u64, u64)> {
         if *slot == NO_RANGES {
             *slot = match self.free.pop() {
                 Some(i) => i,
                 None => {
                     self.lists.push(Vec::new());
-                    (self.lists.len() - 1) as u32
+                    self.lists.push(Vec::new());
+                    (self.lists.len() / 2 - 1) as u32
                 }
             };
         }
-        &mut self.lists[*slot as usize]
+        &mut self.lists[2 * *slot as usize + side]
     }
 
-    /// Gives the list at `slot` back (emptied).
+    /// Gives the pair at `slot` back once both its lists are empty.
+    fn release_if_empty(&mut self, slot: &mut u32) {
+        if self.get(*slot, 0).is_empty() && self.get(*slot, 1).is_empty() {
+            self.release(slot);
+        }
+    }
+
+    /// Gives the pair at `slot` back (emptied).
     pub(crate) fn release(&mut self, slot: &mut u32) {
         if *slot != NO_RANGES {
-            if let Some(l) = self.lists.get_mut(*slot as usize) {
-                l.clear();
-                if l.capacity() > 64 {
-                    l.shrink_to(64);
+            for side in 0..2 {
+                if let Some(l) = self.lists.get_mut(2 * *slot as usize + side) {
+                    l.clear();
+                    if l.capacity() > 64 {
+                        l.shrink_to(64);
+                    }
                 }
             }
             self.free.push(*slot);
@@ -110,10 +111,10 @@ impl RangePool {
         }
     }
 
-    /// Returns how many lists are in use.
+    /// Returns how many pairs are in use.
     #[cfg(test)]
     fn in_use(&self) -> usize {
-        self.lists.len() - self.free.len()
+        self.lists.len() / 2 - self.free.len()
     }
 }
 
@@ -149,12 +150,11 @@ impl ZeekConn {
     /// Records the first packet of a side and whether the connection is partial
     /// (`TCPSessionAdapter::SetPartialStatus`), from the roles before the packet.
     pub(super) fn partial_status(&mut self, orig: bool, syn: bool, ack: bool) {
-        let bit = if orig { 1 } else { 2 };
-        if self.first_seen & bit == 0 {
+        if !self.is(mark::FIRST_SEEN[usize::from(!orig)]) {
             if orig {
-                self.partial = !syn || ack;
-            } else if !self.partial {
-                self.partial = !syn;
+                self.set(mark::PARTIAL, !syn || ack);
+            } else if !self.is(mark::PARTIAL) {
+                self.set(mark::PARTIAL, !syn);
             }
         }
     }
@@ -162,20 +162,20 @@ impl ZeekConn {
     /// `is_partial = 0` (UpdateInactiveState, on an ACK that establishes an endpoint
     /// whose SYN was missed).
     pub(super) fn clear_partial(&mut self) {
-        self.partial = false;
+        self.set(mark::PARTIAL, false);
     }
 
     /// Marks the side `orig` (as the packet arrived, before any flip: Zeek's
     /// `CheckPIA_FirstPacket` reads `Process`'s own `is_orig`) as seen.
     pub(super) fn first_packet_seen(&mut self, orig: bool) {
-        self.first_seen |= if orig { 1 } else { 2 };
+        self.set(mark::FIRST_SEEN[usize::from(!orig)], true);
     }
 
     /// `TCP_Reassembler::AckReceived` on endpoint `e` (whose data `rel_ack` acknowledges),
     /// with the endpoint states after the packet's state machine.
     pub(super) fn ack_received(&mut self, e: usize, mut seq: u64, st: &ZeekStates, pool: &mut RangePool) {
         let g = self.gaps[e];
-        if g.flags & EndpointGaps::FIN != 0 && seq >= g.fin_seq {
+        if self.is(mark::FIN[e]) && seq >= g.fin_seq {
             seq = g.fin_seq.wrapping_sub(1);
         }
         if seq <= g.trim {
@@ -190,16 +190,15 @@ impl ZeekConn {
         if seq > self.gaps[e].last_reassem {
             self.undelivered(e, seq, st, pool);
         }
+        let side = self.side(e);
         let g = &mut self.gaps[e];
-        if g.ranges != NO_RANGES {
-            let list = pool.list(&mut g.ranges);
+        if self.ranges != NO_RANGES {
+            let list = pool.list(&mut self.ranges, side);
             let keep = list.partition_point(|&(_, hi)| hi <= seq);
             list.drain(..keep);
             // Trim's closing BlockInserted: a block at the frontier is delivered.
             deliver_joined(list, &mut g.last_reassem);
-            if list.is_empty() {
-                pool.release(&mut g.ranges);
-            }
+            pool.release_if_empty(&mut self.ranges);
         }
         g.trim = seq;
     }
@@ -207,13 +206,14 @@ impl ZeekConn {
     /// `TCP_Reassembler::Undelivered`: the peer acknowledged up to `up_to`; each hole below
     /// it is a gap (`Gap`), and the ranges above each hole are delivered.
     fn undelivered(&mut self, e: usize, up_to: u64, st: &ZeekStates, pool: &mut RangePool) {
-        if up_to <= 2 && self.partial {
+        if up_to <= 2 && self.is(mark::PARTIAL) {
             // The first ACK of a partial connection (Zeek faked its start): ignored, and
             // `last_reassem_seq` left where it is.
             return;
         }
-        if self.gaps[e].flags & EndpointGaps::SKIP == 0 {
-            while let Some(&(lo, hi)) = pool.get(self.gaps[e].ranges).first()
+        let side = self.side(e);
+        if !self.is(mark::SKIP[e]) {
+            while let Some(&(lo, hi)) = pool.get(self.ranges, side).first()
                 && lo < up_to
             {
                 let last = self.gaps[e].last_reassem;
@@ -223,11 +223,8 @@ impl ZeekConn {
                 // BlockInserted: the range is delivered (and held, below `last_reassem`).
                 let g = &mut self.gaps[e];
                 g.last_reassem = g.last_reassem.max(hi);
-                let list = pool.list(&mut g.ranges);
-                list.remove(0);
-                if list.is_empty() {
-                    pool.release(&mut g.ranges);
-                }
+                pool.list(&mut self.ranges, side).remove(0);
+                pool.release_if_empty(&mut self.ranges);
             }
             let last = self.gaps[e].last_reassem;
             if up_to > last {
@@ -248,23 +245,22 @@ impl ZeekConn {
         if clean {
             self.scaled(e == 0, b'G', |ep| &mut ep.gap);
         }
-        if clean || self.report_gaps_for_partial {
+        if clean || self.is(mark::REPORT_PARTIAL) {
             self.missed_bytes = self.missed_bytes.saturating_add(len);
         }
     }
 
     /// Records a FIN from endpoint `e` ending at `fin_seq` (one past the FIN).
     pub(super) fn fin_at(&mut self, e: usize, fin_seq: u64) {
-        let g = &mut self.gaps[e];
-        g.fin_seq = fin_seq;
-        g.flags |= EndpointGaps::FIN;
+        self.gaps[e].fin_seq = fin_seq;
+        self.set(mark::FIN[e], true);
     }
 
     /// `TCP_Reassembler::DataSent` for `len` bytes at relative sequence `seq` from endpoint
     /// `e`, then `NewBlock` and `BlockInserted`, and the checks that make Zeek let go of the
     /// direction's data.
     pub(super) fn data_sent(&mut self, e: usize, mut seq: u64, len: u32, st: &ZeekStates, pool: &mut RangePool) {
-        if self.gaps[e].flags & EndpointGaps::SKIP != 0 {
+        if self.is(mark::SKIP[e]) {
             return;
         }
         let ep = self.ep[e];
@@ -277,9 +273,10 @@ impl ZeekConn {
             seq = ack;
         }
         self.new_block(e, seq, upper, st, pool);
-        let g = &mut self.gaps[e];
+        let side = self.side(e);
+        let g = self.gaps[e];
         let no_data_acked = ep.no_data_acked();
-        let above = pool.get(g.ranges);
+        let above = pool.get(self.ranges, side);
         let undelivered = above.last().map_or(0, |&(_, hi)| hi.saturating_sub(g.last_reassem));
         // Held: the delivered bytes not yet acknowledged, and those above the holes.
         let held = above
@@ -291,8 +288,11 @@ impl ZeekConn {
             || held > EXCESSIVE_DATA_WITHOUT_FURTHER_ACKS
         {
             // Weird above_hole_data_without_any_acks / excessive_data_without_further_acks.
-            pool.release(&mut g.ranges);
-            g.flags |= EndpointGaps::SKIP;
+            if self.ranges != NO_RANGES {
+                pool.list(&mut self.ranges, side).clear();
+                pool.release_if_empty(&mut self.ranges);
+            }
+            self.set(mark::SKIP[e], true);
         }
     }
 
@@ -302,6 +302,8 @@ impl ZeekConn {
     /// are kept as ranges, so data in order costs no range at all.
     fn new_block(&mut self, e: usize, mut seq: u64, upper: u64, st: &ZeekStates, pool: &mut RangePool) {
         let ep = self.ep[e];
+        let side = self.side(e);
+        let fin_seen = self.is(mark::FIN[e]);
         let g = &mut self.gaps[e];
         if upper <= seq || upper <= g.trim {
             return;
@@ -313,22 +315,19 @@ impl ZeekConn {
         }
         if seq > g.last_reassem {
             // Beyond a hole: held until it fills or is given up.
-            let list = pool.list(&mut g.ranges);
-            insert(list, seq, upper);
+            insert(pool.list(&mut self.ranges, side), seq, upper);
             return;
         }
         // The frontier moves: delivered as far as the data goes, what it joins too.
         g.last_reassem = upper;
-        if g.ranges != NO_RANGES {
-            let list = pool.list(&mut g.ranges);
-            deliver_joined(list, &mut g.last_reassem);
-            if list.is_empty() {
-                pool.release(&mut g.ranges);
-            }
+        if self.ranges != NO_RANGES {
+            deliver_joined(pool.list(&mut self.ranges, side), &mut g.last_reassem);
+            pool.release_if_empty(&mut self.ranges);
         }
         // The peer is reassembling too (always here); with nothing acknowledged and more than
         // the initial window sent, delivered data is not held (TrimToSeq at the frontier).
-        if ep.no_data_acked() && ep.size(st.state(e), st.prev_state(e), st.state(1 - e)) > MAX_INITIAL_WINDOW {
+        if ep.no_data_acked() && ep.size(st.state(e), st.prev_state(e), st.state(1 - e), fin_seen) > MAX_INITIAL_WINDOW
+        {
             g.trim = g.last_reassem;
         }
     }
@@ -375,12 +374,15 @@ mod tests {
     fn pool_reuses_lists() {
         let mut pool = RangePool::default();
         let mut a = NO_RANGES;
-        pool.list(&mut a).push((1, 2));
+        pool.list(&mut a, 1).push((1, 2));
         assert_eq!(pool.in_use(), 1);
-        pool.release(&mut a);
+        pool.release_if_empty(&mut a);
+        assert_eq!(pool.in_use(), 1);
+        pool.list(&mut a, 1).clear();
+        pool.release_if_empty(&mut a);
         assert_eq!((pool.in_use(), a), (0, NO_RANGES));
         let mut b = NO_RANGES;
-        pool.list(&mut b);
-        assert_eq!(pool.lists.len(), 1);
+        pool.list(&mut b, 0);
+        assert_eq!(pool.lists.len(), 2);
     }
 }

@@ -18,14 +18,14 @@ use super::conn_log::{ConnState, History};
 use crate::Timestamp;
 use crate::wire::{SeqNumber, TcpFlags};
 
-// Zeek's once-only history masks (the responder's are shifted left by 16).
-const HIST_SYN_PKT: u32 = 0x1;
-const HIST_FIN_PKT: u32 = 0x2;
-const HIST_RST_PKT: u32 = 0x4;
-const HIST_FIN_RST_PKT: u32 = 0x8;
-const HIST_DATA_PKT: u32 = 0x10;
-const HIST_ACK_PKT: u32 = 0x20;
-const HIST_MULTI_FLAG_PKT: u32 = 0x40;
+// Zeek's once-only history masks (the responder's are shifted left by 8).
+const HIST_SYN_PKT: u16 = 0x1;
+const HIST_FIN_PKT: u16 = 0x2;
+const HIST_RST_PKT: u16 = 0x4;
+const HIST_FIN_RST_PKT: u16 = 0x8;
+const HIST_DATA_PKT: u16 = 0x10;
+const HIST_ACK_PKT: u16 = 0x20;
+const HIST_MULTI_FLAG_PKT: u16 = 0x40;
 
 /// Zeek treats sequence jumps beyond this as broken for SYNs and RSTs, and gaps as large as
 /// this as no gaps.
@@ -54,14 +54,9 @@ pub(crate) struct ZeekEndpoint {
     win0: u32,
     chk: u32,
     gap: u32,
-    /// Whether it sent a FIN.
-    has: u8,
 }
 
 impl ZeekEndpoint {
-    /// It sent a FIN (Zeek counts them; only whether it did is ever read).
-    const FIN_SEEN: u8 = 4;
-
     fn init_seqs(&mut self, start: u32, last: u32) {
         self.start_seq = start;
         self.ack_seq = start;
@@ -113,8 +108,15 @@ impl ZeekEndpoint {
         (self.ack_seq == self.start_seq || self.ack_seq == self.start_seq.wrapping_add(1)) && self.ack_wraps == 0
     }
 
-    /// Zeek's TCP_Endpoint::Size: bytes sent, from sequence numbers (its states and the peer's).
-    fn size(&self, state: ZeekEndpointState, prev_state: ZeekEndpointState, peer_state: ZeekEndpointState) -> u64 {
+    /// Zeek's TCP_Endpoint::Size: bytes sent, from sequence numbers (its states and the
+    /// peer's, and whether it sent a FIN: Zeek counts them, only whether it did is read).
+    fn size(
+        &self,
+        state: ZeekEndpointState,
+        prev_state: ZeekEndpointState,
+        peer_state: ZeekEndpointState,
+        fin_seen: bool,
+    ) -> u64 {
         if prev_state == ZeekEndpointState::SynSent
             && state == ZeekEndpointState::Reset
             && peer_state == ZeekEndpointState::Inactive
@@ -131,7 +133,7 @@ impl ZeekEndpoint {
             ack.wrapping_sub(start)
         };
         size = size.saturating_sub(1);
-        if self.has & Self::FIN_SEEN != 0 && size != 0 {
+        if fin_seen && size != 0 {
             size -= 1;
         }
         size
@@ -188,8 +190,34 @@ pub(crate) struct Placed {
     rel_ack: u64,
 }
 
-/// Zeek's per-connection state.
+/// The bits of `ZeekConn::marks`; a pair is [originator, responder].
+pub(crate) mod mark {
+    /// At least one packet was analysed (duration and sizes are logged only then).
+    pub const ANALYSED: u16 = 1;
+    /// Follow the data as Zeek's reassembler does ([`ZeekSettings::reassemble`](super::ZeekSettings)).
+    pub const REASSEMBLING: u16 = 2;
+    /// [`ZeekSettings::report_gaps_for_partial`](super::ZeekSettings).
+    pub const REPORT_PARTIAL: u16 = 4;
+    /// `TCPSessionAdapter::is_partial`: a side's first packet was not a SYN (the
+    /// originator's: or was a SYN-ACK).
+    pub const PARTIAL: u16 = 8;
+    /// A `ConnectionClosed` completed the close: only the inactivity and delete timers remain.
+    pub const CLOSE_COMPLETE: u16 = 16;
+    /// `first_packet_seen`.
+    pub const FIRST_SEEN: [u16; 2] = [32, 64];
+    /// The endpoint sent a FIN (its reassembler's `FIN_seq` is set).
+    pub const FIN: [u16; 2] = [128, 256];
+    /// Its reassembler's `skip_deliveries`: Zeek gave up on the direction (no more gaps).
+    pub const SKIP: [u16; 2] = [512, 1024];
+    /// The pair of range lists is held the other way round (after a flip).
+    pub const RANGES_SWAPPED: u16 = 2048;
+}
+
+/// Zeek's per-connection state, in 256 bytes aligned to four cache lines: the byte-sized
+/// flags of the endpoints, their reassemblers and the connection are bits of one `marks`,
+/// and both reassemblers' held ranges are one pair in the [`RangePool`].
 #[derive(Debug, Clone, Copy)]
+#[repr(align(64))]
 pub(crate) struct ZeekConn {
     /// [originator, responder].
     pub ep: [ZeekEndpoint; 2],
@@ -198,28 +226,20 @@ pub(crate) struct ZeekConn {
     pub pkts: [u64; 2],
     pub ip_bytes: [u64; 2],
     pub history: History,
-    hist_seen: u32,
+    /// The once-only letters seen (`HIST_*`, the responder's shifted left by 8).
+    hist_seen: u16,
+    /// The flags (`mark`).
+    marks: u16,
     pub start: crate::Nanos,
     pub last: crate::Nanos,
-    /// At least one packet was analysed (duration and sizes are logged only then).
-    analysed: bool,
-    /// Follow the data as Zeek's reassembler does ([`ZeekSettings::reassemble`]).
-    reassembling: bool,
-    /// [`ZeekSettings::report_gaps_for_partial`].
-    report_gaps_for_partial: bool,
-    /// `TCPSessionAdapter::is_partial`: a side's first packet was not a SYN (the
-    /// originator's: or was a SYN-ACK).
-    partial: bool,
-    /// `first_packet_seen`: originator (1) and responder (2).
-    first_seen: u8,
     /// Each endpoint's reassembler, [originator, responder].
     gaps: [EndpointGaps; 2],
+    /// The ranges the reassemblers hold: a pair in the [`RangePool`], or `NO_RANGES`.
+    ranges: u32,
     /// Bytes acknowledged but never seen (Zeek's `content_gap` lengths).
     pub missed_bytes: u64,
     /// What its timers count from.
     pub timers: TimerMarks,
-    /// A `ConnectionClosed` completed the close: only the inactivity and delete timers remain.
-    close_complete: bool,
 }
 
 impl ZeekConn {
@@ -228,12 +248,10 @@ impl ZeekConn {
     #[inline(always)]
     pub(crate) fn prefetch(&self) {
         use crate::track::table::prefetch;
+        // Four lines from the struct's start (aligned, 256 bytes).
         prefetch(&self.ep[0]);
-        prefetch(&self.ep[1]);
-        prefetch(&self.pkts);
-        prefetch(&self.history);
+        prefetch(&self.ep[1].gap);
         prefetch(&self.gaps[0]);
-        prefetch(&self.gaps[1]);
         prefetch(&self.timers);
     }
 
@@ -245,39 +263,55 @@ impl ZeekConn {
             ip_bytes: [0; 2],
             history: History::default(),
             hist_seen: 0,
+            marks: mark::REASSEMBLING,
             start,
             last: start,
-            analysed: false,
-            reassembling: true,
-            report_gaps_for_partial: false,
-            partial: false,
-            first_seen: 0,
             gaps: Default::default(),
+            ranges: gaps::NO_RANGES,
             missed_bytes: 0,
             timers: TimerMarks::default(),
-            close_complete: false,
         }
+    }
+
+    /// Whether the flag `m` (`mark`) is set.
+    #[inline]
+    pub(super) fn is(&self, m: u16) -> bool {
+        self.marks & m != 0
+    }
+
+    /// Sets or clears the flag `m` (`mark`).
+    #[inline]
+    pub(super) fn set(&mut self, m: u16, on: bool) {
+        if on {
+            self.marks |= m;
+        } else {
+            self.marks &= !m;
+        }
+    }
+
+    /// The list of the pair of ranges that holds endpoint `e`'s.
+    #[inline]
+    fn side(&self, e: usize) -> usize {
+        e ^ usize::from(self.is(mark::RANGES_SWAPPED))
     }
 
     /// Takes the settings that change the gap accounting.
     pub fn with_settings(mut self, settings: &ZeekSettings) -> Self {
-        self.reassembling = settings.reassemble;
-        self.report_gaps_for_partial = settings.report_gaps_for_partial;
+        self.set(mark::REASSEMBLING, settings.reassemble);
+        self.set(mark::REPORT_PARTIAL, settings.report_gaps_for_partial);
         self
     }
 
     /// Gives back the ranges its reassemblers hold (before the connection is dropped).
     pub fn release(&mut self, ranges: &mut RangePool) {
-        for g in &mut self.gaps {
-            g.release(ranges);
-        }
+        ranges.release(&mut self.ranges);
     }
 
-    fn check_history(&mut self, orig: bool, mask: u32, code: u8) -> bool {
+    fn check_history(&mut self, orig: bool, mask: u16, code: u8) -> bool {
         let (mask, code) = if orig {
             (mask, code)
         } else {
-            (mask << 16, code.to_ascii_lowercase())
+            (mask << 8, code.to_ascii_lowercase())
         };
         if self.hist_seen & mask == 0 {
             self.hist_seen |= mask;
@@ -312,9 +346,16 @@ impl ZeekConn {
         self.gaps.swap(0, 1);
         self.pkts.swap(0, 1);
         self.ip_bytes.swap(0, 1);
-        // TCPSessionAdapter::FlipRoles: the first-packet marks swap, `is_partial` resets.
-        self.first_seen = (self.first_seen & 1) << 1 | (self.first_seen & 2) >> 1;
-        self.partial = false;
+        for pair in [mark::FIN, mark::SKIP, mark::FIRST_SEEN] {
+            let (a, b) = (self.is(pair[0]), self.is(pair[1]));
+            self.set(pair[0], b);
+            self.set(pair[1], a);
+        }
+        let swapped = self.is(mark::RANGES_SWAPPED);
+        self.set(mark::RANGES_SWAPPED, !swapped);
+        // TCPSessionAdapter::FlipRoles: the first-packet marks swap (above), `is_partial`
+        // resets.
+        self.set(mark::PARTIAL, false);
         // Connection::FlipRoles: the history gets a `^` where it stands; its letters and
         // the once-only masks (`hist_seen`, the connection's) stay as they were.
         self.history.push(b'^');
@@ -340,7 +381,7 @@ impl ZeekConn {
             ..
         } = *seg;
         let (ei, pi) = if orig { (0, 1) } else { (1, 0) };
-        self.analysed = true;
+        self.set(mark::ANALYSED, true);
         self.pkts[ei] += 1;
         self.ip_bytes[ei] += ip_len;
 
@@ -376,7 +417,6 @@ impl ZeekConn {
             self.last = crate::Nanos::from(ts);
         }
         if fin {
-            self.ep[ei].has |= ZeekEndpoint::FIN_SEEN;
             self.fin_at(ei, rel_seq.wrapping_add(seg_len as u64));
         }
 
@@ -487,7 +527,7 @@ impl ZeekConn {
     /// when Zeek would give it (`len > 0`, all of it captured, no RST, no underflow).
     /// `orig` is the sender's role after the state machine.
     fn reassemble(&mut self, st: &ZeekStates, orig: bool, seg: &Seg, p: Placed, whole: bool, ranges: &mut RangePool) {
-        if !self.reassembling {
+        if !self.is(mark::REASSEMBLING) {
             return;
         }
         let (ei, pi) = if orig { (0, 1) } else { (1, 0) };
@@ -544,18 +584,18 @@ impl ZeekConn {
 
     /// The originator's payload bytes (`orig_bytes`).
     pub fn orig_bytes(&self, st: &ZeekStates) -> u64 {
-        self.ep[0].size(st.state(0), st.prev_state(0), st.state(1))
+        self.ep[0].size(st.state(0), st.prev_state(0), st.state(1), self.is(mark::FIN[0]))
     }
 
     /// The responder's payload bytes (`resp_bytes`).
     pub fn resp_bytes(&self, st: &ZeekStates) -> u64 {
-        self.ep[1].size(st.state(1), st.prev_state(1), st.state(0))
+        self.ep[1].size(st.state(1), st.prev_state(1), st.state(0), self.is(mark::FIN[1]))
     }
 
     /// Returns true when duration and sizes are logged (Zeek logs them when the duration is
     /// above zero).
     pub fn logs_sizes(&self) -> bool {
-        self.analysed && self.last > self.start
+        self.is(mark::ANALYSED) && self.last > self.start
     }
 }
 

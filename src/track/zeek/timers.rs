@@ -24,7 +24,7 @@
 use core::time::Duration;
 
 use super::states::ZeekStates;
-use super::{ZeekConn, ZeekEndpointState};
+use super::{ZeekConn, ZeekEndpointState, mark};
 use crate::Nanos;
 use crate::track::conn::Phase;
 
@@ -97,11 +97,11 @@ impl ZeekConn {
         let pi = 1 - ei;
         let complete =
             st.state(ei) == ZeekEndpointState::Reset || st.did_close(pi) || st.state(pi) == ZeekEndpointState::Inactive;
-        if self.close_complete {
+        if self.is(mark::CLOSE_COMPLETE) {
             return;
         }
         if complete {
-            self.close_complete = true;
+            self.set(mark::CLOSE_COMPLETE, true);
             self.timers.closed_at = Some(t);
         } else if st.prev_state(ei) != ZeekEndpointState::Inactive {
             self.timers.closed_at = Some(t);
@@ -122,7 +122,7 @@ impl ZeekTimers {
                 first = Some(at);
             }
         };
-        if z.close_complete {
+        if z.is(mark::CLOSE_COMPLETE) {
             if let Some(c) = m.closed_at {
                 consider(c.get().saturating_add(nanos(self.close_delay)));
             }
@@ -158,7 +158,7 @@ impl ZeekTimers {
     /// `attempt_delay` after its SYN), a complete close (`close_delay` after it), or any other
     /// (idle `inactivity_timeout`).
     pub(in crate::track) fn phase(st: &ZeekStates, z: &ZeekConn) -> Phase {
-        if z.close_complete {
+        if z.is(mark::CLOSE_COMPLETE) {
             Phase::Closing
         } else if z.timers.attempt_from.is_some() && attempting(st) {
             Phase::Embryonic
