@@ -31,7 +31,14 @@ fn seed_conversation_yields_exactly_the_expected_events() {
         );
     }
     let mut it = got.into_iter();
-    let mut next = || it.next().expect("another event");
+    seed_handshake(&mut || it.next().expect("another event"));
+    seed_teardown(&mut || it.next().expect("another event"));
+    assert!(it.next().is_none(), "no event after the close");
+    seed_summary(tracker);
+}
+
+/// The seed's handshake events: New, Syn, SynAck, Established.
+fn seed_handshake(next: &mut dyn FnMut() -> (u64, Direction, EventKind)) {
     assert_eq!(next(), (1, C2S, EventKind::New { roles: Roles::FromSyn }));
     let (f, d, k) = next();
     let EventKind::Syn {
@@ -72,6 +79,10 @@ fn seed_conversation_yields_exactly_the_expected_events() {
     // Frame timestamps (seed.rs): SYN .7803665, SYN-ACK .7805765, ACK .7807355.
     assert_eq!(h.syn_to_synack, Some(Duration::from_nanos(210_000)));
     assert_eq!(h.synack_to_ack, Some(Duration::from_nanos(159_000)));
+}
+
+/// The rest of the seed's events: its data and the four-way teardown.
+fn seed_teardown(next: &mut dyn FnMut() -> (u64, Direction, EventKind)) {
     assert_eq!(
         next(),
         (
@@ -98,8 +109,6 @@ fn seed_conversation_yields_exactly_the_expected_events() {
             })
         )
     );
-    assert!(it.next().is_none(), "no event after the close");
-    seed_summary(tracker);
 }
 
 /// The seed's one conn.log row, at the end of its conversation.

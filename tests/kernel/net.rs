@@ -328,6 +328,35 @@ pub(crate) fn captures() -> &'static [Captures; 2] {
 fn make_captures(dir: &Path, fam: Family) -> Captures {
     let veth = dir.join(format!("veth-{}.pcap", fam.name));
     let cap = Capture::start(NS_CLIENT, "synack-c0", &veth);
+    veth_scenarios(&fam);
+    cap.stop();
+
+    // A capture that starts after the handshake.
+    let mid = dir.join(format!("midstream-{}.pcap", fam.name));
+    let at = fam.at(fam.server, 1045);
+    let player = std::thread::spawn(move || play(NS_SERVER, NS_CLIENT, &at, "midstream"));
+    std::thread::sleep(Duration::from_millis(200));
+    let cap = Capture::start(NS_CLIENT, "synack-c0", &mid);
+    player.join().expect("midstream scenario");
+    cap.stop();
+
+    // Loopback inside one namespace: the kernel leaves partial checksums there.
+    let lo = dir.join(format!("lo-{}.pcap", fam.name));
+    let cap = Capture::start(NS_SERVER, "lo", &lo);
+    play(NS_SERVER, NS_SERVER, &fam.at(fam.loopback, 1005), "lab");
+    play(NS_SERVER, NS_SERVER, &fam.at(fam.loopback, 1020), "refused");
+    cap.stop();
+
+    Captures {
+        family: fam,
+        veth,
+        mid,
+        lo,
+    }
+}
+
+/// The scenarios captured on the client's veth, one port each.
+fn veth_scenarios(fam: &Family) {
     let port = |p: u16| fam.at(fam.server, p);
     play(NS_SERVER, NS_CLIENT, &port(1005), "lab");
     play(NS_SERVER, NS_CLIENT, &port(1006), "client-close");
@@ -368,22 +397,7 @@ fn make_captures(dir: &Path, fam: Family) -> Captures {
         play(NS_SERVER, NS_CLIENT, &port(p), scenario);
     }
     play(NS_SERVER, NS_CLIENT, &fam.at(fam.unanswered, 1044), "unanswered");
-    // A simultaneous close: a slow token bucket on both ends holds each side's data and FIN
-    // for about two seconds, so both FINs leave before either arrives.
-    for (ns, dev) in [(NS_CLIENT, "synack-c0"), (NS_SERVER, "synack-s0")] {
-        must(&[
-            "ip", "netns", "exec", ns, "tc", "qdisc", "add", "dev", dev, "root", "tbf", "rate", "16kbit", "burst",
-            "2000", "limit", "100000",
-        ]);
-    }
-    play(NS_SERVER, NS_CLIENT, &port(1046), "simultaneous-close");
-    // The programs exit once each has read the other's FIN, while the last ACKs still wait in
-    // the slow queues; deleting a queue drops what it holds, so let both drain first.
-    let queues = [(NS_CLIENT, "synack-c0"), (NS_SERVER, "synack-s0")];
-    drain(&queues);
-    for (ns, dev) in queues {
-        must(&["ip", "netns", "exec", ns, "tc", "qdisc", "del", "dev", dev, "root"]);
-    }
+    simultaneous_close(&port(1046));
     // TCP Fast Open (the client caches the cookie per server address, so each family asks).
     for ns in [NS_CLIENT, NS_SERVER] {
         sysctl(ns, "net.ipv4.tcp_fastopen", "3");
@@ -393,28 +407,23 @@ fn make_captures(dir: &Path, fam: Family) -> Captures {
         // The lab exchange with a destination options header on the client's segments.
         play(NS_SERVER, NS_CLIENT, &port(1047), "dstopts");
     }
-    cap.stop();
+}
 
-    // A capture that starts after the handshake.
-    let mid = dir.join(format!("midstream-{}.pcap", fam.name));
-    let at = port(1045);
-    let player = std::thread::spawn(move || play(NS_SERVER, NS_CLIENT, &at, "midstream"));
-    std::thread::sleep(Duration::from_millis(200));
-    let cap = Capture::start(NS_CLIENT, "synack-c0", &mid);
-    player.join().expect("midstream scenario");
-    cap.stop();
-
-    // Loopback inside one namespace: the kernel leaves partial checksums there.
-    let lo = dir.join(format!("lo-{}.pcap", fam.name));
-    let cap = Capture::start(NS_SERVER, "lo", &lo);
-    play(NS_SERVER, NS_SERVER, &fam.at(fam.loopback, 1005), "lab");
-    play(NS_SERVER, NS_SERVER, &fam.at(fam.loopback, 1020), "refused");
-    cap.stop();
-
-    Captures {
-        family: fam,
-        veth,
-        mid,
-        lo,
+/// A simultaneous close at `at`: a slow token bucket on both ends holds each side's data and
+/// FIN for about two seconds, so both FINs leave before either arrives.
+fn simultaneous_close(at: &str) {
+    for (ns, dev) in [(NS_CLIENT, "synack-c0"), (NS_SERVER, "synack-s0")] {
+        must(&[
+            "ip", "netns", "exec", ns, "tc", "qdisc", "add", "dev", dev, "root", "tbf", "rate", "16kbit", "burst",
+            "2000", "limit", "100000",
+        ]);
+    }
+    play(NS_SERVER, NS_CLIENT, at, "simultaneous-close");
+    // The programs exit once each has read the other's FIN, while the last ACKs still wait in
+    // the slow queues; deleting a queue drops what it holds, so let both drain first.
+    let queues = [(NS_CLIENT, "synack-c0"), (NS_SERVER, "synack-s0")];
+    drain(&queues);
+    for (ns, dev) in queues {
+        must(&["ip", "netns", "exec", ns, "tc", "qdisc", "del", "dev", dev, "root"]);
     }
 }

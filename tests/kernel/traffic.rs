@@ -368,43 +368,8 @@ fn client_more(addr: SocketAddr, scenario: &str) -> std::io::Result<()> {
             Err(_) => {}
             Ok(_) => return Err(std::io::Error::other("an unanswered SYN was answered")),
         },
-        "fastopen" => {
-            for _ in 0..FASTOPEN_ROUNDS {
-                let sock = socket2::Socket::new(socket2::Domain::for_address(addr), socket2::Type::STREAM, None)?;
-                set_int_option(&sock, libc::IPPROTO_TCP, libc::TCP_FASTOPEN_CONNECT, 1)?;
-                sock.connect_timeout(&addr.into(), TIMEOUT)?;
-                let mut s = TcpStream::from(sock);
-                s.set_read_timeout(Some(TIMEOUT))?;
-                // With a cookie this goes on the SYN; without, on the handshake's last ACK.
-                s.write_all(b"hello")?;
-                let mut reply = [0u8; 2];
-                s.read_exact(&mut reply)?;
-                s.shutdown(Shutdown::Write)?;
-                read_to_eof(&mut s)?;
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
-        "reuse" => {
-            for _ in 0..REUSE {
-                let sock = socket2::Socket::new(socket2::Domain::for_address(addr), socket2::Type::STREAM, None)?;
-                sock.set_reuse_address(true)?;
-                let any: std::net::IpAddr = if addr.is_ipv6() {
-                    std::net::Ipv6Addr::UNSPECIFIED.into()
-                } else {
-                    std::net::Ipv4Addr::UNSPECIFIED.into()
-                };
-                let local = SocketAddr::new(any, REUSE_PORT);
-                sock.bind(&local.into())?;
-                sock.connect_timeout(&addr.into(), TIMEOUT)?;
-                let mut s = TcpStream::from(sock);
-                s.set_read_timeout(Some(TIMEOUT))?;
-                s.write_all(b"hi")?;
-                read_to_eof(&mut s)?;
-                s.shutdown(Shutdown::Write)?;
-                // The server closed first, so this side ends in CLOSED, not TIME-WAIT.
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
+        "fastopen" => client_fastopen(addr)?,
+        "reuse" => client_reuse(addr)?,
         "keepalive" => {
             let mut s = connect(addr)?;
             let ka = socket2::TcpKeepalive::new()
@@ -447,6 +412,49 @@ fn client_more(addr: SocketAddr, scenario: &str) -> std::io::Result<()> {
             read_to_eof(&mut s)?;
         }
         other => return client_resets(addr, other),
+    }
+    Ok(())
+}
+
+/// Fast Open rounds: the first asks for a cookie, the later ones send data on their SYN.
+fn client_fastopen(addr: SocketAddr) -> std::io::Result<()> {
+    for _ in 0..FASTOPEN_ROUNDS {
+        let sock = socket2::Socket::new(socket2::Domain::for_address(addr), socket2::Type::STREAM, None)?;
+        set_int_option(&sock, libc::IPPROTO_TCP, libc::TCP_FASTOPEN_CONNECT, 1)?;
+        sock.connect_timeout(&addr.into(), TIMEOUT)?;
+        let mut s = TcpStream::from(sock);
+        s.set_read_timeout(Some(TIMEOUT))?;
+        // With a cookie this goes on the SYN; without, on the handshake's last ACK.
+        s.write_all(b"hello")?;
+        let mut reply = [0u8; 2];
+        s.read_exact(&mut reply)?;
+        s.shutdown(Shutdown::Write)?;
+        read_to_eof(&mut s)?;
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(())
+}
+
+/// Connections from one client port, one after the other (the port reused each time).
+fn client_reuse(addr: SocketAddr) -> std::io::Result<()> {
+    for _ in 0..REUSE {
+        let sock = socket2::Socket::new(socket2::Domain::for_address(addr), socket2::Type::STREAM, None)?;
+        sock.set_reuse_address(true)?;
+        let any: std::net::IpAddr = if addr.is_ipv6() {
+            std::net::Ipv6Addr::UNSPECIFIED.into()
+        } else {
+            std::net::Ipv4Addr::UNSPECIFIED.into()
+        };
+        let local = SocketAddr::new(any, REUSE_PORT);
+        sock.bind(&local.into())?;
+        sock.connect_timeout(&addr.into(), TIMEOUT)?;
+        let mut s = TcpStream::from(sock);
+        s.set_read_timeout(Some(TIMEOUT))?;
+        s.write_all(b"hi")?;
+        read_to_eof(&mut s)?;
+        s.shutdown(Shutdown::Write)?;
+        // The server closed first, so this side ends in CLOSED, not TIME-WAIT.
+        std::thread::sleep(Duration::from_millis(50));
     }
     Ok(())
 }
