@@ -370,6 +370,34 @@ mod tests {
         assert!(l.windows(2).all(|w| w[0].1 < w[1].0));
     }
 
+    /// A flip swaps which list of the connection's pair holds which endpoint's ranges: the
+    /// held data stays with the endpoint that sent it.
+    #[test]
+    fn a_flip_keeps_each_sides_held_ranges() {
+        let st = ZeekStates::default();
+        let settings = super::super::ZeekSettings {
+            report_gaps_for_partial: true,
+            ..Default::default()
+        };
+        let mut pool = RangePool::default();
+        let mut z = ZeekConn::new(crate::Timestamp::default()).with_settings(&settings);
+        // Endpoint 0 holds [11, 21) above a hole from 1, endpoint 1 holds [31, 36).
+        z.data_sent(0, 11, 10, &st, &mut pool);
+        z.data_sent(1, 31, 5, &st, &mut pool);
+        assert_eq!(pool.in_use(), 1);
+        z.flip();
+        // The former endpoint 0 is 1: an ACK of all it sent finds a 10-byte hole.
+        z.ack_received(1, 21, &st, &mut pool);
+        assert_eq!(z.missed_bytes, 10);
+        // And the former 1, now 0, a 30-byte one; both lists are then empty and given back.
+        z.ack_received(0, 36, &st, &mut pool);
+        assert_eq!(z.missed_bytes, 40);
+        assert_eq!(pool.in_use(), 0);
+        // Flipped back, the marks are as before.
+        z.flip();
+        assert!(!z.is(mark::RANGES_SWAPPED));
+    }
+
     #[test]
     fn pool_reuses_lists() {
         let mut pool = RangePool::default();
