@@ -248,7 +248,8 @@ impl ZeekConn {
     #[inline(always)]
     pub(crate) fn prefetch(&self) {
         use crate::track::table::prefetch;
-        // Four lines from the struct's start (aligned, 256 bytes).
+        // One field on each of its four lines (aligned, 256 bytes): the compiler chooses the
+        // order, so `tests::the_prefetch_covers_the_four_lines` checks that they are.
         prefetch(&self.ep[0]);
         prefetch(&self.ep[1].gap);
         prefetch(&self.gaps[0]);
@@ -720,6 +721,21 @@ fn rstos0_history(h: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_prefetch_covers_the_four_lines() {
+        use core::mem::{align_of, offset_of, size_of};
+        assert_eq!((size_of::<ZeekConn>(), align_of::<ZeekConn>()), (256, 64));
+        let mut lines = [
+            offset_of!(ZeekConn, ep),
+            offset_of!(ZeekConn, ep) + size_of::<ZeekEndpoint>() + offset_of!(ZeekEndpoint, gap),
+            offset_of!(ZeekConn, gaps),
+            offset_of!(ZeekConn, timers),
+        ]
+        .map(|at| at / 64);
+        lines.sort_unstable();
+        assert_eq!(lines, [0, 1, 2, 3]);
+    }
 
     #[test]
     fn rstos0_pattern() {
