@@ -126,6 +126,22 @@ impl Default for Half {
     }
 }
 
+/// Wireshark's bases, kept in the halves (`Half::base` with `Half::BASE`).
+impl super::analysis::BaseStore for [Half; 2] {
+    #[inline]
+    fn base(&self, side: usize) -> Option<u32> {
+        let h = &self[side & 1];
+        (h.has & Half::BASE != 0).then_some(h.base)
+    }
+
+    #[inline]
+    fn set_base(&mut self, side: usize, base: u32) {
+        let h = &mut self[side & 1];
+        h.base = base;
+        h.has |= Half::BASE;
+    }
+}
+
 impl Half {
     pub(super) const ISN: u8 = 1;
     pub(super) const NEXT_SEQ: u8 = 2;

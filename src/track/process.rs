@@ -2,7 +2,7 @@
 //! Wireshark's sequence analysis, and the RFC 9293 model's events and state changes.
 
 use super::addrs::V6Addrs;
-use super::analysis::{AnalysisFlags, Seg, SeqState};
+use super::analysis::{AnalysisFlags, Seg, SeqState, step_bases};
 use super::conn::{Conn, Half, HistShape, SynSeen, handshake, window_scales};
 use super::event::{Anomaly, CloseCause, Event, EventKind, Roles};
 use super::key::{Direction, Packed};
@@ -40,7 +40,7 @@ fn flip(c: &mut Conn, seq: Option<&mut SeqState>) {
     c.half.swap(0, 1);
     c.syn_data.swap(0, 1);
     if let Some(seq) = seq {
-        seq.flows.swap(0, 1);
+        seq.flip();
     }
 }
 
@@ -138,6 +138,8 @@ pub(super) fn process(
 ) -> Option<Processed> {
     let (dir, flipped) = zeek_view(c, seq_analysis.as_deref_mut(), zeek, out, inp)?;
     let seg = inp.seg;
+    // Wireshark's analysis keeps the time of the last segment, which is this.
+    let prev = c.last.get();
     c.set_last(crate::Nanos::from(seg.ts));
     c.marks.set_last_dir(dir);
     if inp.bad_checksum {
@@ -147,7 +149,7 @@ pub(super) fn process(
         out.emit(c, dir, EventKind::Anomaly(Anomaly::InvalidFlags(seg.flags)));
     }
     // Wireshark's anomalies are reported after the handshake events.
-    let (analysis_flags, dup_ack_count) = wireshark_view(c, seq_analysis.as_deref_mut(), dir, seg);
+    let (analysis_flags, dup_ack_count) = wireshark_view(c, seq_analysis, dir, seg, prev);
     let f = Facts::new(dir, seg);
     handshake_events(c, out, &f, inp);
     if !analysis_flags.is_empty() {
@@ -162,7 +164,7 @@ pub(super) fn process(
     let st = step_states(c, &f, rst_in_window);
     progress_events(c, out, &f, seg, &st);
     if inp.data_events {
-        data_event(c, seq_analysis.as_deref(), out, &f, seg);
+        data_event(c, out, &f, seg);
     }
     bookkeeping(c, &f, seg);
     closing(c, out, &f, &st, rst_in_window);
@@ -233,31 +235,19 @@ fn zeek_view(
     Some((dir.reverse(), true))
 }
 
-/// Wireshark's bases for relative sequence numbers, where Wireshark starts them, and its
-/// sequence analysis of the segment (`tcp_analyze_sequence_number`).
+/// Wireshark's bases for relative sequence numbers (kept in the halves, which number data
+/// events by them with the analysis off too) and its sequence analysis of the segment
+/// (`tcp_analyze_sequence_number`); `prev` is the time of the connection's previous segment.
 fn wireshark_view(
     c: &mut Conn,
     seq_analysis: Option<&mut SeqState>,
     dir: Direction,
     seg: &Seg,
+    prev: i64,
 ) -> (AnalysisFlags, u32) {
-    let flags = seg.flags;
-    {
-        let (s, r) = (dir.index(), 1 - dir.index());
-        if flags.contains(TcpFlags::SYN) {
-            c.half[s].base = seg.seq;
-            c.half[s].has |= Half::BASE;
-        } else if c.half[s].has & Half::BASE == 0 {
-            c.half[s].base = seg.seq.wrapping_sub(1);
-            c.half[s].has |= Half::BASE;
-        }
-        if flags.contains(TcpFlags::ACK) && c.half[r].has & Half::BASE == 0 {
-            c.half[r].base = seg.ack.wrapping_sub(1);
-            c.half[r].has |= Half::BASE;
-        }
-    }
+    let step = step_bases(&mut c.half, dir.index(), seg);
     match seq_analysis {
-        Some(conv) => conv.segment_flags(dir.index(), seg),
+        Some(conv) => conv.segment_flags(dir.index(), seg, step, prev),
         None => (AnalysisFlags::empty(), 0),
     }
 }
@@ -502,14 +492,11 @@ fn progress_events(c: &mut Conn, out: &mut Emitter<'_>, f: &Facts, seg: &Seg, st
 }
 
 /// A segment's payload, at its sequence number relative to the sender's first.
-fn data_event(c: &Conn, seq_analysis: Option<&SeqState>, out: &mut Emitter<'_>, f: &Facts, seg: &Seg) {
+fn data_event(c: &Conn, out: &mut Emitter<'_>, f: &Facts, seg: &Seg) {
     let Facts {
         dir, s, syn, rst, seq, ..
     } = *f;
     if seg.len > 0 && !rst {
-        if let Some(conv) = &seq_analysis {
-            debug_assert_eq!(c.half[s].base, conv.flows[s].base_seq, "the bases agree");
-        }
         let base = c.half[s].isn().unwrap_or(SeqNumber(c.half[s].base));
         let mut rel = u64::from(seq.diff(base) as u32);
         if syn {

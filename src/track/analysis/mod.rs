@@ -12,8 +12,9 @@ use bitflags::bitflags;
 
 mod sequence;
 
-pub(crate) use sequence::SeqState;
+use sequence::Bases;
 use sequence::UnackedLists;
+pub(crate) use sequence::{BaseStore, SeqState, step_bases};
 
 use super::key::{Endpoint, FlowKey};
 use crate::Timestamp;
@@ -222,6 +223,9 @@ impl Seg {
 #[derive(Debug, Clone, Default)]
 pub struct Conversation {
     pub(crate) seq: SeqState,
+    bases: Bases,
+    /// The time of its last segment (what [`SeqState::advance`] needs).
+    last: i64,
     completeness: u8,
     frames: u32,
     unacked: Option<Box<UnackedLists>>,
@@ -261,27 +265,26 @@ impl Conversation {
         let completeness = self.completeness;
         self.add_completeness(s);
         // The window is scaled by what was known before this frame's options.
-        let scale = self.seq.flows[from].scale;
-        let out = self.seq.advance(from, s, self.unacked.as_deref_mut());
+        let scale = self.seq.scale(from);
+        let step = step_bases(&mut self.bases, from, s);
+        let out = self.seq.advance(from, s, step, self.last, self.unacked.as_deref_mut());
+        self.last = crate::Nanos::from(s.ts).get();
         let syn = s.flags.contains(TcpFlags::SYN);
         let window = match (syn, scale) {
             (false, WindowScale::Shift(sh)) => u32::from(s.window) << sh,
             _ => u32::from(s.window),
         };
-        let fwd = &self.seq.flows[from];
-        let rel_seq = s.seq.wrapping_sub(fwd.base_seq);
+        let bases = self.bases.seq;
+        let rel_seq = s.seq.wrapping_sub(bases[from]);
         let nxt = rel_seq.wrapping_add(s.len).wrapping_add(u32::from(s.syn_fin()));
         SegmentAnalysis {
             stream: 0,
             seq: rel_seq,
-            ack: s
-                .flags
-                .contains(TcpFlags::ACK)
-                .then(|| s.ack.wrapping_sub(self.seq.flows[to].base_seq)),
+            ack: s.flags.contains(TcpFlags::ACK).then(|| s.ack.wrapping_sub(bases[to])),
             nxtseq: Some(nxt),
             window_size: window,
             scale: (!syn).then_some(scale),
-            peer_base: self.seq.flows[to].base_seq,
+            peer_base: bases[to],
             flags: out.flags,
             dupack_num: out.dupack_num,
             initial_rtt: if out.tree { self.initial_rtt() } else { None },
@@ -369,11 +372,10 @@ impl Analyzer {
             Some(&i) => {
                 let (first, conv) = &self.conversations[i as usize];
                 let from = usize::from(*first != src);
-                let fwd = &conv.seq.flows[from];
                 // A SYN with a new sequence number on a known conversation starts a new one.
                 if seg.flags & (TcpFlags::SYN | TcpFlags::ACK) == TcpFlags::SYN
-                    && fwd.base_set
-                    && fwd.base_seq != seg.seq
+                    && conv.bases.set[from]
+                    && conv.bases.seq[from] != seg.seq
                 {
                     reused = true;
                     None
