@@ -493,84 +493,40 @@ mod tests {
         );
     }
 
+    /// The error of a malformed option at `offset` with `available` bytes from there.
+    fn bad(offset: usize, kind: u8, length: u8, available: usize) -> Result<TcpOption<'static>, Error> {
+        Err(Error::BadOptionLength {
+            layer: Layer::TcpOptions,
+            offset,
+            kind,
+            length,
+            available,
+        })
+    }
+
     #[test]
     fn malformed_options_keep_what_came_before() {
         // Length 0 ends the walk.
         assert_eq!(
             all(&[2, 4, 5, 0xb4, 8, 0, 1, 1]),
-            [
-                Ok(TcpOption::Mss(1460)),
-                Err(Error::BadOptionLength {
-                    layer: Layer::TcpOptions,
-                    offset: 4,
-                    kind: 8,
-                    length: 0,
-                    available: 4
-                })
-            ]
+            [Ok(TcpOption::Mss(1460)), bad(4, 8, 0, 4)]
         );
         // Length 1 ends the walk.
-        assert_eq!(
-            all(&[1, 3, 1, 1]),
-            [
-                Ok(TcpOption::Nop),
-                Err(Error::BadOptionLength {
-                    layer: Layer::TcpOptions,
-                    offset: 1,
-                    kind: 3,
-                    length: 1,
-                    available: 3
-                })
-            ]
-        );
+        assert_eq!(all(&[1, 3, 1, 1]), [Ok(TcpOption::Nop), bad(1, 3, 1, 3)]);
         // Past the area ends the walk.
         assert_eq!(
             all(&[1, 1, 8, 10]),
-            [
-                Ok(TcpOption::Nop),
-                Ok(TcpOption::Nop),
-                Err(Error::BadOptionLength {
-                    layer: Layer::TcpOptions,
-                    offset: 2,
-                    kind: 8,
-                    length: 10,
-                    available: 2
-                })
-            ]
+            [Ok(TcpOption::Nop), Ok(TcpOption::Nop), bad(2, 8, 10, 2)]
         );
         // The length byte itself missing.
-        assert_eq!(
-            all(&[1, 2]),
-            [
-                Ok(TcpOption::Nop),
-                Err(Error::BadOptionLength {
-                    layer: Layer::TcpOptions,
-                    offset: 1,
-                    kind: 2,
-                    length: 0,
-                    available: 1
-                })
-            ]
-        );
+        assert_eq!(all(&[1, 2]), [Ok(TcpOption::Nop), bad(1, 2, 0, 1)]);
         // A usable but wrong length for the kind (SACK 2+8n violated, MSS of 3): reported,
         // and the walk goes on.
         assert_eq!(
             all(&[5, 6, 0, 0, 0, 1, 2, 3, 0, 1, 4, 2]),
             [
-                Err(Error::BadOptionLength {
-                    layer: Layer::TcpOptions,
-                    offset: 0,
-                    kind: 5,
-                    length: 6,
-                    available: 12
-                }),
-                Err(Error::BadOptionLength {
-                    layer: Layer::TcpOptions,
-                    offset: 6,
-                    kind: 2,
-                    length: 3,
-                    available: 6
-                }),
+                bad(0, 5, 6, 12),
+                bad(6, 2, 3, 6),
                 Ok(TcpOption::Nop),
                 Ok(TcpOption::SackPermitted),
             ]
