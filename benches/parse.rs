@@ -2,7 +2,9 @@
 //! payload length: synack against etherparse, smoltcp's `wire`, pnet_packet, and a
 //! hand-written fixed-offset reader (one bounds check per layer) that shows the floor.
 //!
-//! `cargo bench --bench parse`
+//! After criterion's groups, `ratios` prints the ratios with the adapters interleaved.
+//!
+//! `taskset -c 1 cargo bench --bench parse`
 
 use std::hint::black_box;
 
@@ -10,6 +12,8 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 #[path = "common/frames.rs"]
 mod frames;
+#[path = "common/interleave.rs"]
+mod interleave;
 use frames::{data_1514, mixed_batch, seed_syn};
 
 /// Every adapter folds what it read into one number, so nothing is optimised away and every
@@ -414,9 +418,42 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
+/// Views / smoltcp, views / etherparse and views / the hand-written floor per frame, from
+/// [`interleave::best_of`] (criterion's groups above time one adapter after another).
+fn ratios(_: &mut Criterion) {
+    println!(
+        "\nparse ratios (best of {} interleaved rounds, ns a frame):",
+        interleave::ROUNDS
+    );
+    println!("frame        views  floor  smoltcp  etherparse  views/floor  views/smoltcp  views/etherparse");
+    let frames = [
+        ("syn_66", vec![seed_syn()]),
+        ("data_1514", vec![data_1514()]),
+        ("mixed_1024", mixed_batch()),
+    ];
+    for (name, f) in frames {
+        let adapters = [
+            synack_views as fn(&[u8]) -> u64,
+            hand_written,
+            smoltcp_parse,
+            etherparse_parse,
+        ];
+        let [views, floor, smol, ether] = interleave::best_of(&adapters, &f)[..] else {
+            unreachable!()
+        };
+        println!(
+            "{name:<12} {views:5.1}  {floor:5.1}  {smol:7.1}  {ether:10.1}  {:11.3}  {:13.3}  {:16.3}",
+            views / floor,
+            views / smol,
+            views / ether
+        );
+    }
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().warm_up_time(std::time::Duration::from_millis(500)).measurement_time(std::time::Duration::from_secs(2)).sample_size(40);
     targets = bench
 }
-criterion_main!(benches);
+criterion_group!(interleaved, ratios);
+criterion_main!(benches, interleaved);

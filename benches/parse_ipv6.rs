@@ -3,10 +3,16 @@
 //! payload length: synack (decoded frame and lazy views) against smoltcp's `wire` and
 //! etherparse, in one run.
 //!
-//! `cargo bench --bench parse_ipv6`
+//! After criterion's groups, `ratios` prints views / smoltcp and views / etherparse per
+//! frame, the adapters interleaved (see there).
+//!
+//! `taskset -c 1 cargo bench --bench parse_ipv6`
 
 use std::hint::black_box;
 use std::net::Ipv6Addr;
+
+#[path = "common/interleave.rs"]
+mod interleave;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use synack::wire::{IpProtocol, IpSlice, MacAddr, PacketBuilder, TcpFlags, TcpOption};
@@ -274,9 +280,31 @@ fn bench(c: &mut Criterion) {
     }
 }
 
+/// The ratios, from [`interleave::best_of`] (criterion's groups above time one
+/// adapter after another, seconds apart).
+fn ratios(_: &mut Criterion) {
+    println!(
+        "\nparse_ipv6 ratios (best of {} interleaved rounds, ns a frame):",
+        interleave::ROUNDS
+    );
+    println!("frame          views  smoltcp  etherparse  views/smoltcp  views/etherparse");
+    for (name, f) in frames() {
+        let adapters = [synack_views as Adapter, smoltcp_parse, etherparse_parse];
+        let [views, smol, ether] = interleave::best_of(&adapters, &[f])[..] else {
+            unreachable!()
+        };
+        println!(
+            "{name:<14} {views:5.1}  {smol:7.1}  {ether:10.1}  {:13.3}  {:16.3}",
+            views / smol,
+            views / ether
+        );
+    }
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().warm_up_time(std::time::Duration::from_millis(500)).measurement_time(std::time::Duration::from_secs(2)).sample_size(40);
     targets = bench
 }
-criterion_main!(benches);
+criterion_group!(interleaved, ratios);
+criterion_main!(benches, interleaved);
