@@ -486,20 +486,18 @@ pub(crate) fn skim_to_tcp(first: IpProtocol, payload: &[u8]) -> Option<usize> {
 }
 
 /// [`skim_to_tcp`]'s length of a header other than destination options, routing and a first
-/// hop-by-hop header (`rest` holds at least its two first bytes); `None` for a later
-/// fragment, a hop-by-hop header not first, or no extension header.
+/// hop-by-hop header, by the walk's own rules ([`is_extension`], [`header_len`]); `None` for
+/// a later fragment, a hop-by-hop header not first, or no extension header.
 #[inline]
 fn rare_header_len(kind: IpProtocol, rest: &[u8]) -> Option<usize> {
-    let l = usize::from(*rest.get(1)?);
-    match kind.0 {
-        44 => {
-            let b = rest.first_chunk::<8>()?;
-            (!Ipv6Fragment::of(b).is_later()).then_some(8)
-        }
-        51 => Some((l + 2) * 4),
-        135 | 139 | 140 | 253 | 254 => Some((l + 1) * 8),
-        _ => None,
+    if !is_extension(kind) || kind == IpProtocol::HOP_BY_HOP {
+        return None;
     }
+    let len = header_len(kind, rest)?;
+    if kind == IpProtocol::FRAGMENT && Ipv6Fragment::of(rest.get(..len)?).is_later() {
+        return None;
+    }
+    Some(len)
 }
 
 /// Keeps what the layers above read of header `h`: its jumbo payload length, the final
