@@ -452,52 +452,34 @@ pub(crate) fn walk(first: IpProtocol, payload: &[u8]) -> (Ipv6Extensions<'_>, Op
     (chain, error)
 }
 
-/// The length of a chain that is well formed (as [`walk`] checks it: hop-by-hop first, at
-/// most [`MAX_EXTENSION_HEADERS`], every header within the payload) and ends in TCP, without
-/// a fragment header that is not the first fragment; `None` for any other chain (the
-/// one-pass views leave it to the general path).
-// The usual headers (destination options, routing, hop-by-hop first) by three comparisons,
-// the others apart (callgrind: 15 instructions a header fewer than `is_extension` and each
-// rule in turn).
+/// The length of a chain of the usual headers (destination options, routing, hop-by-hop
+/// first; at most [`MAX_EXTENSION_HEADERS`], each within the payload, as [`walk`] checks
+/// them) that ends in TCP; `None` for any other chain, which the one-pass views leave to the
+/// general path (a fragment, AH and the rarer kinds included: the general path decodes them
+/// the same, and without them here the skim needs no callee-saved register).
 #[inline]
 pub(crate) fn skim_to_tcp(first: IpProtocol, payload: &[u8]) -> Option<usize> {
     let (mut kind, mut at) = (first, 0usize);
     for n in 0..MAX_EXTENSION_HEADERS {
-        let rest = payload.get(at..)?;
-        let [next, l, ..] = *rest else { return None };
-        let len = if kind == IpProtocol::DESTINATION_OPTIONS
-            || kind == IpProtocol::ROUTING
-            || (kind == IpProtocol::HOP_BY_HOP && n == 0)
-        {
-            (usize::from(l) + 1) * 8
-        } else {
-            rare_header_len(kind, rest)?
+        let [next, l, ..] = *payload.get(at..)? else {
+            return None;
         };
-        if len > rest.len() {
+        if !(kind == IpProtocol::DESTINATION_OPTIONS
+            || kind == IpProtocol::ROUTING
+            || (kind == IpProtocol::HOP_BY_HOP && n == 0))
+        {
             return None;
         }
-        at += len;
+        at += (usize::from(l) + 1) * 8;
+        if at > payload.len() {
+            return None;
+        }
         kind = IpProtocol(next);
         if kind == IpProtocol::TCP {
             return Some(at);
         }
     }
     None
-}
-
-/// [`skim_to_tcp`]'s length of a header other than destination options, routing and a first
-/// hop-by-hop header, by the walk's own rules ([`is_extension`], [`header_len`]); `None` for
-/// a later fragment, a hop-by-hop header not first, or no extension header.
-#[inline]
-fn rare_header_len(kind: IpProtocol, rest: &[u8]) -> Option<usize> {
-    if !is_extension(kind) || kind == IpProtocol::HOP_BY_HOP {
-        return None;
-    }
-    let len = header_len(kind, rest)?;
-    if kind == IpProtocol::FRAGMENT && Ipv6Fragment::of(rest.get(..len)?).is_later() {
-        return None;
-    }
-    Some(len)
 }
 
 /// Keeps what the layers above read of header `h`: its jumbo payload length, the final

@@ -316,9 +316,11 @@ impl<'a> TcpPacket<'a> {
     /// fragment); ask [`dissect_frame`] what it carries. A header that cannot be parsed is
     /// the same typed error [`parse_frame`](crate::wire::parse_frame) gives.
     ///
-    /// Untagged frames with one unfragmented (or first-fragment) datagram are checked in
-    /// one pass; everything else (VLAN tags, a total length of 0, a length beyond the
-    /// frame, malformed headers) goes through [`dissect_frame`], so the two always agree.
+    /// Untagged frames with one unfragmented (or, for IPv4, first-fragment) datagram are
+    /// checked in one pass, IPv6 with destination options, routing and hop-by-hop headers
+    /// in its chain; everything else (VLAN tags, a total length of 0, a length beyond the
+    /// frame, an IPv6 fragment or AH header, malformed headers) goes through
+    /// [`dissect_frame`], so the two always agree.
     #[inline]
     pub fn parse(data: &'a [u8]) -> Result<Option<TcpPacket<'a>>, Error> {
         match split_ethernet_ip_tcp(data) {
@@ -435,7 +437,7 @@ pub(crate) fn split_ethernet_ipv4_tcp(data: &[u8]) -> Option<(TcpPacket<'_>, &[u
 }
 
 /// The one-pass split of an untagged Ethernet II frame carrying IPv6 down to TCP: a payload
-/// length that fits in the frame, any extension headers walked, no later fragment (see
+/// length that fits in the frame, a chain of the usual extension headers ([`skim_to_tcp`]; see
 /// [`split_ethernet_ipv4_tcp`]); `None` leaves it to the general path.
 #[inline(always)]
 pub(crate) fn split_ethernet_ipv6_tcp(data: &[u8]) -> Option<(TcpPacket<'_>, &[u8])> {
@@ -489,8 +491,9 @@ fn ipv4_part(rest: &[u8]) -> Option<(IpSlice<'_>, &[u8])> {
 }
 
 /// The IPv6 header at the start of `rest` (the payload of the Ethernet II frame `data`) and
-/// what follows its extension headers, for the one passes: version 6, a payload length of 1
-/// or more that fits, a chain [`skim_to_tcp`] takes.
+/// what follows its extension headers, for the one passes: version 6, a payload length that
+/// fits, a chain [`skim_to_tcp`] takes. (A payload length of 0, a jumbogram's, leaves no room
+/// for a TCP header, so the split fails and the general path takes it.)
 #[inline(always)]
 fn ipv6_part<'a>(data: &'a [u8], rest: &'a [u8]) -> Option<(IpSlice<'a>, &'a [u8])> {
     let (h, after) = rest.split_first_chunk::<{ Ipv6Header::LEN }>()?;
@@ -499,7 +502,7 @@ fn ipv6_part<'a>(data: &'a [u8], rest: &'a [u8]) -> Option<(IpSlice<'a>, &'a [u8
     let next = IpProtocol(h[ipv6_field::NEXT_HEADER]);
     let ext_len = if next == IpProtocol::TCP { 0 } else { chain_len(data)? };
     let plen = usize::from(be16(h, ipv6_field::PAYLOAD_LEN));
-    if h[0] >> 4 != Ipv6Header::VERSION || plen == 0 || plen > after.len() {
+    if h[0] >> 4 != Ipv6Header::VERSION || plen > after.len() {
         return None;
     }
     let (ext, segment) = after[..plen].split_at_checked(ext_len)?;
