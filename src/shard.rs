@@ -27,9 +27,11 @@
 //! ```
 //!
 //! How the frames reach the shards is the [`Mode`]: one reader sharing the chunks it reads
-//! (pcap files; the fastest on 2 cores), one reader copying frames into batches (any capture,
-//! and the pattern for a live source), or every shard reading the whole file and keeping its
-//! own frames (`PACKET_FANOUT_HASH`'s scheme).
+//! (pcap files; the least work a shard thread does, as cores grow), one reader copying frames
+//! into batches (any capture, and the pattern for a live source), or every shard reading the
+//! whole file and keeping its own frames (`PACKET_FANOUT_HASH`'s scheme; the fastest on 2
+//! cores, where a shard tracks each of its frames while the frame is still in its core's
+//! cache, but every shard pays for reading the whole file).
 //!
 //! A shard's tracker sees only its shard's frames, so its idle timeouts follow their times: on
 //! a capture whose time jumps far ahead and back (a fuzzed trace), one tracker can time out a
@@ -81,7 +83,9 @@ pub fn shard_of(link: LinkType, data: &[u8], shards: usize) -> Option<usize> {
         .symmetric_hash(),
         _ => FlowKey::of(&dissect_frame(link, data))?.symmetric_hash(),
     };
-    Some((hash % shards.max(1) as u64) as usize)
+    // The hash's high bits scaled to the shards (a multiplication, where `%` divides: a
+    // third of this function's time).
+    Some(((u128::from(hash) * shards.max(1) as u128) >> 64) as usize)
 }
 
 /// How [`track`] feeds the shards.
@@ -95,7 +99,8 @@ pub enum Mode {
     Shared,
     /// One reader copying each shard's frames into batches: any capture file.
     Copied,
-    /// Every shard thread reads the whole file and keeps the frames of its shard.
+    /// Every shard thread reads the whole file and keeps the frames of its shard (a pcap file
+    /// in chunks, as [`Mode::Shared`] reads it; a pcapng file with the capture reader).
     Fanout,
     /// The frames are read into each shard's batches first, and the shards start when all
     /// are read: what the trackers alone cost (for measuring).
@@ -291,6 +296,20 @@ fn fanout_shard<S>(
     init: &impl Fn() -> S,
     each: &impl Fn(&mut S, Output),
 ) -> Result<ShardResult<S>, CaptureError> {
+    if let Some(pcap) = SharedChunks::open(path)? {
+        // A classic pcap file is walked in chunks, as `Mode::Shared` walks it, and each frame
+        // of this shard is tracked while its bytes are still in this core's cache.
+        let mut shard = Shard::new(config, init());
+        let link = pcap.link;
+        let read = pcap.each_record(|pcap, r| {
+            if threads == 1 || shard_of(link, r.data, threads).unwrap_or(0) == me {
+                let frame = dissect_frame(link, r.data).with_reported_len(r.orig_len as usize);
+                shard.observe(pcap.time(&r), &frame, each);
+            }
+        });
+        let result = shard.end(each);
+        return read.map(|()| result);
+    }
     let mut reader = CaptureReader::open(path)?;
     let mut shard = Shard::new(config, init());
     let mut error = None;
@@ -381,11 +400,9 @@ impl SharedChunks {
     }
 
     /// Reads the file in chunks, walks each chunk's records once and sends every shard the
-    /// chunk with the places of its frames. A record cut by a chunk's end is carried into
-    /// the next chunk; one cut by the file's end is a truncated capture.
+    /// chunk with the places of its frames.
     fn run(mut self, shards: usize, mut send: impl FnMut(usize, Batch)) -> Result<(), CaptureError> {
-        let mut carry: Vec<u8> = Vec::new();
-        let mut offset = 24u64;
+        let (mut carry, mut offset) = (Vec::new(), 24u64);
         // Chunks in flight, oldest first: one is reused once no shard holds it any more.
         let mut in_flight: VecDeque<Arc<Vec<u8>>> = VecDeque::new();
         loop {
@@ -393,31 +410,46 @@ impl SharedChunks {
                 Some(_) => in_flight.pop_front().and_then(Arc::into_inner).unwrap_or_default(),
                 None => Vec::new(),
             };
-            chunk.resize(carry.len().max(CHUNK / 2) + CHUNK, 0);
-            chunk[..carry.len()].copy_from_slice(&carry);
-            let filled = self.fill(&mut chunk, carry.len(), offset)?;
-            if filled == carry.len() {
-                return match carry.is_empty() {
-                    true => Ok(()),
-                    false => Err(CaptureError::Truncated { offset }),
-                };
-            }
-            let (batches, used) = self.walk(&chunk[..filled], shards, offset)?;
-            carry.clear();
-            carry.extend_from_slice(&chunk[used..filled]);
-            offset += used as u64;
+            let Some(filled) = self.refill(&mut chunk, &carry, offset)? else {
+                return Ok(());
+            };
+            let mut batches: Vec<Batch> = (0..shards).map(|_| Batch::default()).collect();
+            let used = self.records(&chunk[..filled], offset, |r| {
+                let shard = shard_of(self.link, r.data, shards).unwrap_or(0);
+                let place = (self.time(&r), r.start, r.data.len(), r.orig_len, self.link);
+                batches[shard].frames.push(place);
+            })?;
+            offset = carry_over(&mut carry, &chunk[used..filled], offset + used as u64)?;
             let chunk = Arc::new(chunk);
             for (i, mut batch) in batches.into_iter().enumerate() {
                 batch.bytes = Arc::clone(&chunk);
                 send(i, batch);
             }
             in_flight.push_back(chunk);
-            if carry.len() > CaptureReader::MAX_BLOCK {
-                return Err(CaptureError::BlockTooLarge {
-                    offset,
-                    limit: CaptureReader::MAX_BLOCK,
-                });
-            }
+        }
+    }
+
+    /// Reads the file in chunks, one buffer reused, and calls `f` with every record in turn.
+    fn each_record(mut self, mut f: impl FnMut(&Self, Record<'_>)) -> Result<(), CaptureError> {
+        let (mut chunk, mut carry, mut offset) = (Vec::new(), Vec::new(), 24u64);
+        while let Some(filled) = self.refill(&mut chunk, &carry, offset)? {
+            let used = self.records(&chunk[..filled], offset, |r| f(&self, r))?;
+            offset = carry_over(&mut carry, &chunk[used..filled], offset + used as u64)?;
+        }
+        Ok(())
+    }
+
+    /// Fills `chunk` with the record `carry` that the last chunk cut, then the file from
+    /// `offset` on (where `carry` ends); returns how far it is filled, or `None` at the end
+    /// of the file. A record cut by the file's end is a truncated capture.
+    fn refill(&mut self, chunk: &mut Vec<u8>, carry: &[u8], offset: u64) -> Result<Option<usize>, CaptureError> {
+        chunk.resize(carry.len().max(CHUNK / 2) + CHUNK, 0);
+        chunk[..carry.len()].copy_from_slice(carry);
+        let filled = self.fill(chunk, carry.len(), offset)?;
+        match (filled == carry.len(), carry.is_empty()) {
+            (false, _) => Ok(Some(filled)),
+            (true, true) => Ok(None),
+            (true, false) => Err(CaptureError::Truncated { offset }),
         }
     }
 
@@ -435,26 +467,26 @@ impl SharedChunks {
         Ok(filled)
     }
 
-    /// The places of each shard's frames among the whole records of `chunk`, and the bytes
-    /// they take.
-    fn walk(&self, chunk: &[u8], shards: usize, offset: u64) -> Result<(Vec<Batch>, usize), CaptureError> {
+    /// Calls `f` with each whole record of `chunk` (read from file offset `offset`) in
+    /// turn; returns the bytes they take.
+    fn records<'c>(&self, chunk: &'c [u8], offset: u64, mut f: impl FnMut(Record<'c>)) -> Result<usize, CaptureError> {
         use pcap_parser::pcap::{parse_pcap_frame, parse_pcap_frame_be};
         let parse = if self.big_endian {
             parse_pcap_frame_be
         } else {
             parse_pcap_frame
         };
-        let res: u64 = if self.nanos { 1_000_000_000 } else { 1_000_000 };
-        let mut batches: Vec<Batch> = (0..shards).map(|_| Batch::default()).collect();
         let mut at = 0;
         while at < chunk.len() {
             match parse(&chunk[at..]) {
                 Ok((rest, block)) => {
-                    let start = chunk.len() - rest.len() - block.data.len();
-                    let ts = Timestamp::from_units(u64::from(block.ts_sec) * res + u64::from(block.ts_usec), res);
-                    let shard = shard_of(self.link, block.data, shards).unwrap_or(0);
-                    let place = (ts, start, block.data.len(), block.origlen, self.link);
-                    batches[shard].frames.push(place);
+                    f(Record {
+                        start: chunk.len() - rest.len() - block.data.len(),
+                        data: block.data,
+                        orig_len: block.origlen,
+                        secs: block.ts_sec,
+                        fraction: block.ts_usec,
+                    });
                     at = chunk.len() - rest.len();
                 }
                 Err(pcap_parser::nom::Err::Incomplete(_)) => break,
@@ -466,6 +498,39 @@ impl SharedChunks {
                 }
             }
         }
-        Ok((batches, at))
+        Ok(at)
     }
+
+    /// The time of a record (worked out only for the frames a shard takes).
+    fn time(&self, r: &Record<'_>) -> Timestamp {
+        let res: u64 = if self.nanos { 1_000_000_000 } else { 1_000_000 };
+        Timestamp::from_units(u64::from(r.secs) * res + u64::from(r.fraction), res)
+    }
+}
+
+/// One pcap record of a chunk.
+struct Record<'c> {
+    /// Where its frame starts in the chunk.
+    start: usize,
+    /// The frame's captured bytes.
+    data: &'c [u8],
+    /// The frame's length on the wire.
+    orig_len: u32,
+    /// Its time: seconds, and micro- or nanoseconds.
+    secs: u32,
+    fraction: u32,
+}
+
+/// Keeps `cut`, the record a chunk's end cut, for the next chunk, and returns the file offset
+/// where it starts (`offset`); an error if it is longer than any block may be.
+fn carry_over(carry: &mut Vec<u8>, cut: &[u8], offset: u64) -> Result<u64, CaptureError> {
+    carry.clear();
+    carry.extend_from_slice(cut);
+    if carry.len() > CaptureReader::MAX_BLOCK {
+        return Err(CaptureError::BlockTooLarge {
+            offset,
+            limit: CaptureReader::MAX_BLOCK,
+        });
+    }
+    Ok(offset)
 }

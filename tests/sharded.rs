@@ -86,12 +86,12 @@ fn every_mode_finds_what_one_tracker_finds() {
 }
 
 /// On every pcap file of the corpus (big- and little-endian, micro- and nanosecond,
-/// truncated, with invalid timestamps), the shared-chunk reader gives the shards what the
-/// capture reader gives them, and fails where it fails. (Against one tracker, a capture whose
+/// truncated, with invalid timestamps), the chunk reader (shared, and each shard's own in
+/// fanout) gives the shards what the capture reader gives them, and fails where it fails. (Against one tracker, a capture whose
 /// time jumps back and forth can differ: idle timeouts in a shard follow its own frames'
 /// times; `kday3.pcap`, a fuzzed trace, jumps 24 days ahead and back.)
 #[test]
-fn shared_reads_every_pcap_as_the_capture_reader_does() {
+fn chunks_read_every_pcap_as_the_capture_reader_does() {
     let mut files = 0;
     for path in common::corpus_captures() {
         if path.extension().is_some_and(|e| e == "pcapng") {
@@ -99,6 +99,7 @@ fn shared_reads_every_pcap_as_the_capture_reader_does() {
         }
         let copied = sharded(&path, 2, Mode::Copied);
         assert_eq!(sharded(&path, 2, Mode::Shared), copied, "{}", path.display());
+        assert_eq!(sharded(&path, 2, Mode::Fanout), copied, "{}", path.display());
         files += usize::from(copied.is_some());
     }
     assert!(files > 400, "{files} readable pcap files");
