@@ -33,7 +33,7 @@ use std::path::Path;
 use crate::Timestamp;
 use crate::capture::{CaptureError, CaptureReader, CapturedFrame};
 use crate::track::{BATCH, Config, ConnSummary, Event, StreamChunk, Tracker};
-use crate::wire::{Frame, LinkType, dissect_frame};
+use crate::wire::{Frame, LinkType, dissect_frame, dissect_with_len};
 
 /// One thing the driver hands out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -333,7 +333,7 @@ impl<S: FrameSource> Driver<S> {
             .frames
             .iter()
             .map(|&(ts, link, start, len, orig_len)| {
-                let frame = dissect_frame(link, &bytes[start..start + len]).with_reported_len(orig_len as usize);
+                let frame = dissect_with_len(link, &bytes[start..start + len], orig_len as usize);
                 (ts, frame)
             })
             .collect();

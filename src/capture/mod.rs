@@ -42,7 +42,7 @@ use pcap_parser::traits::PcapReaderIterator;
 use pcap_parser::{PcapBlockOwned, PcapError};
 
 use crate::Timestamp;
-use crate::wire::{Frame, LinkType, dissect_frame};
+use crate::wire::{Frame, LinkType, dissect_with_len};
 
 /// One frame read from a capture, borrowed from the reader's buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,7 +75,7 @@ impl<'a> CapturedFrame<'a> {
     /// Decodes the frame with its link type. Checksums of a cut frame come out
     /// unverifiable, not bad.
     pub fn dissect(&self) -> Frame<'a> {
-        dissect_frame(self.link, self.data).with_reported_len(self.orig_len as usize)
+        dissect_with_len(self.link, self.data, self.orig_len as usize)
     }
 }
 

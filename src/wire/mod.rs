@@ -58,6 +58,8 @@ pub use builder::PacketBuilder;
 pub use checksum::{ChecksumVerdict, PseudoHeader};
 pub use ethernet::field as ethernet_field;
 pub use ethernet::{EtherType, EthernetHeader, MacAddr, VlanTag, VlanTags, parse_ethernet, parse_vlan};
+#[cfg(feature = "std")]
+pub(crate) use frame::dissect_with_len;
 pub use frame::{Content, Frame, dissect_frame, parse_frame};
 pub use ip_slice::{IpSlice, Ipv6Slice};
 pub use ipv4::field as ipv4_field;

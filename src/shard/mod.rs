@@ -26,31 +26,35 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! How the frames reach the shards is the [`Mode`]: one reader sharing the chunks it reads
-//! (pcap files; the least work a shard thread does, as cores grow), one reader copying frames
-//! into batches (any capture, and the pattern for a live source), or every shard reading the
-//! whole file and keeping its own frames (`PACKET_FANOUT_HASH`'s scheme; the fastest on 2
-//! cores, where a shard tracks each of its frames while the frame is still in its core's
-//! cache, but every shard pays for reading the whole file).
+//! How the frames reach the shards is the [`Mode`]: the shards taking turns at reading chunks
+//! they all share (pcap files; the fastest), one reader copying frames into batches (any
+//! capture, and the pattern for a live source), or every shard reading the whole file and
+//! keeping its own frames (`PACKET_FANOUT_HASH`'s scheme: every shard pays for reading the
+//! whole file).
 //!
 //! A shard's tracker sees only its shard's frames, so its idle timeouts follow their times: on
 //! a capture whose time jumps far ahead and back (a fuzzed trace), one tracker can time out a
 //! connection that a shard keeps. On captures whose time runs forward, the shards together
 //! find what one tracker finds (`tests/sharded.rs`).
 
-use std::collections::VecDeque;
-use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::mpsc::sync_channel;
 use std::vec::Vec;
 
+mod chunks;
+mod turns;
+
+use chunks::SharedChunks;
+use turns::taking_turns;
+
 use crate::Timestamp;
 use crate::capture::{CaptureError, CaptureReader};
 use crate::driver::Output;
 use crate::track::key::{Packed, PackedFlow};
+use crate::track::table::prefetch;
 use crate::track::{BATCH as RUN, Config, Endpoint, FlowKey, Stats, Tracker};
-use crate::wire::{Frame, IpSlice, LinkType, TcpPacket, dissect_frame};
+use crate::wire::{Frame, IpSlice, LinkType, TcpPacket, dissect_frame, dissect_with_len};
 
 /// Returns the shard (of `shards`) a frame belongs to: the same for both directions of a
 /// connection and in every process; `None` for a frame without a TCP header (any shard may
@@ -92,9 +96,11 @@ pub fn shard_of(link: LinkType, data: &[u8], shards: usize) -> Option<usize> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum Mode {
-    /// One reader sharing each chunk it reads with every shard, with the places of its
-    /// frames: frames are never copied, and each is read and hashed once. Pcap files only;
-    /// a pcapng file is read as [`Mode::Copied`] instead.
+    /// The file read once, in chunks shared by every shard with the places of its frames:
+    /// frames are never copied, and each is read and hashed once. The shard threads take
+    /// turns at the reading (a shard with few frames left reads the next chunk for all), so
+    /// no reader thread competes with them for the cores. Pcap files only; a pcapng file is
+    /// read as [`Mode::Copied`] instead.
     #[default]
     Shared,
     /// One reader copying each shard's frames into batches: any capture file.
@@ -139,6 +145,11 @@ where
     let threads = threads.max(1);
     let path = path.as_ref();
     let (init, each) = (&init, &each);
+    if mode == Mode::Shared
+        && let Some(pcap) = SharedChunks::open(path)?
+    {
+        return taking_turns(pcap, threads, config, init, each);
+    }
     let shard = |frames: std::vec::IntoIter<Batch>| run_shard(frames, config, init, each);
     std::thread::scope(|scope| match mode {
         Mode::Fanout => {
@@ -152,7 +163,7 @@ where
         }
         Mode::Preloaded => {
             let mut preloaded: Vec<Vec<Batch>> = (0..threads).map(|_| Vec::new()).collect();
-            let read = read_into(path, threads, mode, |i, batch| preloaded[i].push(batch));
+            let read = read_into(path, threads, |i, batch| preloaded[i].push(batch));
             let handles: Vec<_> = preloaded
                 .into_iter()
                 .map(|batches| scope.spawn(move || shard(batches.into_iter())))
@@ -171,7 +182,7 @@ where
                 })
                 .unzip();
             // A shard runs to the end of its channel, so a send cannot fail.
-            let read = read_into(path, threads, mode, |i, batch| {
+            let read = read_into(path, threads, |i, batch| {
                 let _ = senders[i].send(batch);
             });
             drop(senders);
@@ -192,22 +203,29 @@ struct Batch {
     frames: Vec<(Timestamp, usize, usize, u32, LinkType)>,
 }
 
+/// How many frames ahead a shard asks for a frame's bytes: the reader wrote them from
+/// another core (measured: the checksum's and the dissection's share of a shard's time fell
+/// from 25 % to 10 % in `Mode::Shared`).
+const PREFETCH_AHEAD: usize = 6;
+
 impl Batch {
+    /// Asks for every cache line of frame `i`, if there is one ([`prefetch`]).
+    fn prefetch(&self, i: usize) {
+        if let Some(&(_, start, len, _, _)) = self.frames.get(i) {
+            for line in self.bytes[start..start + len].chunks(64) {
+                prefetch(&line[0]);
+            }
+        }
+    }
+
     /// Decodes the frame at `place` (one of `frames`), with its length on the wire.
-    fn dissect(
-        &self,
-        &(ts, start, len, orig_len, link): &(Timestamp, usize, usize, u32, LinkType),
-    ) -> (Timestamp, Frame<'_>) {
-        let data = &self.bytes[start..start + len];
-        (ts, dissect_frame(link, data).with_reported_len(orig_len as usize))
+    fn frame(&self, &(_, start, len, orig_len, link): &(Timestamp, usize, usize, u32, LinkType)) -> Frame<'_> {
+        dissect_with_len(link, &self.bytes[start..start + len], orig_len as usize)
     }
 }
 
 /// Frames handed to one shard at a time, in the copying modes.
 const BATCH: usize = 1024;
-
-/// The bytes of a pcap file read at a time in [`Mode::Shared`].
-const CHUNK: usize = 1 << 20;
 
 fn run_shard<S>(
     frames: impl IntoIterator<Item = Batch>,
@@ -220,16 +238,18 @@ fn run_shard<S>(
         // Batches pay only once the table is large (`Tracker::observe_batch`); below that,
         // each frame is dissected and observed in place, without the copy into a run.
         if !shard.tracker.prefetch_pays() {
-            for place in &batch.frames {
-                let (ts, frame) = batch.dissect(place);
-                shard.observe(ts, &frame, each);
+            for (i, place) in batch.frames.iter().enumerate() {
+                batch.prefetch(i + PREFETCH_AHEAD);
+                // Not a (time, frame) pair: building one copies the frame.
+                let frame = batch.frame(place);
+                shard.observe(place.0, &frame, each);
             }
             continue;
         }
         let mut run = Vec::with_capacity(RUN);
         for part in batch.frames.chunks(RUN) {
             run.clear();
-            run.extend(part.iter().map(|place| batch.dissect(place)));
+            run.extend(part.iter().map(|place| (place.0, batch.frame(place))));
             shard.observe_batch(&run, each);
         }
     }
@@ -303,7 +323,7 @@ fn fanout_shard<S>(
         let link = pcap.link;
         let read = pcap.each_record(|pcap, r| {
             if threads == 1 || shard_of(link, r.data, threads).unwrap_or(0) == me {
-                let frame = dissect_frame(link, r.data).with_reported_len(r.orig_len as usize);
+                let frame = dissect_with_len(link, r.data, r.orig_len as usize);
                 shard.observe(pcap.time(&r), &frame, each);
             }
         });
@@ -330,12 +350,7 @@ fn fanout_shard<S>(
 }
 
 /// Reads the capture and hands `send` each shard's frames in batches.
-fn read_into(path: &Path, shards: usize, mode: Mode, mut send: impl FnMut(usize, Batch)) -> Result<(), CaptureError> {
-    if mode == Mode::Shared
-        && let Some(pcap) = SharedChunks::open(path)?
-    {
-        return pcap.run(shards, send);
-    }
+fn read_into(path: &Path, shards: usize, mut send: impl FnMut(usize, Batch)) -> Result<(), CaptureError> {
     let mut reader = CaptureReader::open(path)?;
     let mut pending: Vec<(Vec<u8>, Batch)> = (0..shards).map(|_| Default::default()).collect();
     let mut flush = |i: usize, bytes: &mut Vec<u8>, batch: &mut Batch| {
@@ -365,172 +380,4 @@ fn read_into(path: &Path, shards: usize, mode: Mode, mut send: impl FnMut(usize,
         flush(i, bytes, batch);
     }
     result
-}
-
-/// A pcap file read in chunks that every shard shares.
-struct SharedChunks {
-    file: std::fs::File,
-    link: LinkType,
-    nanos: bool,
-    big_endian: bool,
-}
-
-impl SharedChunks {
-    /// Opens a classic pcap file; `None` for anything else (pcapng).
-    fn open(path: &Path) -> Result<Option<SharedChunks>, CaptureError> {
-        use pcap_parser::pcap::parse_pcap_header;
-        let open_error = |source| CaptureError::Open {
-            path: path.display().to_string(),
-            source,
-        };
-        let mut file = std::fs::File::open(path).map_err(open_error)?;
-        let mut head = [0u8; 24];
-        if file.read_exact(&mut head).is_err() {
-            return Ok(None);
-        }
-        let Ok((_, header)) = parse_pcap_header(&head) else {
-            return Ok(None);
-        };
-        Ok(Some(SharedChunks {
-            file,
-            link: LinkType::of_pcap_header(header.network.0 as u32),
-            nanos: header.is_nanosecond_precision(),
-            big_endian: header.is_bigendian(),
-        }))
-    }
-
-    /// Reads the file in chunks, walks each chunk's records once and sends every shard the
-    /// chunk with the places of its frames.
-    fn run(mut self, shards: usize, mut send: impl FnMut(usize, Batch)) -> Result<(), CaptureError> {
-        let (mut carry, mut offset) = (Vec::new(), 24u64);
-        // Chunks in flight, oldest first: one is reused once no shard holds it any more.
-        let mut in_flight: VecDeque<Arc<Vec<u8>>> = VecDeque::new();
-        loop {
-            let mut chunk = match in_flight.front_mut().and_then(Arc::get_mut) {
-                Some(_) => in_flight.pop_front().and_then(Arc::into_inner).unwrap_or_default(),
-                None => Vec::new(),
-            };
-            let Some(filled) = self.refill(&mut chunk, &carry, offset)? else {
-                return Ok(());
-            };
-            let mut batches: Vec<Batch> = (0..shards).map(|_| Batch::default()).collect();
-            let used = self.records(&chunk[..filled], offset, |r| {
-                let shard = shard_of(self.link, r.data, shards).unwrap_or(0);
-                let place = (self.time(&r), r.start, r.data.len(), r.orig_len, self.link);
-                batches[shard].frames.push(place);
-            })?;
-            offset = carry_over(&mut carry, &chunk[used..filled], offset + used as u64)?;
-            let chunk = Arc::new(chunk);
-            for (i, mut batch) in batches.into_iter().enumerate() {
-                batch.bytes = Arc::clone(&chunk);
-                send(i, batch);
-            }
-            in_flight.push_back(chunk);
-        }
-    }
-
-    /// Reads the file in chunks, one buffer reused, and calls `f` with every record in turn.
-    fn each_record(mut self, mut f: impl FnMut(&Self, Record<'_>)) -> Result<(), CaptureError> {
-        let (mut chunk, mut carry, mut offset) = (Vec::new(), Vec::new(), 24u64);
-        while let Some(filled) = self.refill(&mut chunk, &carry, offset)? {
-            let used = self.records(&chunk[..filled], offset, |r| f(&self, r))?;
-            offset = carry_over(&mut carry, &chunk[used..filled], offset + used as u64)?;
-        }
-        Ok(())
-    }
-
-    /// Fills `chunk` with the record `carry` that the last chunk cut, then the file from
-    /// `offset` on (where `carry` ends); returns how far it is filled, or `None` at the end
-    /// of the file. A record cut by the file's end is a truncated capture.
-    fn refill(&mut self, chunk: &mut Vec<u8>, carry: &[u8], offset: u64) -> Result<Option<usize>, CaptureError> {
-        chunk.resize(carry.len().max(CHUNK / 2) + CHUNK, 0);
-        chunk[..carry.len()].copy_from_slice(carry);
-        let filled = self.fill(chunk, carry.len(), offset)?;
-        match (filled == carry.len(), carry.is_empty()) {
-            (false, _) => Ok(Some(filled)),
-            (true, true) => Ok(None),
-            (true, false) => Err(CaptureError::Truncated { offset }),
-        }
-    }
-
-    /// Reads into `chunk` after its first `from` bytes; returns how far it is filled.
-    fn fill(&mut self, chunk: &mut [u8], from: usize, offset: u64) -> Result<usize, CaptureError> {
-        let mut filled = from;
-        while filled < chunk.len() {
-            match self.file.read(&mut chunk[filled..]) {
-                Ok(0) => break,
-                Ok(n) => filled += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(source) => return Err(CaptureError::Read { offset, source }),
-            }
-        }
-        Ok(filled)
-    }
-
-    /// Calls `f` with each whole record of `chunk` (read from file offset `offset`) in
-    /// turn; returns the bytes they take.
-    fn records<'c>(&self, chunk: &'c [u8], offset: u64, mut f: impl FnMut(Record<'c>)) -> Result<usize, CaptureError> {
-        use pcap_parser::pcap::{parse_pcap_frame, parse_pcap_frame_be};
-        let parse = if self.big_endian {
-            parse_pcap_frame_be
-        } else {
-            parse_pcap_frame
-        };
-        let mut at = 0;
-        while at < chunk.len() {
-            match parse(&chunk[at..]) {
-                Ok((rest, block)) => {
-                    f(Record {
-                        start: chunk.len() - rest.len() - block.data.len(),
-                        data: block.data,
-                        orig_len: block.origlen,
-                        secs: block.ts_sec,
-                        fraction: block.ts_usec,
-                    });
-                    at = chunk.len() - rest.len();
-                }
-                Err(pcap_parser::nom::Err::Incomplete(_)) => break,
-                Err(e) => {
-                    return Err(CaptureError::Malformed {
-                        offset: offset + at as u64,
-                        reason: format!("{e:?}").chars().take(120).collect(),
-                    });
-                }
-            }
-        }
-        Ok(at)
-    }
-
-    /// The time of a record (worked out only for the frames a shard takes).
-    fn time(&self, r: &Record<'_>) -> Timestamp {
-        let res: u64 = if self.nanos { 1_000_000_000 } else { 1_000_000 };
-        Timestamp::from_units(u64::from(r.secs) * res + u64::from(r.fraction), res)
-    }
-}
-
-/// One pcap record of a chunk.
-struct Record<'c> {
-    /// Where its frame starts in the chunk.
-    start: usize,
-    /// The frame's captured bytes.
-    data: &'c [u8],
-    /// The frame's length on the wire.
-    orig_len: u32,
-    /// Its time: seconds, and micro- or nanoseconds.
-    secs: u32,
-    fraction: u32,
-}
-
-/// Keeps `cut`, the record a chunk's end cut, for the next chunk, and returns the file offset
-/// where it starts (`offset`); an error if it is longer than any block may be.
-fn carry_over(carry: &mut Vec<u8>, cut: &[u8], offset: u64) -> Result<u64, CaptureError> {
-    carry.clear();
-    carry.extend_from_slice(cut);
-    if carry.len() > CaptureReader::MAX_BLOCK {
-        return Err(CaptureError::BlockTooLarge {
-            offset,
-            limit: CaptureReader::MAX_BLOCK,
-        });
-    }
-    Ok(offset)
 }
