@@ -104,3 +104,44 @@ fn chunks_read_every_pcap_as_the_capture_reader_does() {
     }
     assert!(files > 400, "{files} readable pcap files");
 }
+
+/// A panic in one shard's function reaches the caller as that panic, in every mode, and the
+/// other shards neither wait for that shard nor hold back the reading (the shared mode's
+/// shards take turns at it).
+#[test]
+fn a_panicking_shard_reaches_the_caller_and_stops_nothing() {
+    let dir = std::env::temp_dir().join(format!("synack-sharded-panic-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let synth = dir.join("synth.pcap");
+    let made = Command::new(common::example("synth_capture"))
+        .arg(&synth)
+        .arg("8") // 32 chunks: more than the shared mode reads ahead
+        .status()
+        .expect("synth_capture runs");
+    assert!(made.success());
+    for mode in MODES {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let path = synth.clone();
+        std::thread::spawn(move || {
+            let outcome = std::panic::catch_unwind(|| {
+                // One shard panics at its hundredth event, early in the file; the other goes
+                // on to the end.
+                let once = std::sync::atomic::AtomicBool::new(false);
+                let each = |seen: &mut u32, item: Output| {
+                    if matches!(item, Output::Event(_)) {
+                        *seen += 1;
+                        let first = *seen == 100 && !once.swap(true, std::sync::atomic::Ordering::Relaxed);
+                        assert!(!first, "the shard's function panics");
+                    }
+                };
+                track(&path, &Config::default(), 2, mode, || 0u32, each)
+            });
+            let _ = tx.send(outcome.is_err());
+        });
+        let panicked = rx
+            .recv_timeout(std::time::Duration::from_secs(120))
+            .unwrap_or_else(|_| panic!("{mode:?}: the shards hang"));
+        assert!(panicked, "{mode:?}: the panic reaches the caller");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -112,21 +112,32 @@ impl Iterator for TurnFeed<'_> {
     fn next(&mut self) -> Option<Batch> {
         loop {
             // Read ahead while a few batches are still waiting, so that a shard seldom waits
-            // for a chunk; never wait for the turn.
-            let read = self.queued[self.me].load(Ordering::Relaxed) < LOW
-                && match self.turns.try_lock() {
-                    Ok(mut turns) => turns.read_one(self.queued),
-                    Err(TryLockError::Poisoned(p)) => p.into_inner().read_one(self.queued),
-                    Err(TryLockError::WouldBlock) => false,
-                };
+            // for a chunk; never wait for the turn here.
+            if self.queued[self.me].load(Ordering::Relaxed) < LOW {
+                match self.turns.try_lock() {
+                    Ok(mut turns) => _ = turns.read_one(self.queued),
+                    Err(TryLockError::Poisoned(p)) => _ = p.into_inner().read_one(self.queued),
+                    Err(TryLockError::WouldBlock) => {}
+                }
+            }
             match self.rx.try_recv() {
                 Ok(batch) => return Some(self.took(batch)),
                 Err(TryRecvError::Disconnected) => return None,
-                Err(TryRecvError::Empty) if read => {}
-                // Nothing waiting and nothing read: another shard is reading (and sends this
-                // one its part), or will once it has nothing waiting, or the file is read and
-                // the channel ends.
-                Err(TryRecvError::Empty) => return self.rx.recv().ok().map(|b| self.took(b)),
+                Err(TryRecvError::Empty) => {}
+            }
+            // Nothing waiting: take the turn, after the shard that has it. (Waiting for its
+            // next chunk instead could wait for ever: it may have sent this shard its part of
+            // the chunk it read and gone.)
+            if !self
+                .turns
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .read_one(self.queued)
+            {
+                // Nothing read: another shard has enough waiting (it reads once it has
+                // fewer, or takes a last turn if it ends early), or the file is read and the
+                // channel ends.
+                return self.rx.recv().ok().map(|b| self.took(b));
             }
         }
     }
@@ -140,8 +151,12 @@ impl TurnFeed<'_> {
 }
 
 impl Drop for TurnFeed<'_> {
-    /// A shard that ends early (its `each` panicked) holds back no reading.
+    /// A shard that ends early (its `each` panicked) holds back no reading: it waits for
+    /// nothing from now on, and it takes one turn at reading, for a shard that stopped
+    /// reading ahead for it and waits.
     fn drop(&mut self) {
+        let mut turns = self.turns.lock().unwrap_or_else(|p| p.into_inner());
         self.queued[self.me].store(0, Ordering::Relaxed);
+        turns.read_one(self.queued);
     }
 }
