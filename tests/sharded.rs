@@ -1,12 +1,13 @@
 //! `synack::shard::track` in each of its modes, on 1 to 3 threads, reads every frame and finds
 //! the connections one tracker finds in the same capture, with the same conn_state counts and
-//! events; on every pcap file of the corpus the shared-chunk reader (which walks pcap records
-//! itself) agrees with the copying reader (the capture reader), damage included.
+//! events; on every pcap file of the corpus the chunk reader (which walks pcap records itself,
+//! in the shared and fanout modes) agrees with the copying reader (the capture reader), damage
+//! included; and a panic in one shard's function reaches the caller without a hang.
 
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use synack::driver::{Driver, Output};
@@ -52,17 +53,24 @@ fn sharded(path: &Path, threads: usize, mode: Mode) -> Option<Counts> {
 
 const MODES: [Mode; 4] = [Mode::Shared, Mode::Copied, Mode::Fanout, Mode::Preloaded];
 
-#[test]
-fn every_mode_finds_what_one_tracker_finds() {
-    let dir = std::env::temp_dir().join(format!("synack-sharded-{}", std::process::id()));
+/// A fresh directory named after `name` and the process, and in it a synthetic capture of
+/// `megabytes` MiB written by the `synth_capture` example.
+fn synthetic(name: &str, megabytes: u32) -> (PathBuf, PathBuf) {
+    let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let synth = dir.join("synth.pcap");
     let made = Command::new(common::example("synth_capture"))
         .arg(&synth)
-        .arg("2")
+        .arg(megabytes.to_string())
         .status()
         .expect("synth_capture runs");
     assert!(made.success());
+    (dir, synth)
+}
+
+#[test]
+fn every_mode_finds_what_one_tracker_finds() {
+    let (dir, synth) = synthetic("synack-sharded", 2);
     let corpus = common::data_dir().join("zeek");
     // Larger than a chunk of the shared reader, a pcapng file (read by copying in every mode
     // but fanout), and traces with many states.
@@ -87,9 +95,10 @@ fn every_mode_finds_what_one_tracker_finds() {
 
 /// On every pcap file of the corpus (big- and little-endian, micro- and nanosecond,
 /// truncated, with invalid timestamps), the chunk reader (shared, and each shard's own in
-/// fanout) gives the shards what the capture reader gives them, and fails where it fails. (Against one tracker, a capture whose
-/// time jumps back and forth can differ: idle timeouts in a shard follow its own frames'
-/// times; `kday3.pcap`, a fuzzed trace, jumps 24 days ahead and back.)
+/// fanout) gives the shards what the capture reader gives them, and fails where it fails.
+/// (Against one tracker, a capture whose time jumps back and forth can differ: idle timeouts
+/// in a shard follow its own frames' times; `kday3.pcap`, a fuzzed trace, jumps 24 days ahead
+/// and back.)
 #[test]
 fn chunks_read_every_pcap_as_the_capture_reader_does() {
     let mut files = 0;
@@ -110,15 +119,8 @@ fn chunks_read_every_pcap_as_the_capture_reader_does() {
 /// shards take turns at it).
 #[test]
 fn a_panicking_shard_reaches_the_caller_and_stops_nothing() {
-    let dir = std::env::temp_dir().join(format!("synack-sharded-panic-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let synth = dir.join("synth.pcap");
-    let made = Command::new(common::example("synth_capture"))
-        .arg(&synth)
-        .arg("8") // 32 chunks: more than the shared mode reads ahead
-        .status()
-        .expect("synth_capture runs");
-    assert!(made.success());
+    // 32 chunks: more than the shared mode reads ahead.
+    let (dir, synth) = synthetic("synack-sharded-panic", 8);
     for mode in MODES {
         let (tx, rx) = std::sync::mpsc::channel();
         let path = synth.clone();

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::vec::Vec;
 
-use super::{Batch, shard_of};
+use super::{Batch, shard_index};
 use crate::Timestamp;
 use crate::capture::{CaptureError, CaptureReader};
 use crate::wire::LinkType;
@@ -189,10 +189,7 @@ impl Chunker {
         let mut batches: Vec<Batch> = (0..shards).map(|_| Batch::default()).collect();
         let pcap = &self.pcap;
         let used = pcap.records(&chunk[..filled], self.offset, |r| {
-            let shard = match shards {
-                1 => 0,
-                _ => shard_of(pcap.link, r.data, shards).unwrap_or(0),
-            };
+            let shard = shard_index(pcap.link, r.data, shards);
             let place = (pcap.time(&r), r.start, r.data.len(), r.orig_len, pcap.link);
             batches[shard].frames.push(place);
         })?;

@@ -49,7 +49,7 @@ use chunks::SharedChunks;
 use turns::taking_turns;
 
 use crate::Timestamp;
-use crate::capture::{CaptureError, CaptureReader};
+use crate::capture::{CaptureError, CaptureReader, CapturedFrame};
 use crate::driver::Output;
 use crate::track::key::{Packed, PackedFlow};
 use crate::track::table::prefetch;
@@ -90,6 +90,16 @@ pub fn shard_of(link: LinkType, data: &[u8], shards: usize) -> Option<usize> {
     // The hash's high bits scaled to the shards (a multiplication, where `%` divides: a
     // third of this function's time).
     Some(((u128::from(hash) * shards.max(1) as u128) >> 64) as usize)
+}
+
+/// The shard that takes a frame in [`track`]: [`shard_of`]'s, a frame without TCP on shard
+/// 0, and no hash at all when there is one shard.
+#[inline]
+fn shard_index(link: LinkType, data: &[u8], shards: usize) -> usize {
+    match shards {
+        0 | 1 => 0,
+        _ => shard_of(link, data, shards).unwrap_or(0),
+    }
 }
 
 /// How [`track`] feeds the shards.
@@ -323,7 +333,7 @@ fn fanout_shard<S>(
         let mut shard = Shard::new(config, init());
         let link = pcap.link;
         let read = pcap.each_record(|pcap, r| {
-            if threads == 1 || shard_of(link, r.data, threads).unwrap_or(0) == me {
+            if shard_index(link, r.data, threads) == me {
                 let frame = dissect_with_len(link, r.data, r.orig_len as usize);
                 shard.observe(pcap.time(&r), &frame, each);
             }
@@ -331,43 +341,36 @@ fn fanout_shard<S>(
         let result = shard.end(each);
         return read.map(|()| result);
     }
-    let mut reader = CaptureReader::open(path)?;
+    let reader = CaptureReader::open(path)?;
     let mut shard = Shard::new(config, init());
-    let mut error = None;
-    while let Some(next) = reader.next_frame() {
-        let cf = match next {
-            Ok(cf) => cf,
-            Err(e) => {
-                error = Some(e);
-                break;
-            }
-        };
-        if shard_of(cf.link, cf.data, threads).unwrap_or(0) == me {
+    let read = each_captured(reader, |cf| {
+        if shard_index(cf.link, cf.data, threads) == me {
             shard.observe(cf.timestamp, &cf.dissect(), each);
         }
-    }
+    });
     let result = shard.end(each);
-    error.map_or(Ok(result), Err)
+    read.map(|()| result)
+}
+
+/// Calls `f` with every frame `reader` reads, in turn; the first error ends the walk and is
+/// returned (the frames before it were all handed over).
+fn each_captured(mut reader: CaptureReader<'_>, mut f: impl FnMut(CapturedFrame<'_>)) -> Result<(), CaptureError> {
+    while let Some(next) = reader.next_frame() {
+        f(next?);
+    }
+    Ok(())
 }
 
 /// Reads the capture and hands `send` each shard's frames in batches.
 fn read_into(path: &Path, shards: usize, mut send: impl FnMut(usize, Batch)) -> Result<(), CaptureError> {
-    let mut reader = CaptureReader::open(path)?;
+    let reader = CaptureReader::open(path)?;
     let mut pending: Vec<(Vec<u8>, Batch)> = (0..shards).map(|_| Default::default()).collect();
     let mut flush = |i: usize, bytes: &mut Vec<u8>, batch: &mut Batch| {
         batch.bytes = Arc::new(core::mem::take(bytes));
         send(i, core::mem::take(batch));
     };
-    let mut result = Ok(());
-    while let Some(next) = reader.next_frame() {
-        let cf = match next {
-            Ok(cf) => cf,
-            Err(e) => {
-                result = Err(e);
-                break;
-            }
-        };
-        let i = shard_of(cf.link, cf.data, shards).unwrap_or(0);
+    let result = each_captured(reader, |cf| {
+        let i = shard_index(cf.link, cf.data, shards);
         let (bytes, batch) = &mut pending[i];
         batch
             .frames
@@ -376,7 +379,7 @@ fn read_into(path: &Path, shards: usize, mut send: impl FnMut(usize, Batch)) -> 
         if batch.frames.len() == BATCH {
             flush(i, bytes, batch);
         }
-    }
+    });
     for (i, (bytes, batch)) in pending.iter_mut().enumerate() {
         flush(i, bytes, batch);
     }

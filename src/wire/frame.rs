@@ -96,8 +96,14 @@ impl<'a> Frame<'a> {
     /// lengths and checksum verdicts tell a snapshot-length cut (unverifiable) from a header
     /// that claims more bytes than the frame had (malformed, verified over what was sent).
     pub fn with_reported_len(mut self, reported_len: usize) -> Self {
-        self.reported_len = reported_len.max(self.data.len());
+        self.set_reported_len(reported_len);
         self
+    }
+
+    /// [`Frame::with_reported_len`] on the frame in place.
+    #[inline(always)]
+    fn set_reported_len(&mut self, reported_len: usize) {
+        self.reported_len = reported_len.max(self.data.len());
     }
 
     fn malformed(mut self, e: nom::Err<Error>, at: usize) -> Self {
@@ -296,15 +302,15 @@ pub fn dissect_frame(link: LinkType, data: &[u8]) -> Frame<'_> {
 #[inline(always)]
 pub(crate) fn dissect_with_len(link: LinkType, data: &[u8], reported_len: usize) -> Frame<'_> {
     let mut frame = dissect_frame(link, data);
-    frame.reported_len = reported_len.max(data.len());
+    frame.set_reported_len(reported_len);
     frame
 }
 
 /// The common case in one pass: an untagged Ethernet II frame carrying an unfragmented (or,
 /// for IPv4, first-fragment) IPv4 or IPv6 packet with a well-formed TCP header. One length
 /// check per layer; anything else (VLAN tags, a length of 0 or beyond the frame, malformed
-/// headers, an IPv6 fragment or AH header) returns `None` and takes the general path, which gives the same
-/// result for valid frames and the typed error for invalid ones.
+/// headers, an IPv6 fragment or AH header) returns `None` and takes the general path, which
+/// gives the same result for valid frames and the typed error for invalid ones.
 #[inline(always)]
 fn ethernet_ipv4_tcp(data: &[u8]) -> Option<Frame<'_>> {
     let (p, segment) = slice::split_ethernet_ipv4_tcp(data)?;
