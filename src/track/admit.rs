@@ -4,11 +4,11 @@
 
 use core::net::IpAddr;
 
-use super::conn::{Conn, Half, HistShape, Marks, NIL, V6_TAG};
+use super::conn::{Conn, HistShape, Marks, V6_TAG};
 use super::event::{CloseCause, Event, EventKind, Roles};
 use super::key::{Direction, Endpoint, FlowKey, Packed, PackedFlow, PackedKey};
 use super::state::TcpState;
-use super::zeek::{ZeekConn, ZeekStates};
+use super::zeek::ZeekConn;
 use super::{SeqState, Tracker};
 use crate::Timestamp;
 use crate::wire::TcpFlags;
@@ -109,32 +109,14 @@ impl Tracker {
         let id = self.next_id;
         self.next_id += 1;
         self.stats.connections += 1;
-        let conn = Conn {
-            tag: if src.is_v6() { id | V6_TAG } else { id },
-            key,
-            last: crate::Nanos::from(ts),
-            half: [Half::default(); 2],
-            zeek: ZeekStates::default(),
-            roles,
-            // Zeek's history starts with `^` after a flip by port.
-            marks: {
-                let mut m = Marks::default();
-                m.set_last_dir(key.direction_from(src));
-                if roles == Roles::GuessedFromPort {
-                    m.set_hist(HistShape::Other);
-                }
-                m
-            },
-            syn_ts: None,
-            synack_ts: None,
-            established: None,
-            closed: None,
-            zeek_high: 0,
-            syn_data: [0; 2],
-            linked_lag: 0,
-            prev: NIL,
-            next: NIL,
-        };
+        // Zeek's history starts with `^` after a flip by port.
+        let mut marks = Marks::default();
+        marks.set_last_dir(key.direction_from(src));
+        if roles == Roles::GuessedFromPort {
+            marks.set_hist(HistShape::Other);
+        }
+        let tag = if src.is_v6() { id | V6_TAG } else { id };
+        let conn = Conn::new(tag, key, crate::Nanos::from(ts), roles, marks);
         let i = self.table.insert(conn);
         if self.config.analyze_sequence_numbers {
             let seq = SeqState::default();

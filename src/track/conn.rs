@@ -86,17 +86,19 @@ impl From<SynOptions> for SynSeen {
     }
 }
 
-/// One direction's state as the observer infers it, in 24 bytes: the sequence numbers are
+/// One direction's state as every packet reads it, in 12 bytes: the sequence numbers are
 /// plain `u32`s with a presence bit each in `has` (an `Option<SeqNumber>` takes 8 bytes, and
-/// a million connections make every byte count).
+/// a million connections make every byte count). What only the handshake and the teardown
+/// read is in its [`HalfEnds`], on the connection's second cache line; `has` holds the
+/// presence bits of both.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Half {
     pub(super) state: TcpState,
-    /// Which of the optional fields are set (`Half::ISN`, ...), and `DATA_AFTER_PEER_FIN`.
+    /// Which of the optional fields are set (`Half::ISN`, ...; also of its `HalfEnds`), and
+    /// `DATA_AFTER_PEER_FIN`.
     pub(super) has: u8,
     /// The last window advertised, unscaled.
     pub(super) window: u16,
-    pub(super) syn: SynSeen,
     /// Where this side's sequence space starts: its SYN's sequence number (its ISN) when
     /// `has & ISN`; until it sends a SYN, inferred as Zeek's init_endpoint does (its first
     /// segment's less one, or the peer's ACK less one before it sent any). One value with
@@ -104,11 +106,6 @@ pub(super) struct Half {
     pub(super) start: u32,
     /// One past the highest sequence number sent (SYN and FIN count).
     pub(super) next_seq: u32,
-    /// The sequence number of its FIN, when `has & FIN_SEQ`.
-    pub(super) fin_seq: u32,
-    /// Wireshark's base for relative sequence numbers (its SYN's, or one below the first
-    /// sequence or the peer's first acknowledgment), when `has & BASE`.
-    pub(super) base: u32,
 }
 
 impl Default for Half {
@@ -117,28 +114,38 @@ impl Default for Half {
             state: TcpState::Closed,
             has: 0,
             window: 0,
-            syn: SynSeen::default(),
             start: 0,
             next_seq: 0,
-            fin_seq: 0,
-            base: 0,
         }
     }
 }
 
-/// Wireshark's bases, kept in the halves (`Half::base` with `Half::BASE`).
-impl super::analysis::BaseStore for [Half; 2] {
+/// What one direction's SYN and FIN set, and Wireshark's base, in 12 bytes: read by the
+/// packets of the handshake and the teardown, and by a first packet of each direction; the
+/// presence bits are in its [`Half`]'s `has`.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct HalfEnds {
+    pub(super) syn: SynSeen,
+    /// The sequence number of its FIN, when `has & FIN_SEQ`.
+    pub(super) fin_seq: u32,
+    /// Wireshark's base for relative sequence numbers (its SYN's, or one below the first
+    /// sequence or the peer's first acknowledgment), when `has & BASE`.
+    pub(super) base: u32,
+}
+
+/// Wireshark's bases, kept in the connection (`HalfEnds::base` with `Half::BASE`).
+impl super::analysis::BaseStore for Conn {
     #[inline]
     fn base(&self, side: usize) -> Option<u32> {
-        let h = &self[side & 1];
-        (h.has & Half::BASE != 0).then_some(h.base)
+        let side = side & 1;
+        (self.half[side].has & Half::BASE != 0).then(|| self.ends[side].base)
     }
 
     #[inline]
     fn set_base(&mut self, side: usize, base: u32) {
-        let h = &mut self[side & 1];
-        h.base = base;
-        h.has |= Half::BASE;
+        let side = side & 1;
+        self.ends[side].base = base;
+        self.half[side].has |= Half::BASE;
     }
 }
 
@@ -151,7 +158,7 @@ impl Half {
     pub(super) const DATA_AFTER_PEER_FIN: u8 = 16;
     pub(super) const BASE: u8 = 32;
 
-    pub(super) fn get(&self, bit: u8, v: u32) -> Option<SeqNumber> {
+    fn get(&self, bit: u8, v: u32) -> Option<SeqNumber> {
         (self.has & bit != 0).then_some(SeqNumber(v))
     }
 
@@ -163,13 +170,16 @@ impl Half {
         self.get(Self::NEXT_SEQ, self.next_seq)
     }
 
-    pub(super) fn fin_seq(&self) -> Option<SeqNumber> {
-        self.get(Self::FIN_SEQ, self.fin_seq)
+    /// Whether it sent a FIN (its sequence is in its `HalfEnds`).
+    #[inline]
+    pub(super) fn sent_fin(&self) -> bool {
+        self.has & Self::FIN_SEQ != 0
     }
 
-    /// What its SYN offered, once it sent one.
-    pub(super) fn syn(&self) -> Option<SynSeen> {
-        (self.has & Self::SYN != 0).then_some(self.syn)
+    /// Whether it sent a SYN (what it offered is in its `HalfEnds`).
+    #[inline]
+    pub(super) fn sent_syn(&self) -> bool {
+        self.has & Self::SYN != 0
     }
 
     pub(super) fn data_after_peer_fin(&self) -> bool {
@@ -330,15 +340,23 @@ pub(super) const NIL: u32 = u32::MAX;
 /// How stale a connection's place in its LRU list may get before a packet moves it.
 pub(super) const RELINK: Duration = Duration::from_secs(1);
 
-/// Aligned to a cache line: its 128 bytes are then two lines, not three, for a packet to miss.
+/// A connection in two cache lines (aligned to 64 bytes, the fields in this order): the
+/// first holds what every packet reads, from the table's probe to the LRU list's check, so a
+/// packet in the middle of a conversation touches one line of it; the second holds what the
+/// handshake, the teardown, a data event or a move in the lists read (`tests` below checks
+/// where each field lies).
 #[derive(Debug, Clone)]
-#[repr(align(64))]
+#[repr(C, align(64))]
 pub(super) struct Conn {
+    // The first line: 64 bytes.
     /// Its id, with `V6_TAG` set for an IPv6 connection (see `Conn::id`).
     pub(super) tag: u64,
-    pub(super) key: PackedKey,
     /// The last packet's time.
     pub(super) last: crate::Nanos,
+    pub(super) key: PackedKey,
+    /// How long before `last` it was put at its list's tail, in nanoseconds; `u32::MAX`:
+    /// 4.29 s or more (what the list's order needs is exact, see `Conn::linked_within`).
+    pub(super) linked_lag: u32,
     pub(super) half: [Half; 2],
     /// Zeek's endpoint states (the rest of its accounting is kept apart, when kept).
     pub(super) zeek: ZeekStates,
@@ -346,19 +364,21 @@ pub(super) struct Conn {
     /// The history's shape, a simultaneous open, the first FIN's direction, the last
     /// packet's direction, the phase.
     pub(super) marks: Marks,
-    /// Zeek's highest sequence from the client (one past, as `HistShape::after` counts)
-    /// since the SYN that set its start, kept while Zeek's history is exactly `H`.
-    pub(super) zeek_high: u32,
+    pub(super) closed: Option<CloseCause>,
+    /// `established_at` is set (read by every packet, the time by few).
+    is_established: bool,
+    // The second line: 64 bytes.
     pub(super) syn_ts: Option<crate::Nanos>,
     pub(super) synack_ts: Option<crate::Nanos>,
     /// When the handshake completed (what it negotiated is recomputed from the halves).
-    pub(super) established: Option<crate::Nanos>,
-    pub(super) closed: Option<CloseCause>,
+    established_at: Option<crate::Nanos>,
+    /// What each side's SYN and FIN set, [client, server].
+    pub(super) ends: [HalfEnds; 2],
+    /// Zeek's highest sequence from the client (one past, as `HistShape::after` counts)
+    /// since the SYN that set its start, kept while Zeek's history is exactly `H`.
+    pub(super) zeek_high: u32,
     /// The payload bytes of each side's last SYN (at most 65 515 in IPv4), [client, server].
     pub(super) syn_data: [u16; 2],
-    /// How long before `last` it was put at its list's tail, in nanoseconds; `u32::MAX`:
-    /// 4.29 s or more (what the list's order needs is exact, see `Conn::linked_within`).
-    pub(super) linked_lag: u32,
     pub(super) prev: u32,
     pub(super) next: u32,
 }
@@ -368,6 +388,67 @@ pub(super) struct Conn {
 pub(super) const V6_TAG: u64 = 1 << 63;
 
 impl Conn {
+    /// A connection just seen, with no packet analysed yet.
+    pub(super) fn new(tag: u64, key: PackedKey, last: crate::Nanos, roles: Roles, marks: Marks) -> Conn {
+        Conn {
+            tag,
+            last,
+            key,
+            linked_lag: 0,
+            half: [Half::default(); 2],
+            zeek: ZeekStates::default(),
+            roles,
+            marks,
+            closed: None,
+            is_established: false,
+            syn_ts: None,
+            synack_ts: None,
+            established_at: None,
+            ends: [HalfEnds::default(); 2],
+            zeek_high: 0,
+            syn_data: [0; 2],
+            prev: NIL,
+            next: NIL,
+        }
+    }
+
+    /// Whether its handshake completed (read from the first line).
+    #[inline]
+    pub(super) fn is_established(&self) -> bool {
+        self.is_established
+    }
+
+    /// When its handshake completed.
+    pub(super) fn established_at(&self) -> Option<crate::Nanos> {
+        self.established_at
+    }
+
+    /// Records the handshake's completion at `t`.
+    pub(super) fn set_established(&mut self, t: crate::Nanos) {
+        self.established_at = Some(t);
+        self.is_established = true;
+    }
+
+    /// What side `side`'s SYN offered, once it sent one.
+    #[inline]
+    pub(super) fn syn(&self, side: usize) -> Option<SynSeen> {
+        self.half[side].sent_syn().then(|| self.ends[side].syn)
+    }
+
+    /// The sequence number of side `side`'s FIN, once it sent one.
+    #[inline]
+    pub(super) fn fin_seq(&self, side: usize) -> Option<SeqNumber> {
+        self.half[side].sent_fin().then(|| SeqNumber(self.ends[side].fin_seq))
+    }
+
+    /// Swaps the two sides' records (a flip of the roles).
+    pub(super) fn swap_sides(&mut self) {
+        self.key = self.key.flipped();
+        self.half.swap(0, 1);
+        self.ends.swap(0, 1);
+        self.syn_data.swap(0, 1);
+    }
+
     /// Its id.
     #[inline]
     pub(super) fn id(&self) -> ConnId {
@@ -418,9 +499,9 @@ impl Conn {
 }
 
 pub(super) fn phase_of(c: &Conn) -> Phase {
-    if c.closed.is_some() || c.half.iter().any(|h| h.fin_seq().is_some()) || c.zeek.any_reset() {
+    if c.closed.is_some() || c.half.iter().any(Half::sent_fin) || c.zeek.any_reset() {
         Phase::Closing
-    } else if c.established.is_some() || c.roles != Roles::FromSyn {
+    } else if c.is_established() || c.roles != Roles::FromSyn {
         Phase::Established
     } else {
         Phase::Embryonic
@@ -430,17 +511,17 @@ pub(super) fn phase_of(c: &Conn) -> Phase {
 /// The window-scale shifts in force (client's, server's): only when both SYNs carried the
 /// option (RFC 7323 §2.2), clamped to 14.
 pub(super) fn window_scales(c: &Conn) -> Option<[u8; 2]> {
-    match (c.half[0].syn()?.window_scale(), c.half[1].syn()?.window_scale()) {
+    match (c.syn(0)?.window_scale(), c.syn(1)?.window_scale()) {
         (Some(a), Some(b)) => Some([a.min(MAX_WINDOW_SCALE), b.min(MAX_WINDOW_SCALE)]),
         _ => None,
     }
 }
 
 pub(super) fn handshake(c: &Conn, ack_ts: crate::Nanos) -> Handshake {
-    let cs = c.half[0].syn().unwrap_or_default();
-    let ss = c.half[1].syn().unwrap_or_default();
-    // A Half that sent no SYN has no bits set.
-    let (client, server) = (c.half[0].syn, c.half[1].syn);
+    let cs = c.syn(0).unwrap_or_default();
+    let ss = c.syn(1).unwrap_or_default();
+    // A side that sent no SYN has no bits set.
+    let (client, server) = (c.ends[0].syn, c.ends[1].syn);
     let ecn =
         client.has(SynSeen::ECE) && client.has(SynSeen::CWR) && server.has(SynSeen::ECE) && !server.has(SynSeen::CWR);
     let simultaneous = c.marks.simultaneous_open();
@@ -458,5 +539,44 @@ pub(super) fn handshake(c: &Conn, ack_ts: crate::Nanos) -> Handshake {
         },
         synack_to_ack: c.synack_ts.map(|b| ack_ts.since(b)),
         simultaneous,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::mem::{align_of, offset_of, size_of};
+
+    /// What every packet reads lies in the first cache line, the rest in the second.
+    #[test]
+    fn the_fields_every_packet_reads_share_one_cache_line() {
+        assert_eq!((size_of::<Conn>(), align_of::<Conn>()), (128, 64));
+        assert_eq!(size_of::<Option<Conn>>(), 128, "the table's slots keep the niche");
+        let first = [
+            (offset_of!(Conn, tag), size_of::<u64>()),
+            (offset_of!(Conn, last), size_of::<crate::Nanos>()),
+            (offset_of!(Conn, key), size_of::<PackedKey>()),
+            (offset_of!(Conn, linked_lag), size_of::<u32>()),
+            (offset_of!(Conn, half), size_of::<[Half; 2]>()),
+            (offset_of!(Conn, zeek), size_of::<ZeekStates>()),
+            (offset_of!(Conn, roles), size_of::<Roles>()),
+            (offset_of!(Conn, marks), size_of::<Marks>()),
+            (offset_of!(Conn, closed), size_of::<Option<CloseCause>>()),
+            (offset_of!(Conn, is_established), size_of::<bool>()),
+        ];
+        for (offset, size) in first {
+            assert!(offset + size <= 64, "{offset} + {size}");
+        }
+        let second = [
+            offset_of!(Conn, syn_ts),
+            offset_of!(Conn, synack_ts),
+            offset_of!(Conn, established_at),
+            offset_of!(Conn, ends),
+            offset_of!(Conn, zeek_high),
+            offset_of!(Conn, syn_data),
+            offset_of!(Conn, prev),
+            offset_of!(Conn, next),
+        ];
+        assert!(second.iter().all(|&o| o >= 64), "{second:?}");
     }
 }

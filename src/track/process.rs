@@ -36,9 +36,7 @@ impl Emitter<'_> {
 }
 
 fn flip(c: &mut Conn, seq: Option<&mut SeqState>) {
-    c.key = c.key.flipped();
-    c.half.swap(0, 1);
-    c.syn_data.swap(0, 1);
+    c.swap_sides();
     if let Some(seq) = seq {
         seq.flip();
     }
@@ -235,7 +233,7 @@ fn zeek_view(
     Some((dir.reverse(), true))
 }
 
-/// Wireshark's bases for relative sequence numbers (kept in the halves, which number data
+/// Wireshark's bases for relative sequence numbers (kept in the connection, which numbers data
 /// events by them with the analysis off too) and its sequence analysis of the segment
 /// (`tcp_analyze_sequence_number`); `prev` is the time of the connection's previous segment.
 fn wireshark_view(
@@ -245,7 +243,7 @@ fn wireshark_view(
     seg: &Seg,
     prev: i64,
 ) -> (AnalysisFlags, u32) {
-    let step = step_bases(&mut c.half, dir.index(), seg);
+    let step = step_bases(c, dir.index(), seg);
     match seq_analysis {
         Some(conv) => conv.segment_flags(dir.index(), seg, step, prev),
         None => (AnalysisFlags::empty(), 0),
@@ -271,7 +269,7 @@ fn handshake_events(c: &mut Conn, out: &mut Emitter<'_>, f: &Facts, inp: &Input<
         let opts = inp.syn_opts.unwrap_or_default();
         if !ackf {
             let retransmission = c.half[s].isn() == Some(seq);
-            if c.half[r].syn().is_some_and(|syn| !syn.has(SynSeen::ACK)) && !retransmission {
+            if c.syn(r).is_some_and(|syn| !syn.has(SynSeen::ACK)) && !retransmission {
                 out.emit(c, dir, EventKind::SimultaneousOpen);
                 c.marks.set_simultaneous_open();
             } else {
@@ -288,7 +286,7 @@ fn handshake_events(c: &mut Conn, out: &mut Emitter<'_>, f: &Facts, inp: &Input<
             c.syn_ts = Some(crate::Nanos::from(seg.ts));
         } else {
             let retransmission = c.half[s].isn() == Some(seq);
-            let before_syn = c.half[r].syn().is_none();
+            let before_syn = !c.half[r].sent_syn();
             let syn_to_synack = c.syn_ts.map(|t| crate::Nanos::from(seg.ts).since(t));
             out.emit(
                 c,
@@ -307,12 +305,12 @@ fn handshake_events(c: &mut Conn, out: &mut Emitter<'_>, f: &Facts, inp: &Input<
         }
         let h = &mut c.half[s];
         h.start = seq.0;
-        h.syn = SynSeen::from(opts).with_flags(flags);
         h.has |= Half::ISN | Half::SYN;
+        c.ends[s].syn = SynSeen::from(opts).with_flags(flags);
         c.syn_data[s] = u16::try_from(seg.len).unwrap_or(u16::MAX);
     } else if seg.len > 0
         && c.half[s].state.is_handshake()
-        && c.established.is_none()
+        && !c.is_established()
         && c.roles == Roles::FromSyn
         && !may_send_data(c, f)
     {
@@ -326,11 +324,11 @@ fn handshake_events(c: &mut Conn, out: &mut Emitter<'_>, f: &Facts, inp: &Input<
 /// accepting data on the SYN (a Fast Open server answers before the handshake completes).
 fn may_send_data(c: &Conn, f: &Facts) -> bool {
     let (s, r) = (f.s, f.r);
-    let sent_syn_ack = c.half[s].syn().is_some_and(|syn| syn.has(SynSeen::ACK));
+    let sent_syn_ack = c.syn(s).is_some_and(|syn| syn.has(SynSeen::ACK));
     if sent_syn_ack {
         return c.syn_data[r] > 0;
     }
-    let peer_syn_ack = c.half[r].syn().is_some_and(|syn| syn.has(SynSeen::ACK));
+    let peer_syn_ack = c.syn(r).is_some_and(|syn| syn.has(SynSeen::ACK));
     peer_syn_ack && f.ackf && c.half[r].isn().is_some_and(|isn| f.ack == isn + 1)
 }
 
@@ -350,7 +348,7 @@ fn rst_acceptable(c: &Conn, out: &mut Emitter<'_>, f: &Facts) -> bool {
     let mut rst_in_window = true;
     if rst {
         if let Some(expected) = c.half[s].next_seq() {
-            let scale = if c.established.is_some() {
+            let scale = if c.is_established() {
                 window_scales(c).map_or(0, |w| w[r])
             } else {
                 0
@@ -382,16 +380,16 @@ fn fin_events(c: &mut Conn, out: &mut Emitter<'_>, f: &Facts, seg: &Seg) {
         seq,
         ..
     } = *f;
-    let new_fin = fin && c.half[s].fin_seq().is_none_or(|f| f != seq + seg.len);
+    let new_fin = fin && c.fin_seq(s).is_none_or(|f| f != seq + seg.len);
     if new_fin && !rst {
         let first_fin = c.marks.first_fin();
-        let first = first_fin.is_none() || first_fin == Some(dir) && c.half[r].fin_seq().is_none();
+        let first = first_fin.is_none() || first_fin == Some(dir) && !c.half[r].sent_fin();
         if first_fin.is_none() {
             c.marks.set_first_fin(dir);
         }
         out.emit(c, dir, EventKind::Fin { first, data: seg.len });
     }
-    if seg.len > 0 && c.half[r].fin_seq().is_some() {
+    if seg.len > 0 && c.half[r].sent_fin() {
         c.half[s].has |= Half::DATA_AFTER_PEER_FIN;
     }
 }
@@ -410,7 +408,7 @@ fn step_states(c: &mut Conn, f: &Facts, rst_in_window: bool) -> Stepped {
         ..
     } = *f;
     let acks_syn = ackf && c.half[r].isn().is_some_and(|isn| ack > isn);
-    let acks_fin = ackf && c.half[r].fin_seq().is_some_and(|f| ack > f);
+    let acks_fin = ackf && c.fin_seq(r).is_some_and(|f| ack > f);
     let control = if rst {
         Control::Rst
     } else if syn && ackf {
@@ -461,19 +459,19 @@ fn progress_events(c: &mut Conn, out: &mut Emitter<'_>, f: &Facts, seg: &Seg, st
         after_r,
         ..
     } = *st;
-    let established_now = c.established.is_none()
+    let established_now = !c.is_established()
         && after_s == TcpState::Established
         && after_r == TcpState::Established
         && (before_s != TcpState::Established || before_r != TcpState::Established)
-        && c.half[0].syn().is_some()
-        && c.half[1].syn().is_some();
+        && c.half[0].sent_syn()
+        && c.half[1].sent_syn();
     if established_now
-        || (c.established.is_none()
+        || (!c.is_established()
             && matches!(control, Control::Fin { .. })
             && before_s == TcpState::SynSent
             && before_r == TcpState::SynReceived)
     {
-        c.established = Some(crate::Nanos::from(seg.ts));
+        c.set_established(crate::Nanos::from(seg.ts));
         let hs = handshake(c, crate::Nanos::from(seg.ts));
         out.emit(c, dir, EventKind::Established(hs));
     }
@@ -497,7 +495,7 @@ fn data_event(c: &Conn, out: &mut Emitter<'_>, f: &Facts, seg: &Seg) {
         dir, s, syn, rst, seq, ..
     } = *f;
     if seg.len > 0 && !rst {
-        let base = c.half[s].isn().unwrap_or(SeqNumber(c.half[s].base));
+        let base = c.half[s].isn().unwrap_or(SeqNumber(c.ends[s].base));
         let mut rel = u64::from(seq.diff(base) as u32);
         if syn {
             rel += 1;
@@ -533,8 +531,8 @@ fn bookkeeping(c: &mut Conn, f: &Facts, seg: &Seg) {
             h.window = seg.window;
         }
         if fin && !rst {
-            h.fin_seq = (seq + seg.len).0;
             h.has |= Half::FIN_SEQ;
+            c.ends[s].fin_seq = (seq + seg.len).0;
         }
     }
 }
@@ -551,7 +549,7 @@ fn closing(c: &mut Conn, out: &mut Emitter<'_>, f: &Facts, st: &Stepped, rst_in_
     } = *st;
     if c.closed.is_none() {
         let cause = if rst && rst_in_window {
-            if before_r == TcpState::SynSent && dir == Direction::ServerToClient && c.established.is_none() {
+            if before_r == TcpState::SynSent && dir == Direction::ServerToClient && !c.is_established() {
                 Some(CloseCause::Refused)
             } else {
                 Some(CloseCause::Reset {
@@ -562,11 +560,7 @@ fn closing(c: &mut Conn, out: &mut Emitter<'_>, f: &Facts, st: &Stepped, rst_in_
             }
         } else {
             let done = |st: TcpState| matches!(st, TcpState::TimeWait | TcpState::Closed);
-            if done(c.half[0].state)
-                && done(c.half[1].state)
-                && c.half[0].fin_seq().is_some()
-                && c.half[1].fin_seq().is_some()
-            {
+            if done(c.half[0].state) && done(c.half[1].state) && c.half[0].sent_fin() && c.half[1].sent_fin() {
                 let both_closing = before_s == TcpState::Closing || before_r == TcpState::Closing;
                 let simultaneous =
                     both_closing || (c.half[0].state == TcpState::TimeWait && c.half[1].state == TcpState::TimeWait);

@@ -159,7 +159,7 @@ impl OpenConn {
             key: c.public_key(v6),
             roles: c.roles,
             states: [c.half[0].state, c.half[1].state],
-            handshake: c.established.map(|t| handshake(c, t)),
+            handshake: c.established_at().map(|t| handshake(c, t)),
             closed: c.closed,
             first_fin: c.marks.first_fin(),
             last: c.last.timestamp(),
@@ -207,7 +207,7 @@ pub(super) fn summary(c: &Conn, z: &ZeekConn, cause: CloseCause, v6: &V6Addrs) -
         resp_ip_bytes: z.ip_bytes[1],
         cause,
         states: [c.half[0].state, c.half[1].state],
-        handshake: c.established.map(|t| handshake(c, t)),
+        handshake: c.established_at().map(|t| handshake(c, t)),
         first_fin: c.marks.first_fin(),
     }
 }

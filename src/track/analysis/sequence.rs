@@ -29,7 +29,7 @@ fn elapsed(later: i64, earlier: i64) -> u64 {
 
 /// Where a conversation's two base sequence numbers are kept (Wireshark's relative
 /// sequence numbers count from them): the caller's, since the tracker keeps them in its
-/// half-connections, which number data events by them with the analysis off too.
+/// connections, which number data events by them with the analysis off too.
 pub(crate) trait BaseStore {
     /// Side `side`'s base, once set.
     fn base(&self, side: usize) -> Option<u32>;
