@@ -441,6 +441,18 @@ impl Conn {
         self.half[side].sent_fin().then(|| SeqNumber(self.ends[side].fin_seq))
     }
 
+    /// Records what side `side`'s SYN offered.
+    pub(super) fn set_syn(&mut self, side: usize, syn: SynSeen) {
+        self.ends[side].syn = syn;
+        self.half[side].has |= Half::SYN;
+    }
+
+    /// Records the sequence number of side `side`'s FIN.
+    pub(super) fn set_fin_seq(&mut self, side: usize, seq: SeqNumber) {
+        self.ends[side].fin_seq = seq.0;
+        self.half[side].has |= Half::FIN_SEQ;
+    }
+
     /// Swaps the two sides' records (a flip of the roles).
     pub(super) fn swap_sides(&mut self) {
         self.key = self.key.flipped();

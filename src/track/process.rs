@@ -305,8 +305,8 @@ fn handshake_events(c: &mut Conn, out: &mut Emitter<'_>, f: &Facts, inp: &Input<
         }
         let h = &mut c.half[s];
         h.start = seq.0;
-        h.has |= Half::ISN | Half::SYN;
-        c.ends[s].syn = SynSeen::from(opts).with_flags(flags);
+        h.has |= Half::ISN;
+        c.set_syn(s, SynSeen::from(opts).with_flags(flags));
         c.syn_data[s] = u16::try_from(seg.len).unwrap_or(u16::MAX);
     } else if seg.len > 0
         && c.half[s].state.is_handshake()
@@ -521,19 +521,16 @@ fn bookkeeping(c: &mut Conn, f: &Facts, seg: &Seg) {
         seg_end,
         ..
     } = *f;
-    {
-        let h = &mut c.half[s];
-        if !rst && h.next_seq().is_none_or(|n| seg_end > n) {
-            h.next_seq = seg_end.0;
-            h.has |= Half::NEXT_SEQ;
-        }
-        if !rst {
-            h.window = seg.window;
-        }
-        if fin && !rst {
-            h.has |= Half::FIN_SEQ;
-            c.ends[s].fin_seq = (seq + seg.len).0;
-        }
+    let h = &mut c.half[s];
+    if !rst && h.next_seq().is_none_or(|n| seg_end > n) {
+        h.next_seq = seg_end.0;
+        h.has |= Half::NEXT_SEQ;
+    }
+    if !rst {
+        h.window = seg.window;
+    }
+    if fin && !rst {
+        c.set_fin_seq(s, seq + seg.len);
     }
 }
 
