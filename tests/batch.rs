@@ -164,7 +164,8 @@ fn the_sharded_driver_batching_a_large_table_gives_what_one_tracker_gives() {
     use synack::shard::{Mode, track};
     let pcap = capture();
     let (want, _) = one_by_one(&pcap, Config::default());
-    let path = std::env::temp_dir().join(format!("synack-batch-{}.pcap", std::process::id()));
+    let dir = common::TempDir::new("synack-batch");
+    let path = dir.path().join("batch.pcap");
     std::fs::write(&path, &pcap).unwrap();
     for mode in [Mode::Shared, Mode::Copied] {
         // One shard: the same items in the same order as one tracker.
@@ -188,5 +189,5 @@ fn the_sharded_driver_batching_a_large_table_gives_what_one_tracker_gives() {
             "{mode:?}: the shard's items differ from one frame at a time"
         );
     }
-    std::fs::remove_file(&path).unwrap();
+    drop(dir);
 }

@@ -53,12 +53,11 @@ fn sharded(path: &Path, threads: usize, mode: Mode) -> Option<Counts> {
 
 const MODES: [Mode; 4] = [Mode::Shared, Mode::Copied, Mode::Fanout, Mode::Preloaded];
 
-/// A fresh directory named after `name` and the process, and in it a synthetic capture of
-/// `megabytes` MiB written by the `synth_capture` example.
-fn synthetic(name: &str, megabytes: u32) -> (PathBuf, PathBuf) {
-    let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let synth = dir.join("synth.pcap");
+/// A fresh directory named after `name` (removed when dropped), and in it a synthetic capture
+/// of `megabytes` MiB written by the `synth_capture` example.
+fn synthetic(name: &str, megabytes: u32) -> (common::TempDir, PathBuf) {
+    let dir = common::TempDir::new(name);
+    let synth = dir.path().join("synth.pcap");
     let made = Command::new(common::example("synth_capture"))
         .arg(&synth)
         .arg(megabytes.to_string())
@@ -90,7 +89,7 @@ fn every_mode_finds_what_one_tracker_finds() {
             }
         }
     }
-    std::fs::remove_dir_all(&dir).unwrap();
+    drop(dir);
 }
 
 /// On every pcap file of the corpus (big- and little-endian, micro- and nanosecond,
@@ -145,5 +144,5 @@ fn a_panicking_shard_reaches_the_caller_and_stops_nothing() {
             .unwrap_or_else(|_| panic!("{mode:?}: the shards hang"));
         assert!(panicked, "{mode:?}: the panic reaches the caller");
     }
-    std::fs::remove_dir_all(&dir).unwrap();
+    drop(dir);
 }

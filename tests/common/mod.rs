@@ -133,6 +133,31 @@ pub fn data_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data")
 }
 
+/// A fresh folder in the system's temporary directory, named after `name` and the process,
+/// removed with what it holds when dropped, so a failing test leaves nothing behind either.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    /// Creates the folder (empty: one left by an earlier process of the same id is cleared).
+    pub fn new(name: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    /// The folder's path.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// Returns every capture file (pcap and pcapng) of the test data's tcpdump and zeek folders,
 /// sorted by path.
 pub fn corpus_captures() -> Vec<PathBuf> {
