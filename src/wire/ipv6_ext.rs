@@ -361,12 +361,15 @@ impl<'a> Iterator for Ipv6ExtHeaders<'a> {
 /// The length of a header of `kind` starting `b`, once its two first bytes are there.
 #[inline]
 fn header_len(kind: IpProtocol, b: &[u8]) -> Option<usize> {
-    let l = usize::from(*b.get(1)?);
-    Some(match kind {
-        IpProtocol::FRAGMENT => 8,
-        IpProtocol::AH => (l + 2) * 4,
-        _ => (l + 1) * 8,
-    })
+    // 8 + 8l for most kinds, (l + 2) * 4 = 8 + 4l for AH, 8 for a fragment header (whose
+    // second byte is reserved): one formula with two selects, no branch.
+    let l = if kind == IpProtocol::FRAGMENT {
+        0
+    } else {
+        usize::from(*b.get(1)?)
+    };
+    let shift = if kind == IpProtocol::AH { 2 } else { 3 };
+    Some(8 + (l << shift))
 }
 
 /// Walks the extension headers that start the IPv6 payload `payload`, the first of type

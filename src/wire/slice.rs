@@ -497,10 +497,20 @@ fn ipv4_part(rest: &[u8]) -> Option<(IpSlice<'_>, &[u8])> {
 #[inline(always)]
 fn ipv6_part<'a>(data: &'a [u8], rest: &'a [u8]) -> Option<(IpSlice<'a>, &'a [u8])> {
     let (h, after) = rest.split_first_chunk::<{ Ipv6Header::LEN }>()?;
-    // The chain first and out of line, so that only the frame is live across the call (with
-    // more, the IPv4 path in the same function lost registers: 4 instructions a frame).
+    // The chain first: one usual header read in line from the frame (19 instructions fewer
+    // than the call; read through `data`, it costs the IPv4 path in the same function one
+    // saved register), longer chains out of line, so only the frame is live across the call.
     let next = IpProtocol(h[ipv6_field::NEXT_HEADER]);
-    let ext_len = if next == IpProtocol::TCP { 0 } else { chain_len(data)? };
+    const FIRST: usize = EthernetHeader::LEN + Ipv6Header::LEN;
+    let ext_len = if next == IpProtocol::TCP {
+        0
+    } else if let Some(&[6, l]) = data.get(FIRST..FIRST + 2)
+        && (next == IpProtocol::DESTINATION_OPTIONS || next == IpProtocol::ROUTING || next == IpProtocol::HOP_BY_HOP)
+    {
+        (usize::from(l) + 1) * 8
+    } else {
+        chain_len(data)?
+    };
     let plen = usize::from(be16(h, ipv6_field::PAYLOAD_LEN));
     if h[0] >> 4 != Ipv6Header::VERSION || plen > after.len() {
         return None;
